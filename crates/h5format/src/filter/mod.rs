@@ -1,0 +1,1 @@
+//! The filter pipeline: one module per filter behind one trait.

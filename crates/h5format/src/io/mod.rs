@@ -1,0 +1,218 @@
+//! Byte sources: where the bytes of a file come from.
+//!
+//! One small trait, [`ByteSource`], with three implementations: in-memory bytes
+//! ([`MemSource`]), a file read with positioned reads ([`FileSource`], feature `fs`) and a
+//! memory map ([`MmapSource`], feature `mmap`). Positioned reads take `&self`, so one source is
+//! shared by many threads without a seek position to race on.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+#[cfg(feature = "fs")]
+mod file;
+#[cfg(feature = "mmap")]
+mod mmap;
+
+#[cfg(feature = "fs")]
+pub use file::FileSource;
+#[cfg(feature = "mmap")]
+pub use mmap::MmapSource;
+
+/// Random-access, thread-safe bytes.
+pub trait ByteSource: Send + Sync {
+    /// Total length in bytes.
+    fn len(&self) -> u64;
+
+    /// Whether the source holds no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fill `buf` with the bytes at `offset..offset + buf.len()`.
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()>;
+
+    /// All the bytes, when they are already in memory (enables zero-copy reads).
+    fn as_slice(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// Bytes held in memory.
+#[derive(Clone)]
+pub struct MemSource(Arc<[u8]>);
+
+impl MemSource {
+    /// Wrap owned bytes.
+    pub fn new(bytes: impl Into<Arc<[u8]>>) -> Self {
+        MemSource(bytes.into())
+    }
+}
+
+impl ByteSource for MemSource {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let start = usize::try_from(offset).map_err(|_| eof())?;
+        let end = start.checked_add(buf.len()).ok_or_else(eof)?;
+        let src = self.0.get(start..end).ok_or_else(eof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(&self.0)
+    }
+}
+
+fn eof() -> std::io::Error {
+    std::io::Error::from(std::io::ErrorKind::UnexpectedEof)
+}
+
+/// Counts the reads and bytes that pass through a source (for tests and benchmarks that prove
+/// a read was partial).
+pub struct CountingSource<S> {
+    inner: S,
+    reads: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl<S: ByteSource> CountingSource<S> {
+    /// Wrap a source.
+    pub fn new(inner: S) -> Self {
+        CountingSource { inner, reads: AtomicU64::new(0), bytes: AtomicU64::new(0) }
+    }
+    /// Number of `read_exact_at` calls so far.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+    /// Number of bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+    /// Reset both counters.
+    pub fn reset(&self) {
+        self.reads.store(0, Ordering::Relaxed);
+        self.bytes.store(0, Ordering::Relaxed);
+    }
+}
+
+impl<S: ByteSource> ByteSource for CountingSource<S> {
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        self.inner.read_exact_at(offset, buf)
+    }
+    // No `as_slice`: every access must be counted.
+}
+
+impl<S: ByteSource + ?Sized> ByteSource for Arc<S> {
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        (**self).read_exact_at(offset, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        (**self).as_slice()
+    }
+}
+
+/// Default cap on a single allocation driven by sizes read from a file (1 GiB).
+pub const DEFAULT_ALLOC_LIMIT: u64 = 1 << 30;
+
+/// A shared byte source with bounds-checked reads; what the parsers use.
+#[derive(Clone)]
+pub struct Source {
+    inner: Arc<dyn ByteSource>,
+    len: u64,
+    alloc_limit: u64,
+}
+
+impl Source {
+    /// Wrap a byte source.
+    pub fn new(inner: Arc<dyn ByteSource>) -> Self {
+        let len = inner.len();
+        Source { inner, len, alloc_limit: DEFAULT_ALLOC_LIMIT }
+    }
+
+    /// Set the cap on one allocation driven by file contents.
+    pub fn with_alloc_limit(mut self, limit: u64) -> Self {
+        self.alloc_limit = limit;
+        self
+    }
+
+    /// The cap on one allocation driven by file contents.
+    pub fn alloc_limit(&self) -> u64 {
+        self.alloc_limit
+    }
+
+    /// Length of the source.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the source is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Check that `offset..offset+len` lies inside the source.
+    pub fn check(&self, what: &'static str, offset: u64, len: u64) -> Result<()> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.len => Ok(()),
+            _ => Err(Error::OutOfBounds { what, offset, len, end: self.len }),
+        }
+    }
+
+    /// Check that a file-driven allocation of `len` bytes is within budget.
+    pub fn check_alloc(&self, what: &'static str, offset: u64, len: u64) -> Result<()> {
+        if len > self.alloc_limit {
+            return Err(Error::TooLarge { what, offset, requested: len, limit: self.alloc_limit });
+        }
+        Ok(())
+    }
+
+    /// Read `len` bytes at `offset` (bounds- and budget-checked); borrowed when in memory.
+    pub fn read(&self, what: &'static str, offset: u64, len: u64) -> Result<Cow<'_, [u8]>> {
+        self.check(what, offset, len)?;
+        if let Some(all) = self.inner.as_slice() {
+            // In bounds: checked above against `self.len == all.len()`.
+            return Ok(Cow::Borrowed(&all[offset as usize..(offset + len) as usize]));
+        }
+        self.check_alloc(what, offset, len)?;
+        let mut buf = vec![0u8; len as usize];
+        self.inner.read_exact_at(offset, &mut buf).map_err(|source| Error::Io { offset, source })?;
+        Ok(Cow::Owned(buf))
+    }
+
+    /// Read `len` bytes at `offset` into a new vector.
+    pub fn read_vec(&self, what: &'static str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        Ok(self.read(what, offset, len)?.into_owned())
+    }
+
+    /// Read exactly `buf.len()` bytes at `offset` into `buf`.
+    pub fn read_into(&self, what: &'static str, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.check(what, offset, buf.len() as u64)?;
+        self.inner.read_exact_at(offset, buf).map_err(|source| Error::Io { offset, source })
+    }
+
+    /// Read up to `len` bytes at `offset`, fewer if the source ends first.
+    pub fn read_up_to(&self, what: &'static str, offset: u64, len: u64) -> Result<Cow<'_, [u8]>> {
+        if offset > self.len {
+            return Err(Error::OutOfBounds { what, offset, len, end: self.len });
+        }
+        self.read(what, offset, len.min(self.len - offset))
+    }
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source").field("len", &self.len).finish()
+    }
+}

@@ -1,0 +1,24 @@
+//! # h5format — the HDF5 file format in pure Rust
+//!
+//! Layers, from the bytes up:
+//! - [`io`]: byte sources (memory, positioned file reads, memory maps) behind one trait;
+//! - [`cursor`]: bounds-checked decoding of little-endian structures;
+//! - [`read`]: one module per structure of the HDF5 File Format Specification 3.0;
+//! - [`filter`]: the filter pipeline (deflate, shuffle, fletcher32, LZF, ...);
+//! - [`write`]: the writer;
+//! - the high-level API: [`File`], [`Group`], [`Dataset`], [`Attribute`].
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod checksum;
+pub mod cursor;
+pub mod error;
+pub mod filter;
+pub mod io;
+pub mod read;
+pub mod value;
+pub mod write;
+
+pub use error::{Error, Result};
+pub use read::dataspace::Dataspace;
+pub use read::datatype::Datatype;

@@ -1,0 +1,1 @@
+//! Decoded values of any datatype (for dumps and attributes) and numeric conversion.

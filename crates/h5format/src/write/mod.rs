@@ -1,0 +1,1 @@
+//! The writer: the mirror of `read/` for what we write.
