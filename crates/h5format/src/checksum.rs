@@ -6,7 +6,9 @@ pub fn lookup3(key: &[u8], initval: u32) -> u32 {
     fn rot(x: u32, k: u32) -> u32 {
         x.rotate_left(k)
     }
-    let mut a: u32 = 0xdead_beef_u32.wrapping_add(key.len() as u32).wrapping_add(initval);
+    let mut a: u32 = 0xdead_beef_u32
+        .wrapping_add(key.len() as u32)
+        .wrapping_add(initval);
     let mut b = a;
     let mut c = a;
     let mut k = key;

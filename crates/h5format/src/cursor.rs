@@ -20,7 +20,10 @@ pub struct Sizes {
 
 impl Default for Sizes {
     fn default() -> Self {
-        Sizes { offset: 8, length: 8 }
+        Sizes {
+            offset: 8,
+            length: 8,
+        }
     }
 }
 
@@ -37,7 +40,13 @@ pub struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     /// A cursor over `bytes` that start at file offset `base`, parsing structure `what`.
     pub fn new(bytes: &'a [u8], base: u64, what: &'static str, sizes: Sizes) -> Self {
-        Cursor { bytes, pos: 0, base, what, sizes }
+        Cursor {
+            bytes,
+            pos: 0,
+            base,
+            what,
+            sizes,
+        }
     }
 
     /// The structure name used in errors.
@@ -167,14 +176,20 @@ impl<'a> Cursor<'a> {
             return Err(self.err(format!("integer field of {n} bytes is wider than 8")));
         }
         let b = self.bytes(n)?;
-        Ok(b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
+        Ok(b.iter()
+            .rev()
+            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
     }
 
     /// An address (size of offsets); all-ones maps to [`UNDEF_ADDR`].
     pub fn addr(&mut self) -> Result<u64> {
         let n = usize::from(self.sizes.offset);
         let v = self.uint(n)?;
-        Ok(if n < 8 && v == (1u64 << (8 * n)) - 1 { UNDEF_ADDR } else { v })
+        Ok(if n < 8 && v == (1u64 << (8 * n)) - 1 {
+            UNDEF_ADDR
+        } else {
+            v
+        })
     }
 
     /// A length (size of lengths).
@@ -185,7 +200,10 @@ impl<'a> Cursor<'a> {
     /// A NUL-terminated string (without the NUL).
     pub fn cstr(&mut self) -> Result<&'a [u8]> {
         let rest = self.rest();
-        let n = rest.iter().position(|&b| b == 0).ok_or_else(|| self.err("unterminated string"))?;
+        let n = rest
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| self.err("unterminated string"))?;
         let s = &rest[..n];
         self.pos += n + 1;
         Ok(s)
@@ -206,13 +224,23 @@ pub fn bytes_needed(v: u64) -> u8 {
 /// Verify a lookup3 checksum stored little-endian right after `bytes[..n]`.
 pub fn verify_checksum(what: &'static str, offset: u64, bytes: &[u8]) -> Result<()> {
     if bytes.len() < 4 {
-        return Err(Error::OutOfBounds { what, offset, len: 4, end: offset + bytes.len() as u64 });
+        return Err(Error::OutOfBounds {
+            what,
+            offset,
+            len: 4,
+            end: offset + bytes.len() as u64,
+        });
     }
     let (body, sum) = bytes.split_at(bytes.len() - 4);
     let stored = u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]);
     let computed = crate::checksum::lookup3(body, 0);
     if stored != computed {
-        return Err(Error::Checksum { what, offset, stored, computed });
+        return Err(Error::Checksum {
+            what,
+            offset,
+            stored,
+            computed,
+        });
     }
     Ok(())
 }

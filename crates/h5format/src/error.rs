@@ -115,12 +115,19 @@ pub enum Error {
 impl Error {
     /// A malformed-structure error.
     pub fn malformed(what: &'static str, offset: u64, detail: impl fmt::Display) -> Self {
-        Error::Malformed { what, offset, detail: detail.to_string() }
+        Error::Malformed {
+            what,
+            offset,
+            detail: detail.to_string(),
+        }
     }
 
     /// An unsupported-feature error.
     pub fn unsupported(what: &'static str, detail: impl fmt::Display) -> Self {
-        Error::Unsupported { what, detail: detail.to_string() }
+        Error::Unsupported {
+            what,
+            detail: detail.to_string(),
+        }
     }
 
     /// Attach the object path to an error (once: an error that already names an object keeps it).
@@ -128,7 +135,10 @@ impl Error {
         match self {
             e @ Error::InObject { .. } => e,
             e @ Error::NotFound(_) => e,
-            e => Error::InObject { path: path.to_string(), source: Box::new(e) },
+            e => Error::InObject {
+                path: path.to_string(),
+                source: Box::new(e),
+            },
         }
     }
 }

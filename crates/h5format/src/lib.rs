@@ -13,6 +13,7 @@
 pub mod checksum;
 pub mod cursor;
 pub mod error;
+pub mod file;
 pub mod filter;
 pub mod io;
 pub mod read;
@@ -20,5 +21,7 @@ pub mod value;
 pub mod write;
 
 pub use error::{Error, Result};
+pub use file::{Attribute, CommittedType, Dataset, File, Group, Node, Object};
 pub use read::dataspace::Dataspace;
 pub use read::datatype::Datatype;
+pub use read::link::{Link, LinkTarget};

@@ -82,7 +82,11 @@ pub struct CountingSource<S> {
 impl<S: ByteSource> CountingSource<S> {
     /// Wrap a source.
     pub fn new(inner: S) -> Self {
-        CountingSource { inner, reads: AtomicU64::new(0), bytes: AtomicU64::new(0) }
+        CountingSource {
+            inner,
+            reads: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        }
     }
     /// Number of `read_exact_at` calls so far.
     pub fn reads(&self) -> u64 {
@@ -130,6 +134,9 @@ pub const DEFAULT_ALLOC_LIMIT: u64 = 1 << 30;
 #[derive(Clone)]
 pub struct Source {
     inner: Arc<dyn ByteSource>,
+    /// Offset in the byte source of HDF5 address 0 (the superblock's base address).
+    base: u64,
+    /// Length seen from `base`.
     len: u64,
     alloc_limit: u64,
 }
@@ -138,7 +145,30 @@ impl Source {
     /// Wrap a byte source.
     pub fn new(inner: Arc<dyn ByteSource>) -> Self {
         let len = inner.len();
-        Source { inner, len, alloc_limit: DEFAULT_ALLOC_LIMIT }
+        Source {
+            inner,
+            base: 0,
+            len,
+            alloc_limit: DEFAULT_ALLOC_LIMIT,
+        }
+    }
+
+    /// The same bytes, with HDF5 address 0 at byte `base` of the underlying source (files
+    /// with a user block). `base` must not exceed the source's length.
+    pub fn rebased(&self, base: u64) -> Self {
+        let total = self.base + self.len;
+        let base = (self.base + base).min(total);
+        Source {
+            inner: self.inner.clone(),
+            base,
+            len: total - base,
+            alloc_limit: self.alloc_limit,
+        }
+    }
+
+    /// Offset in the underlying source of HDF5 address 0.
+    pub fn base(&self) -> u64 {
+        self.base
     }
 
     /// Set the cap on one allocation driven by file contents.
@@ -166,14 +196,24 @@ impl Source {
     pub fn check(&self, what: &'static str, offset: u64, len: u64) -> Result<()> {
         match offset.checked_add(len) {
             Some(end) if end <= self.len => Ok(()),
-            _ => Err(Error::OutOfBounds { what, offset, len, end: self.len }),
+            _ => Err(Error::OutOfBounds {
+                what,
+                offset,
+                len,
+                end: self.len,
+            }),
         }
     }
 
     /// Check that a file-driven allocation of `len` bytes is within budget.
     pub fn check_alloc(&self, what: &'static str, offset: u64, len: u64) -> Result<()> {
         if len > self.alloc_limit {
-            return Err(Error::TooLarge { what, offset, requested: len, limit: self.alloc_limit });
+            return Err(Error::TooLarge {
+                what,
+                offset,
+                requested: len,
+                limit: self.alloc_limit,
+            });
         }
         Ok(())
     }
@@ -182,12 +222,16 @@ impl Source {
     pub fn read(&self, what: &'static str, offset: u64, len: u64) -> Result<Cow<'_, [u8]>> {
         self.check(what, offset, len)?;
         if let Some(all) = self.inner.as_slice() {
-            // In bounds: checked above against `self.len == all.len()`.
-            return Ok(Cow::Borrowed(&all[offset as usize..(offset + len) as usize]));
+            let start = (self.base + offset) as usize;
+            if let Some(s) = all.get(start..start + len as usize) {
+                return Ok(Cow::Borrowed(s));
+            }
         }
         self.check_alloc(what, offset, len)?;
         let mut buf = vec![0u8; len as usize];
-        self.inner.read_exact_at(offset, &mut buf).map_err(|source| Error::Io { offset, source })?;
+        self.inner
+            .read_exact_at(self.base + offset, &mut buf)
+            .map_err(|source| Error::Io { offset, source })?;
         Ok(Cow::Owned(buf))
     }
 
@@ -199,13 +243,20 @@ impl Source {
     /// Read exactly `buf.len()` bytes at `offset` into `buf`.
     pub fn read_into(&self, what: &'static str, offset: u64, buf: &mut [u8]) -> Result<()> {
         self.check(what, offset, buf.len() as u64)?;
-        self.inner.read_exact_at(offset, buf).map_err(|source| Error::Io { offset, source })
+        self.inner
+            .read_exact_at(self.base + offset, buf)
+            .map_err(|source| Error::Io { offset, source })
     }
 
     /// Read up to `len` bytes at `offset`, fewer if the source ends first.
     pub fn read_up_to(&self, what: &'static str, offset: u64, len: u64) -> Result<Cow<'_, [u8]>> {
         if offset > self.len {
-            return Err(Error::OutOfBounds { what, offset, len, end: self.len });
+            return Err(Error::OutOfBounds {
+                what,
+                offset,
+                len,
+                end: self.len,
+            });
         }
         self.read(what, offset, len.min(self.len - offset))
     }

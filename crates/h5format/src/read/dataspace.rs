@@ -31,7 +31,7 @@ impl Dataspace {
         let kind = match version {
             1 => {
                 cur.skip(5)?; // reserved
-                // v1 has no null dataspace: rank 0 is scalar.
+                              // v1 has no null dataspace: rank 0 is scalar.
                 u8::from(rank != 0)
             }
             2 => cur.u8()?,
@@ -49,7 +49,11 @@ impl Dataspace {
             for _ in 0..rank {
                 let v = cur.length()?;
                 let bits = 8 * u32::from(cur.sizes().length);
-                let all_ones = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+                let all_ones = if bits >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                };
                 m.push(if v == all_ones { UNLIMITED } else { v });
             }
             m

@@ -13,7 +13,10 @@ pub struct Datatype {
 impl Datatype {
     /// Parse a datatype message body.
     pub fn parse(cur: &mut Cursor<'_>) -> Result<Self> {
-        Err(Error::unsupported("datatype", format!("not yet parsed at {}", cur.offset())))
+        Err(Error::unsupported(
+            "datatype",
+            format!("not yet parsed at {}", cur.offset()),
+        ))
     }
 
     /// Size of one element in bytes.

@@ -1,4 +1,15 @@
 //! Parsers for the structures of the file format, one module per structure of the spec.
 
+pub mod attribute;
+pub mod btree1;
 pub mod dataspace;
 pub mod datatype;
+pub mod fill_value;
+pub mod global_heap;
+pub mod layout;
+pub mod link;
+pub mod local_heap;
+pub mod object_header;
+pub mod shared;
+pub mod superblock;
+pub mod symbol_table;

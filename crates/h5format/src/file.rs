@@ -1,0 +1,678 @@
+//! The high-level reading API: [`File`], [`Group`], [`Dataset`], [`Attribute`].
+//!
+//! A read flows File → Group (links) → object header → Dataset (datatype, dataspace, layout,
+//! filters) → layout-specific reader → caller's buffer.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::cursor::{Sizes, UNDEF_ADDR};
+use crate::error::{Error, Result};
+use crate::io::{ByteSource, MemSource, Source};
+use crate::read::attribute::{AttributeInfo, AttributeMessage};
+use crate::read::dataspace::Dataspace;
+use crate::read::datatype::Datatype;
+use crate::read::fill_value::FillValue;
+use crate::read::global_heap::GlobalHeap;
+use crate::read::layout::Layout;
+use crate::read::link::{Link, LinkInfo, LinkTarget};
+use crate::read::object_header::{msg, ObjectHeader};
+use crate::read::shared::{SharedRef, TypeRef};
+use crate::read::superblock::Superblock;
+use crate::read::symbol_table::{self, SymbolTableMessage};
+
+/// Most soft links followed while resolving one path.
+const MAX_SOFT_LINKS: usize = 40;
+
+/// An open HDF5 file (cheap to clone; shareable between threads).
+#[derive(Clone)]
+pub struct File {
+    inner: Arc<FileInner>,
+}
+
+struct FileInner {
+    source: Source,
+    superblock: Superblock,
+    global_heaps: Mutex<HashMap<u64, Arc<GlobalHeap>>>,
+    paths: OnceLock<HashMap<u64, String>>,
+}
+
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File")
+            .field("superblock", &self.inner.superblock)
+            .finish()
+    }
+}
+
+impl File {
+    /// Open a file from the file system with positioned reads.
+    #[cfg(feature = "fs")]
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let src =
+            crate::io::FileSource::open(path).map_err(|source| Error::Io { offset: 0, source })?;
+        Self::from_source(Arc::new(src))
+    }
+
+    /// Open a file through a memory map.
+    #[cfg(feature = "mmap")]
+    pub fn open_mmap(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let src =
+            crate::io::MmapSource::open(path).map_err(|source| Error::Io { offset: 0, source })?;
+        Self::from_source(Arc::new(src))
+    }
+
+    /// Open a file held in memory.
+    pub fn from_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<Self> {
+        Self::from_source(Arc::new(MemSource::new(bytes)))
+    }
+
+    /// Open a file from any byte source.
+    pub fn from_source(source: Arc<dyn ByteSource>) -> Result<Self> {
+        let raw = Source::new(source);
+        let superblock = Superblock::find(&raw)?;
+        let source = raw.rebased(superblock.position);
+        Ok(File {
+            inner: Arc::new(FileInner {
+                source,
+                superblock,
+                global_heaps: Mutex::new(HashMap::new()),
+                paths: OnceLock::new(),
+            }),
+        })
+    }
+
+    /// The superblock.
+    pub fn superblock(&self) -> &Superblock {
+        &self.inner.superblock
+    }
+
+    /// Widths of addresses and lengths.
+    pub fn sizes(&self) -> Sizes {
+        self.inner.superblock.sizes
+    }
+
+    /// The byte source, addressed from the file's base address.
+    pub fn source(&self) -> &Source {
+        &self.inner.source
+    }
+
+    /// Parse the object header at `address`.
+    pub fn header(&self, address: u64) -> Result<ObjectHeader> {
+        ObjectHeader::read(&self.inner.source, self.sizes(), address)
+    }
+
+    /// The root group.
+    pub fn root(&self) -> Result<Group> {
+        let addr = self.inner.superblock.root_address;
+        match self.object_at(addr, "/".to_string())? {
+            Object::Group(g) => Ok(g),
+            _ => Err(Error::malformed(
+                "superblock",
+                0,
+                "root object is not a group",
+            )),
+        }
+    }
+
+    /// The object at an absolute path (soft links followed; external links are an error).
+    pub fn object(&self, path: &str) -> Result<Object> {
+        let mut obj = Object::Group(self.root()?);
+        let mut hops = 0usize;
+        let mut parts: VecDeque<String> = path
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(str::to_string)
+            .collect();
+        let mut cur_path = String::new();
+        while let Some(name) = parts.pop_front() {
+            let group = match obj {
+                Object::Group(g) => g,
+                _ => return Err(Error::NotFound(format!("{cur_path}/{name}"))),
+            };
+            let link = group
+                .link(&name)?
+                .ok_or_else(|| Error::NotFound(format!("{cur_path}/{name}")))?;
+            match link.target {
+                LinkTarget::Hard(addr) => {
+                    cur_path = format!("{cur_path}/{name}");
+                    obj = self.object_at(addr, cur_path.clone())?;
+                }
+                LinkTarget::Soft(target) => {
+                    hops += 1;
+                    if hops > MAX_SOFT_LINKS {
+                        return Err(Error::Cycle {
+                            what: "soft links",
+                            offset: group.address(),
+                        });
+                    }
+                    let mut rest: VecDeque<String> = target
+                        .split('/')
+                        .filter(|p| !p.is_empty() && *p != ".")
+                        .map(str::to_string)
+                        .collect();
+                    rest.extend(parts.drain(..));
+                    parts = rest;
+                    if target.starts_with('/') {
+                        obj = Object::Group(self.root()?);
+                        cur_path.clear();
+                    } else {
+                        obj = Object::Group(group);
+                    }
+                }
+                LinkTarget::External { file, path } => {
+                    return Err(Error::Usage(format!(
+                        "{cur_path}/{name}: external link to {file}:{path} is not followed"
+                    )))
+                }
+                LinkTarget::UserDefined(t) => {
+                    return Err(Error::unsupported(
+                        "link",
+                        format!("user-defined link type {t}"),
+                    ))
+                }
+            }
+        }
+        Ok(obj)
+    }
+
+    /// A group by path.
+    pub fn group(&self, path: &str) -> Result<Group> {
+        match self.object(path)? {
+            Object::Group(g) => Ok(g),
+            _ => Err(Error::Usage(format!("{path}: not a group"))),
+        }
+    }
+
+    /// A dataset by path.
+    pub fn dataset(&self, path: &str) -> Result<Dataset> {
+        match self.object(path)? {
+            Object::Dataset(d) => Ok(d),
+            _ => Err(Error::Usage(format!("{path}: not a dataset"))),
+        }
+    }
+
+    /// The object whose header is at `address`, known as `path`.
+    pub fn object_at(&self, address: u64, path: String) -> Result<Object> {
+        let header = Arc::new(self.header(address).map_err(|e| e.in_object(&path))?);
+        let node = Node {
+            file: self.clone(),
+            header,
+            path,
+        };
+        let h = &node.header;
+        if h.first(msg::LAYOUT).is_some()
+            || (h.first(msg::DATASPACE).is_some() && h.first(msg::DATATYPE).is_some())
+        {
+            let path = node.path.clone();
+            return Dataset::new(node)
+                .map(Object::Dataset)
+                .map_err(|e| e.in_object(&path));
+        }
+        if h.first(msg::DATATYPE).is_some()
+            && h.first(msg::SYMBOL_TABLE).is_none()
+            && h.first(msg::LINK).is_none()
+        {
+            let dtype = node.datatype_message()?;
+            return Ok(Object::Datatype(CommittedType { node, dtype }));
+        }
+        Ok(Object::Group(Group {
+            node,
+            links: OnceLock::new(),
+        }))
+    }
+
+    /// A global heap collection (cached).
+    pub fn global_heap(&self, address: u64) -> Result<Arc<GlobalHeap>> {
+        if let Some(h) = self
+            .inner
+            .global_heaps
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&address).cloned())
+        {
+            return Ok(h);
+        }
+        let heap = Arc::new(GlobalHeap::read(&self.inner.source, self.sizes(), address)?);
+        if let Ok(mut m) = self.inner.global_heaps.lock() {
+            if m.len() > 1024 {
+                m.clear();
+            }
+            m.insert(address, heap.clone());
+        }
+        Ok(heap)
+    }
+
+    /// The first path (breadth-first, by iteration order) at which the object with header
+    /// `address` is linked; computed once per file.
+    pub fn path_of(&self, address: u64) -> Option<String> {
+        let map = self.inner.paths.get_or_init(|| self.index_paths());
+        map.get(&address).cloned()
+    }
+
+    fn index_paths(&self) -> HashMap<u64, String> {
+        let mut map = HashMap::new();
+        let root = self.inner.superblock.root_address;
+        map.insert(root, "/".to_string());
+        let mut queue = VecDeque::from([(root, "/".to_string())]);
+        let mut visited = HashSet::from([root]);
+        while let Some((addr, path)) = queue.pop_front() {
+            let Ok(Object::Group(g)) = self.object_at(addr, path.clone()) else {
+                continue;
+            };
+            let Ok(links) = g.links() else { continue };
+            for l in links.iter() {
+                if let LinkTarget::Hard(a) = l.target {
+                    let p = if path == "/" {
+                        format!("/{}", l.name)
+                    } else {
+                        format!("{path}/{}", l.name)
+                    };
+                    map.entry(a).or_insert_with(|| p.clone());
+                    if visited.insert(a) {
+                        queue.push_back((a, p));
+                    }
+                }
+            }
+        }
+        map
+    }
+}
+
+/// What every object has: its file, header and path.
+#[derive(Clone)]
+pub struct Node {
+    file: File,
+    header: Arc<ObjectHeader>,
+    path: String,
+}
+
+impl Node {
+    /// The file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+    /// The object header.
+    pub fn header(&self) -> &ObjectHeader {
+        &self.header
+    }
+    /// Object header address (the object's identity in the file).
+    pub fn address(&self) -> u64 {
+        self.header.address
+    }
+    /// Path by which the object was opened.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn datatype_message(&self) -> Result<Datatype> {
+        let m = self.header.first(msg::DATATYPE).ok_or_else(|| {
+            Error::malformed("object header", self.address(), "no datatype message")
+        })?;
+        let tref =
+            crate::read::shared::parse_type(&m.data, m.offset, m.is_shared(), self.file.sizes())?;
+        self.file.resolve_type(tref)
+    }
+
+    /// The attributes of the object, in the order libhdf5 lists them (creation order when
+    /// tracked, else name order for dense storage, storage order for compact).
+    pub fn attributes(&self) -> Result<Vec<Attribute>> {
+        let sizes = self.file.sizes();
+        let mut out = Vec::new();
+        for m in self.header.all(msg::ATTRIBUTE) {
+            let am = AttributeMessage::parse(&mut m.cursor("attribute message", sizes))?;
+            out.push(self.file.attribute_from(am)?);
+        }
+        if let Some(m) = self.header.first(msg::ATTRIBUTE_INFO) {
+            let info = AttributeInfo::parse(&mut m.cursor("attribute info message", sizes))?;
+            if info.heap_address != UNDEF_ADDR {
+                return Err(Error::unsupported(
+                    "attribute storage",
+                    "dense attributes (fractal heap)",
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// One attribute by name.
+    pub fn attribute(&self, name: &str) -> Result<Option<Attribute>> {
+        Ok(self.attributes()?.into_iter().find(|a| a.name == name))
+    }
+}
+
+impl File {
+    fn resolve_type(&self, tref: TypeRef) -> Result<Datatype> {
+        match tref {
+            TypeRef::Inline(t) => Ok(t),
+            TypeRef::Shared(SharedRef::ObjectHeader(addr)) => {
+                let h = self.header(addr)?;
+                let m = h.first(msg::DATATYPE).ok_or_else(|| {
+                    Error::malformed("committed datatype", addr, "no datatype message")
+                })?;
+                if m.is_shared() {
+                    return Err(Error::malformed(
+                        "committed datatype",
+                        addr,
+                        "datatype message is itself shared",
+                    ));
+                }
+                Datatype::parse(&mut m.cursor("datatype message", self.sizes()))
+            }
+            TypeRef::Shared(SharedRef::Heap(_)) => Err(crate::read::shared::unsupported_heap()),
+        }
+    }
+
+    fn attribute_from(&self, am: AttributeMessage) -> Result<Attribute> {
+        let dtype = self.resolve_type(am.dtype)?;
+        Ok(Attribute {
+            name: am.name,
+            dtype,
+            space: am.space,
+            data: am.data,
+            offset: am.offset,
+        })
+    }
+}
+
+/// Any object reached by a link.
+#[derive(Clone)]
+pub enum Object {
+    /// A group.
+    Group(Group),
+    /// A dataset.
+    Dataset(Dataset),
+    /// A committed (named) datatype.
+    Datatype(CommittedType),
+}
+
+impl Object {
+    /// The common part.
+    pub fn node(&self) -> &Node {
+        match self {
+            Object::Group(g) => &g.node,
+            Object::Dataset(d) => &d.node,
+            Object::Datatype(t) => &t.node,
+        }
+    }
+}
+
+/// A committed datatype object.
+#[derive(Clone)]
+pub struct CommittedType {
+    node: Node,
+    dtype: Datatype,
+}
+
+impl CommittedType {
+    /// The datatype.
+    pub fn dtype(&self) -> &Datatype {
+        &self.dtype
+    }
+    /// The common part.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+}
+
+/// A group.
+#[derive(Clone)]
+pub struct Group {
+    node: Node,
+    links: OnceLock<Arc<Vec<Link>>>,
+}
+
+impl std::ops::Deref for Group {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.node
+    }
+}
+
+impl Group {
+    /// The links of the group, in libhdf5's default iteration order: creation order when the
+    /// group tracks it, name order otherwise.
+    pub fn links(&self) -> Result<Arc<Vec<Link>>> {
+        if let Some(l) = self.links.get() {
+            return Ok(l.clone());
+        }
+        let links = Arc::new(
+            self.read_links()
+                .map_err(|e| e.in_object(&self.node.path))?,
+        );
+        Ok(self.links.get_or_init(|| links).clone())
+    }
+
+    fn read_links(&self) -> Result<Vec<Link>> {
+        let file = &self.node.file;
+        let sizes = file.sizes();
+        let h = &self.node.header;
+        if let Some(m) = h.first(msg::SYMBOL_TABLE) {
+            let stm = SymbolTableMessage::parse(&mut m.cursor("symbol table message", sizes))?;
+            let members = symbol_table::members(file.source(), sizes, stm)?;
+            let mut links: Vec<Link> = members
+                .into_iter()
+                .map(|m| Link {
+                    name: String::from_utf8_lossy(&m.name).into_owned(),
+                    target: match m.soft_target {
+                        Some(t) => LinkTarget::Soft(String::from_utf8_lossy(&t).into_owned()),
+                        None => LinkTarget::Hard(m.entry.header_address),
+                    },
+                    creation_order: None,
+                })
+                .collect();
+            links.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+            return Ok(links);
+        }
+        let mut links = Vec::new();
+        for m in h.all(msg::LINK) {
+            links.push(Link::parse(&mut m.cursor("link message", sizes))?);
+        }
+        let mut by_order = false;
+        if let Some(m) = h.first(msg::LINK_INFO) {
+            let info = LinkInfo::parse(&mut m.cursor("link info message", sizes))?;
+            by_order = info.creation_order_tracked;
+            if info.is_dense() {
+                return Err(Error::unsupported(
+                    "group storage",
+                    "dense links (fractal heap)",
+                ));
+            }
+        }
+        if by_order {
+            links.sort_by_key(|l| l.creation_order.unwrap_or(u64::MAX));
+        } else {
+            links.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        }
+        Ok(links)
+    }
+
+    /// The link called `name`, if any.
+    pub fn link(&self, name: &str) -> Result<Option<Link>> {
+        Ok(self.links()?.iter().find(|l| l.name == name).cloned())
+    }
+
+    /// The object linked as `name` (hard or soft link, resolved).
+    pub fn member(&self, name: &str) -> Result<Object> {
+        let base = if self.node.path == "/" {
+            String::new()
+        } else {
+            self.node.path.clone()
+        };
+        let path = format!("{base}/{name}");
+        match self.link(name)? {
+            Some(Link {
+                target: LinkTarget::Hard(addr),
+                ..
+            }) => self.node.file.object_at(addr, path),
+            Some(_) => self.node.file.object(&path),
+            None => Err(Error::NotFound(path)),
+        }
+    }
+
+    /// The common part.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+}
+
+/// An attribute with its raw value bytes.
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    /// Name.
+    pub name: String,
+    /// Datatype (committed types resolved).
+    pub dtype: Datatype,
+    /// Shape.
+    pub space: Dataspace,
+    /// Raw value bytes.
+    pub data: Vec<u8>,
+    /// Offset of the attribute message (for errors).
+    pub offset: u64,
+}
+
+/// A dataset.
+#[derive(Clone)]
+pub struct Dataset {
+    node: Node,
+    dtype: Datatype,
+    space: Dataspace,
+    layout: Layout,
+    fill: FillValue,
+}
+
+impl std::ops::Deref for Dataset {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.node
+    }
+}
+
+impl Dataset {
+    fn new(node: Node) -> Result<Self> {
+        let sizes = node.file.sizes();
+        let h = &node.header;
+        let addr = h.address;
+        let dtype = node.datatype_message()?;
+        let space = match h.first(msg::DATASPACE) {
+            Some(m) if !m.is_shared() => {
+                Dataspace::parse(&mut m.cursor("dataspace message", sizes))?
+            }
+            Some(_) => return Err(Error::unsupported("dataspace", "shared dataspace message")),
+            None => {
+                return Err(Error::malformed(
+                    "object header",
+                    addr,
+                    "dataset without dataspace message",
+                ))
+            }
+        };
+        let layout = match h.first(msg::LAYOUT) {
+            Some(m) => Layout::parse(&mut m.cursor("layout message", sizes))?,
+            None => {
+                return Err(Error::malformed(
+                    "object header",
+                    addr,
+                    "dataset without layout message",
+                ))
+            }
+        };
+        let fill = if let Some(m) = h.first(msg::FILL_VALUE) {
+            FillValue::parse(&mut m.cursor("fill value message", sizes))?
+        } else if let Some(m) = h.first(msg::FILL_VALUE_OLD) {
+            FillValue::parse_old(&mut m.cursor("fill value message", sizes))?
+        } else {
+            FillValue::default()
+        };
+        Ok(Dataset {
+            node,
+            dtype,
+            space,
+            layout,
+            fill,
+        })
+    }
+
+    /// The element datatype.
+    pub fn dtype(&self) -> &Datatype {
+        &self.dtype
+    }
+    /// The dataspace.
+    pub fn space(&self) -> &Dataspace {
+        &self.space
+    }
+    /// Current dimensions.
+    pub fn shape(&self) -> &[u64] {
+        self.space.dims()
+    }
+    /// The storage layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// The fill value.
+    pub fn fill_value(&self) -> &FillValue {
+        &self.fill
+    }
+    /// The common part.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Total size in bytes of the dataset's elements.
+    pub fn byte_len(&self) -> Result<u64> {
+        self.space
+            .num_elements()
+            .and_then(|n| n.checked_mul(self.dtype.size() as u64))
+            .ok_or_else(|| Error::malformed("dataspace", self.address(), "dataset size overflows"))
+    }
+
+    /// One element of the fill value (zeros when not user-defined).
+    pub fn fill_element(&self) -> Vec<u8> {
+        let size = self.dtype.size();
+        match &self.fill.value {
+            Some(v) if v.len() == size => v.clone(),
+            _ => vec![0; size],
+        }
+    }
+
+    /// Read every element as raw bytes (file byte order), row-major.
+    pub fn read_raw(&self) -> Result<Vec<u8>> {
+        self.read_raw_inner()
+            .map_err(|e| e.in_object(&self.node.path))
+    }
+
+    fn read_raw_inner(&self) -> Result<Vec<u8>> {
+        let len = self.byte_len()?;
+        let source = self.node.file.source();
+        source.check_alloc("dataset", self.address(), len)?;
+        match &self.layout {
+            Layout::Compact { data } => {
+                if (data.len() as u64) < len {
+                    return Err(Error::malformed(
+                        "layout message",
+                        self.address(),
+                        "compact data shorter than the dataset",
+                    ));
+                }
+                Ok(data[..len as usize].to_vec())
+            }
+            Layout::Contiguous { address, size } => {
+                if *address == UNDEF_ADDR {
+                    return Ok(self
+                        .fill_element()
+                        .repeat(self.space.num_elements().unwrap_or(0) as usize));
+                }
+                if *size < len {
+                    return Err(Error::malformed(
+                        "layout message",
+                        self.address(),
+                        "contiguous storage smaller than the dataset",
+                    ));
+                }
+                source.read_vec("contiguous data", *address, len)
+            }
+            Layout::Chunked { .. } => Err(Error::unsupported("layout", "chunked (not yet)")),
+            Layout::Virtual => Err(Error::unsupported("layout", "virtual dataset")),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Global heap collections (spec III.E): variable-length data.
+
+use crate::cursor::{Cursor, Sizes};
+use crate::error::{Error, Result};
+use crate::io::Source;
+
+/// A global heap collection, loaded whole.
+#[derive(Debug, Clone)]
+pub struct GlobalHeap {
+    /// Address of the collection.
+    pub address: u64,
+    bytes: Vec<u8>,
+    /// (index, start, len) of each object inside `bytes`.
+    objects: Vec<(u16, usize, usize)>,
+}
+
+impl GlobalHeap {
+    /// Read the collection at `address`.
+    pub fn read(source: &Source, sizes: Sizes, address: u64) -> Result<Self> {
+        const WHAT: &str = "global heap collection";
+        let head_len = 8 + u64::from(sizes.length);
+        let head = source.read(WHAT, address, head_len)?;
+        let mut c = Cursor::new(&head, address, WHAT, sizes);
+        c.expect_signature(b"GCOL")?;
+        let version = c.u8()?;
+        if version != 1 {
+            return Err(Error::malformed(
+                WHAT,
+                address,
+                format!("unknown version {version}"),
+            ));
+        }
+        c.skip(3)?;
+        let size = c.length()?;
+        if size < head_len {
+            return Err(Error::malformed(
+                WHAT,
+                address,
+                format!("collection size {size} too small"),
+            ));
+        }
+        // A collection may be recorded larger than what remains of a truncated file.
+        let bytes = source.read_up_to(WHAT, address, size)?.into_owned();
+        let mut objects = Vec::new();
+        let mut c = Cursor::new(&bytes, address, WHAT, sizes);
+        c.skip(head_len as usize)?;
+        let obj_head = 8 + usize::from(sizes.length);
+        while c.remaining() >= obj_head {
+            let index = c.u16()?;
+            let _refs = c.u16()?;
+            c.skip(4)?;
+            let len = c.length()?;
+            if index == 0 {
+                break; // free space: the rest of the collection
+            }
+            let start = c.pos();
+            let len = usize::try_from(len).map_err(|_| c.err("object size overflows"))?;
+            if len > c.remaining() {
+                return Err(c.err(format!(
+                    "object {index} of {len} bytes overruns the collection"
+                )));
+            }
+            c.skip(len)?;
+            c.align(8)?;
+            objects.push((index, start, len));
+        }
+        Ok(GlobalHeap {
+            address,
+            bytes,
+            objects,
+        })
+    }
+
+    /// The object with heap index `index`.
+    pub fn object(&self, index: u32) -> Result<&[u8]> {
+        self.objects
+            .iter()
+            .find(|o| u32::from(o.0) == index)
+            .map(|&(_, s, l)| &self.bytes[s..s + l])
+            .ok_or_else(|| {
+                Error::malformed(
+                    "global heap collection",
+                    self.address,
+                    format!("no object with index {index}"),
+                )
+            })
+    }
+}
