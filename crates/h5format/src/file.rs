@@ -676,3 +676,12 @@ impl Dataset {
         }
     }
 }
+
+impl crate::value::Resolver for File {
+    fn global_heap_object(&self, collection_addr: u64, index: u32) -> Result<Vec<u8>> {
+        Ok(self.global_heap(collection_addr)?.object(index)?.to_vec())
+    }
+    fn object_path(&self, addr: u64) -> Result<Option<String>> {
+        Ok(self.path_of(addr))
+    }
+}

@@ -10,11 +10,20 @@ use crate::json::{nest, value_to_json};
 use crate::UserError;
 
 /// Run the command.
-pub fn run(out: &mut impl Write, file: &str, path: Option<&str>, no_data: bool) -> Result<(), UserError> {
+pub fn run(
+    out: &mut impl Write,
+    file: &str,
+    path: Option<&str>,
+    no_data: bool,
+) -> Result<(), UserError> {
     let f = crate::ls::open(file)?;
     let path = path.unwrap_or("/");
     let obj = f.object(path)?;
-    let mut d = Dumper { file: &f, no_data, ancestors: Vec::new() };
+    let mut d = Dumper {
+        file: &f,
+        no_data,
+        ancestors: Vec::new(),
+    };
     let doc = d.object(&obj)?;
     serde_json::to_writer(&mut *out, &doc)?;
     writeln!(out)?;
@@ -36,7 +45,9 @@ impl Dumper<'_> {
                 if self.ancestors.contains(&addr) {
                     // A hard link back to an ancestor: dumping it fully would never end.
                     let target = self.file.path_of(addr).unwrap_or_default();
-                    return Ok(json!({"kind": "group", "attrs": {}, "members": {}, "cycle": target}));
+                    return Ok(
+                        json!({"kind": "group", "attrs": {}, "members": {}, "cycle": target}),
+                    );
                 }
                 let attrs = self.attrs(g.node())?;
                 self.ancestors.push(addr);
@@ -48,7 +59,9 @@ impl Dumper<'_> {
                             self.object(&child)?
                         }
                         LinkTarget::Soft(t) => json!({"kind": "softlink", "target": t}),
-                        LinkTarget::External { file, path } => json!({"kind": "extlink", "file": file, "target": path}),
+                        LinkTarget::External { file, path } => {
+                            json!({"kind": "extlink", "file": file, "target": path})
+                        }
                         LinkTarget::UserDefined(t) => json!({"kind": "userlink", "type": t}),
                     };
                     members.insert(link.name.clone(), node);
@@ -67,7 +80,8 @@ impl Dumper<'_> {
     fn attrs(&self, node: &Node) -> Result<Json, Error> {
         let mut m = Map::new();
         for a in node.attributes().map_err(|e| e.in_object(node.path()))? {
-            let v = attribute_json(self.file, &a).map_err(|e| e.in_object(&format!("{}@{}", node.path(), a.name)))?;
+            let v = attribute_json(self.file, &a)
+                .map_err(|e| e.in_object(&format!("{}@{}", node.path(), a.name)))?;
             m.insert(a.name.clone(), v);
         }
         Ok(Json::Object(m))
@@ -78,10 +92,21 @@ impl Dumper<'_> {
         m.insert("kind".into(), "dataset".into());
         m.insert("dtype".into(), d.dtype().dtype_name().into());
         let null_space = matches!(d.space(), h5format::Dataspace::Null);
-        m.insert("shape".into(), if null_space { Json::Null } else { json!(d.shape()) });
+        m.insert(
+            "shape".into(),
+            if null_space {
+                Json::Null
+            } else {
+                json!(d.shape())
+            },
+        );
         m.insert("attrs".into(), self.attrs(d.node())?);
         if !self.no_data {
-            let data = if null_space { Json::Null } else { dataset_json(self.file, d)? };
+            let data = if null_space {
+                Json::Null
+            } else {
+                dataset_json(self.file, d)?
+            };
             m.insert("data".into(), data);
         }
         Ok(Json::Object(m))
@@ -117,13 +142,19 @@ fn dataset_json(file: &File, d: &Dataset) -> Result<Json, Error> {
 
 /// The JSON value of an attribute.
 pub fn attribute_json(file: &File, a: &Attribute) -> Result<Json, Error> {
-    if matches!(a.space, h5format::Dataspace::Null) || a.dtype.dtype_name().starts_with("unsupported:") {
+    if matches!(a.space, h5format::Dataspace::Null)
+        || a.dtype.dtype_name().starts_with("unsupported:")
+    {
         return Ok(Json::Null);
     }
     let n = a.space.num_elements().unwrap_or(0) as usize;
     let values: Vec<Value> = h5format::value::decode(&a.dtype, &a.data, n, file.sizes(), file)?;
     Ok(if matches!(a.space, h5format::Dataspace::Scalar) {
-        values.into_iter().next().map(|v| value_to_json(&v)).unwrap_or(Json::Null)
+        values
+            .into_iter()
+            .next()
+            .map(|v| value_to_json(&v))
+            .unwrap_or(Json::Null)
     } else {
         nest(values, a.space.dims())
     })

@@ -12,11 +12,23 @@ pub fn open(path: &str) -> Result<File, UserError> {
 }
 
 /// Run the command.
-pub fn run(out: &mut impl Write, file: &str, path: Option<&str>, recursive: bool, verbose: bool) -> Result<(), UserError> {
+pub fn run(
+    out: &mut impl Write,
+    file: &str,
+    path: Option<&str>,
+    recursive: bool,
+    verbose: bool,
+) -> Result<(), UserError> {
     let f = open(file)?;
     let path = path.unwrap_or("/");
     let obj = f.object(path)?;
-    let mut l = Lister { file: &f, out, verbose, recursive, visited: Vec::new() };
+    let mut l = Lister {
+        file: &f,
+        out,
+        verbose,
+        recursive,
+        visited: Vec::new(),
+    };
     match &obj {
         Object::Group(_) if recursive && (path == "/" || path.is_empty()) => {
             l.line("/", &obj)?;
@@ -26,7 +38,11 @@ pub fn run(out: &mut impl Write, file: &str, path: Option<&str>, recursive: bool
             if recursive {
                 l.line(path, &obj)?;
             }
-            let prefix = if path == "/" { "" } else { path.trim_end_matches('/') };
+            let prefix = if path == "/" {
+                ""
+            } else {
+                path.trim_end_matches('/')
+            };
             l.members(&obj, prefix)?;
         }
         _ => l.line(path, &obj)?,
@@ -60,8 +76,12 @@ impl<W: Write> Lister<'_, W> {
                     }
                 }
                 LinkTarget::Soft(t) => writeln!(self.out, "{p:<24} Soft Link {{{t}}}")?,
-                LinkTarget::External { file, path } => writeln!(self.out, "{p:<24} External Link {{{file}/{path}}}")?,
-                LinkTarget::UserDefined(t) => writeln!(self.out, "{p:<24} User-defined link (type {t})")?,
+                LinkTarget::External { file, path } => {
+                    writeln!(self.out, "{p:<24} External Link {{{file}/{path}}}")?
+                }
+                LinkTarget::UserDefined(t) => {
+                    writeln!(self.out, "{p:<24} User-defined link (type {t})")?
+                }
             }
         }
         self.visited.pop();
@@ -137,7 +157,9 @@ fn shape_text(space: &Dataspace, with_max: bool) -> String {
 /// An attribute's value as h5ls prints it: strings quoted, arrays comma-separated.
 fn data_text(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::Array(items) => items.iter().map(data_text).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Array(items) => {
+            items.iter().map(data_text).collect::<Vec<_>>().join(", ")
+        }
         other => other.to_string(),
     }
 }
@@ -147,7 +169,9 @@ pub fn layout_lines(d: &h5format::Dataset) -> Vec<String> {
     use h5format::read::layout::Layout;
     let mut lines = Vec::new();
     match d.layout() {
-        Layout::Compact { data } => lines.push(format!("Layout:    compact ({} bytes)", data.len())),
+        Layout::Compact { data } => {
+            lines.push(format!("Layout:    compact ({} bytes)", data.len()))
+        }
         Layout::Contiguous { address, size } => {
             if *address == h5format::cursor::UNDEF_ADDR {
                 lines.push("Layout:    contiguous (not allocated)".into());
@@ -155,10 +179,16 @@ pub fn layout_lines(d: &h5format::Dataset) -> Vec<String> {
                 lines.push(format!("Layout:    contiguous at {address}, {size} bytes"));
             }
         }
-        Layout::Chunked { chunk_dims, index, .. } => {
+        Layout::Chunked {
+            chunk_dims, index, ..
+        } => {
             let dims: Vec<String> = chunk_dims.iter().map(u64::to_string).collect();
             lines.push("Layout:    chunked".into());
-            lines.push(format!("Chunks:    {{{}}}, index: {}", dims.join(", "), index.name()));
+            lines.push(format!(
+                "Chunks:    {{{}}}, index: {}",
+                dims.join(", "),
+                index.name()
+            ));
         }
         Layout::Virtual => lines.push("Layout:    virtual".into()),
     }

@@ -14,7 +14,11 @@ mod ls;
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
-#[command(name = "h5sparse", version, about = "Read and write HDF5 sparse matrices without libhdf5")]
+#[command(
+    name = "h5sparse",
+    version,
+    about = "Read and write HDF5 sparse matrices without libhdf5"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,7 +66,10 @@ impl<E: std::fmt::Display> From<E> for UserError {
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        let _ = writeln!(std::io::stderr(), "error: internal error (a bug in h5sparse): {info}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: internal error (a bug in h5sparse): {info}"
+        );
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -83,7 +90,12 @@ fn main() -> ExitCode {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli.command {
         Command::Ls { r, v, file, path } => ls::run(&mut out, &file, path.as_deref(), r, v),
-        Command::Dump { json: _, no_data, file, path } => dump::run(&mut out, &file, path.as_deref(), no_data),
+        Command::Dump {
+            json: _,
+            no_data,
+            file,
+            path,
+        } => dump::run(&mut out, &file, path.as_deref(), no_data),
     };
     let result = result.and_then(|()| out.flush().map_err(UserError::from));
     match result {
