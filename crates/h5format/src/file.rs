@@ -323,6 +323,10 @@ impl Node {
             let am = AttributeMessage::parse(&mut m.cursor("attribute message", sizes))?;
             out.push(self.file.attribute_from(am)?);
         }
+        if !self.header.attr_creation_order_tracked {
+            // libhdf5 lists compact attributes by name unless creation order is tracked.
+            out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        }
         if let Some(m) = self.header.first(msg::ATTRIBUTE_INFO) {
             let info = AttributeInfo::parse(&mut m.cursor("attribute info message", sizes))?;
             if info.heap_address != UNDEF_ADDR {
