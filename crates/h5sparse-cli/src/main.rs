@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod dump;
 mod json;
 mod ls;
+mod slice;
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
@@ -51,6 +52,29 @@ enum Command {
         file: String,
         /// Object path (default `/`).
         path: Option<String>,
+    },
+    /// Print a selection of a sparse matrix group as MatrixMarket.
+    Slice {
+        /// The HDF5 file.
+        file: String,
+        /// The sparse matrix group.
+        group: String,
+        /// Row selection (slice, list, mask:..., or @PATH).
+        #[arg(long, allow_hyphen_values = true)]
+        rows: Option<String>,
+        /// Column selection.
+        #[arg(long, allow_hyphen_values = true)]
+        cols: Option<String>,
+        /// Repeat the selection N times and print timings to stderr.
+        #[arg(long)]
+        repeat: Option<usize>,
+    },
+    /// Print format, shape, nnz and types of a sparse matrix group as JSON.
+    Info {
+        /// The HDF5 file.
+        file: String,
+        /// The sparse matrix group.
+        group: String,
     },
 }
 
@@ -96,6 +120,21 @@ fn main() -> ExitCode {
             file,
             path,
         } => dump::run(&mut out, &file, path.as_deref(), no_data),
+        Command::Slice {
+            file,
+            group,
+            rows,
+            cols,
+            repeat,
+        } => slice::slice(
+            &mut out,
+            &file,
+            &group,
+            rows.as_deref(),
+            cols.as_deref(),
+            repeat,
+        ),
+        Command::Info { file, group } => slice::info(&mut out, &file, &group),
     };
     let result = result.and_then(|()| out.flush().map_err(UserError::from));
     match result {

@@ -17,6 +17,7 @@
 
 pub mod dataset;
 pub mod error;
+pub mod hdf5;
 pub mod mem;
 mod read;
 pub mod result;
