@@ -78,10 +78,12 @@ impl DType {
             DType::Bool => {
                 header(&mut out, 8, [2, 0, 0], 1);
                 int(&mut out, 1, true);
+                // Member names, each NUL-terminated and padded to a multiple of 8 bytes.
                 for name in [&b"FALSE"[..], b"TRUE"] {
-                    out.extend_from_slice(name);
-                    out.put_u8(0);
-                    out.pad_to(8);
+                    let mut n = name.to_vec();
+                    n.put_u8(0);
+                    n.pad_to(8);
+                    out.extend_from_slice(&n);
                 }
                 out.extend_from_slice(&[0, 1]);
             }
