@@ -61,7 +61,12 @@ impl Resolver for NoResolver {
 }
 
 fn short(what: &'static str, need: u64, have: usize) -> Error {
-    Error::OutOfBounds { what, offset: 0, len: need, end: have as u64 }
+    Error::OutOfBounds {
+        what,
+        offset: 0,
+        len: need,
+        end: have as u64,
+    }
 }
 
 /// Decode `count` elements of `dtype` stored back to back in `bytes`.
@@ -77,7 +82,10 @@ pub fn decode(
     res: &dyn Resolver,
 ) -> Result<Vec<Value>> {
     if dtype.unsupported_reason().is_some() {
-        let need = dtype.size().checked_mul(count).filter(|&n| n <= bytes.len());
+        let need = dtype
+            .size()
+            .checked_mul(count)
+            .filter(|&n| n <= bytes.len());
         if need.is_none() {
             return Err(short("data elements", u64::MAX, bytes.len()));
         }
@@ -97,8 +105,12 @@ fn decode_n(
     if size == 0 {
         return Err(Error::Usage("cannot decode a datatype of size 0".into()));
     }
-    let need = size.checked_mul(count).ok_or_else(|| short("data elements", u64::MAX, bytes.len()))?;
-    let data = bytes.get(..need).ok_or_else(|| short("data elements", need as u64, bytes.len()))?;
+    let need = size
+        .checked_mul(count)
+        .ok_or_else(|| short("data elements", u64::MAX, bytes.len()))?;
+    let data = bytes
+        .get(..need)
+        .ok_or_else(|| short("data elements", need as u64, bytes.len()))?;
     let mut out = Vec::with_capacity(count);
     for elem in data.chunks_exact(size) {
         out.push(decode_one(dtype, elem, sizes, res)?);
@@ -120,7 +132,11 @@ fn int_bits(b: &[u8], order: ByteOrder, signed: bool, bit_offset: u16, precision
     let total = (b.len() * 8) as u32;
     let off = u32::from(bit_offset).min(63);
     let prec = u32::from(precision).min(total.saturating_sub(off)).max(1);
-    let v = if prec >= 64 { raw >> off } else { (raw >> off) & ((1u64 << prec) - 1) };
+    let v = if prec >= 64 {
+        raw >> off
+    } else {
+        (raw >> off) & ((1u64 << prec) - 1)
+    };
     if signed && (v >> (prec - 1)) & 1 == 1 {
         // Sign-extend from `prec` bits.
         i128::from(v) - (1i128 << prec)
@@ -130,7 +146,14 @@ fn int_bits(b: &[u8], order: ByteOrder, signed: bool, bit_offset: u16, precision
 }
 
 fn int_value(dtype: &Datatype, b: &[u8]) -> Option<Value> {
-    let Datatype::Integer { size, order, signed, bit_offset, precision } = dtype else {
+    let Datatype::Integer {
+        size,
+        order,
+        signed,
+        bit_offset,
+        precision,
+    } = dtype
+    else {
         return None;
     };
     if !matches!(size, 1 | 2 | 4 | 8) {
@@ -197,11 +220,17 @@ fn addr_at(b: &[u8], pos: usize, sizes: Sizes) -> Result<u64> {
         .filter(|_| n <= 8)
         .ok_or_else(|| short("address in data element", (pos + n) as u64, b.len()))?;
     let v = read_uint(raw, ByteOrder::Little);
-    Ok(if n < 8 && v == (1u64 << (8 * n)) - 1 { UNDEF_ADDR } else { v })
+    Ok(if n < 8 && v == (1u64 << (8 * n)) - 1 {
+        UNDEF_ADDR
+    } else {
+        v
+    })
 }
 
 fn u32_at(b: &[u8], pos: usize) -> Result<u32> {
-    let raw = b.get(pos..pos + 4).ok_or_else(|| short("data element", (pos + 4) as u64, b.len()))?;
+    let raw = b
+        .get(pos..pos + 4)
+        .ok_or_else(|| short("data element", (pos + 4) as u64, b.len()))?;
     Ok(read_uint(raw, ByteOrder::Little) as u32)
 }
 
@@ -221,12 +250,17 @@ fn decode_one(dtype: &Datatype, b: &[u8], sizes: Sizes, res: &dyn Resolver) -> R
                 let start = m.offset as usize;
                 let mb = b
                     .get(start..start.saturating_add(m.dtype.size()))
-                    .ok_or_else(|| short("compound member", (start + m.dtype.size()) as u64, b.len()))?;
+                    .ok_or_else(|| {
+                        short("compound member", (start + m.dtype.size()) as u64, b.len())
+                    })?;
                 out.push((m.name.clone(), decode_one(&m.dtype, mb, sizes, res)?));
             }
             Value::Compound(out)
         }
-        Datatype::Reference { kind: RefKind::Object, .. } => {
+        Datatype::Reference {
+            kind: RefKind::Object,
+            ..
+        } => {
             let addr = addr_at(b, 0, sizes)?;
             if addr == 0 || addr == UNDEF_ADDR {
                 Value::Ref(None)
@@ -253,7 +287,11 @@ fn decode_one(dtype: &Datatype, b: &[u8], sizes: Sizes, res: &dyn Resolver) -> R
             let need = (len as usize).checked_mul(base_size).ok_or_else(|| {
                 Error::malformed("variable-length element", addr, "length overflows")
             })?;
-            let obj = if len == 0 { Vec::new() } else { res.global_heap_object(addr, index)? };
+            let obj = if len == 0 {
+                Vec::new()
+            } else {
+                res.global_heap_object(addr, index)?
+            };
             let data = obj.get(..need).ok_or_else(|| {
                 Error::malformed(
                     "variable-length element",
@@ -352,7 +390,13 @@ pub type NumericSource = (Prim, ByteOrder, Option<(u16, u16)>);
 /// over such integers, h5py's bool included), or `None` if it is not numeric.
 pub fn numeric_source(dtype: &Datatype) -> Option<NumericSource> {
     match dtype {
-        Datatype::Integer { size, order, signed, bit_offset, precision } => {
+        Datatype::Integer {
+            size,
+            order,
+            signed,
+            bit_offset,
+            precision,
+        } => {
             let p = match (size, signed) {
                 (1, true) => Prim::I8,
                 (2, true) => Prim::I16,
@@ -420,9 +464,8 @@ fn each<T: Numeric, const N: usize>(src: &[u8], dst: &mut [T], f: impl Fn([u8; N
 /// Convert numeric elements of `dtype` in `src` into `dst` (`src.len()` must be
 /// `dst.len() * dtype.size()`).
 pub fn convert_into<T: Numeric>(dtype: &Datatype, src: &[u8], dst: &mut [T]) -> Result<()> {
-    let (prim, order, partial) = numeric_source(dtype).ok_or_else(|| {
-        Error::Usage(format!("datatype {} is not numeric", dtype.dtype_name()))
-    })?;
+    let (prim, order, partial) = numeric_source(dtype)
+        .ok_or_else(|| Error::Usage(format!("datatype {} is not numeric", dtype.dtype_name())))?;
     let need = dst.len().checked_mul(prim.size());
     if need != Some(src.len()) {
         return Err(Error::Usage(format!(
@@ -436,7 +479,11 @@ pub fn convert_into<T: Numeric>(dtype: &Datatype, src: &[u8], dst: &mut [T]) -> 
         let signed = matches!(prim, Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64);
         for (d, s) in dst.iter_mut().zip(src.chunks_exact(prim.size())) {
             let v = int_bits(s, order, signed, off, prec);
-            *d = if signed { T::from_i64(v as i64) } else { T::from_u64(v as u64) };
+            *d = if signed {
+                T::from_i64(v as i64)
+            } else {
+                T::from_u64(v as u64)
+            };
         }
         return Ok(());
     }

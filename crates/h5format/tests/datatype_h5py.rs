@@ -28,14 +28,24 @@ fn cases() -> Vec<J> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cases.json");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/gen_datatypes.py");
-    let st = Command::new("python3").arg(&script).arg(&out).status().unwrap();
+    let st = Command::new("python3")
+        .arg(&script)
+        .arg(&out)
+        .status()
+        .unwrap();
     assert!(st.success(), "generator failed");
     let text = std::fs::read_to_string(&out).unwrap();
-    serde_json::from_str::<J>(&text).unwrap().as_array().unwrap().clone()
+    serde_json::from_str::<J>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -61,7 +71,9 @@ fn canon(v: &Value) -> J {
         Value::Str(s) => json!(s),
         Value::Opaque(b) => json!({"hex": hex(b)}),
         Value::List(l) => J::Array(l.iter().map(canon).collect()),
-        Value::Compound(m) => json!({"c": m.iter().map(|(n, v)| json!([n, canon(v)])).collect::<Vec<_>>()}),
+        Value::Compound(m) => {
+            json!({"c": m.iter().map(|(n, v)| json!([n, canon(v)])).collect::<Vec<_>>()})
+        }
         Value::Ref(r) => json!(r),
     }
 }
@@ -89,17 +101,30 @@ fn datatypes_match_libhdf5() {
         let b = body(case);
         let mut cur = Cursor::new(&b, 1000, "datatype message", Sizes::default());
         let dt = Datatype::parse(&mut cur).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(cur.remaining(), 0, "{name}: parse must consume the whole message");
-        assert_eq!(dt.dtype_name(), case["dtype_name"].as_str().unwrap(), "{name}: {dt:?}");
+        assert_eq!(
+            cur.remaining(),
+            0,
+            "{name}: parse must consume the whole message"
+        );
+        assert_eq!(
+            dt.dtype_name(),
+            case["dtype_name"].as_str().unwrap(),
+            "{name}: {dt:?}"
+        );
         if let Some(size) = case["size"].as_u64() {
             assert_eq!(dt.size() as u64, size, "{name}");
         }
         // Every truncation of the message is an error, never a panic.
         for cut in 0..b.len() {
             let mut c = Cursor::new(&b[..cut], 1000, "datatype message", Sizes::default());
-            assert!(Datatype::parse(&mut c).is_err(), "{name}: truncated at {cut} parsed");
+            assert!(
+                Datatype::parse(&mut c).is_err(),
+                "{name}: truncated at {cut} parsed"
+            );
         }
-        let Some(data) = case["data"].as_str() else { continue };
+        let Some(data) = case["data"].as_str() else {
+            continue;
+        };
         let data = unhex(data);
         let count = case["count"].as_u64().unwrap() as usize;
         let vals = decode(&dt, &data, count, Sizes::default(), &NoResolver)
@@ -109,7 +134,14 @@ fn datatypes_match_libhdf5() {
         decoded += 1;
         // Too few bytes is an error.
         if !data.is_empty() {
-            assert!(decode(&dt, &data[..data.len() - 1], count, Sizes::default(), &NoResolver).is_err());
+            assert!(decode(
+                &dt,
+                &data[..data.len() - 1],
+                count,
+                Sizes::default(),
+                &NoResolver
+            )
+            .is_err());
         }
         if case["numeric"].as_bool() == Some(true) {
             check_convert(name, &dt, &data, case);
@@ -119,13 +151,22 @@ fn datatypes_match_libhdf5() {
 }
 
 fn check_convert(name: &str, dt: &Datatype, data: &[u8], case: &J) {
-    let f64s: Vec<J> = convert::<f64>(dt, data).unwrap().into_iter().map(fbits).collect();
+    let f64s: Vec<J> = convert::<f64>(dt, data)
+        .unwrap()
+        .into_iter()
+        .map(fbits)
+        .collect();
     assert_eq!(J::Array(f64s), case["as_f64"], "{name} as f64");
-    let f32s: Vec<J> =
-        convert::<f32>(dt, data).unwrap().into_iter().map(|v| fbits(f64::from(v))).collect();
+    let f32s: Vec<J> = convert::<f32>(dt, data)
+        .unwrap()
+        .into_iter()
+        .map(|v| fbits(f64::from(v)))
+        .collect();
     assert_eq!(J::Array(f32s), case["as_f32"], "{name} as f32");
     let values = case["values"].as_array().unwrap();
-    let is_int = values.iter().all(|v| v.is_i64() || v.is_u64() || v.is_boolean());
+    let is_int = values
+        .iter()
+        .all(|v| v.is_i64() || v.is_u64() || v.is_boolean());
     if !is_int {
         return;
     }
@@ -141,16 +182,28 @@ fn check_convert(name: &str, dt: &Datatype, data: &[u8], case: &J) {
     let want: Vec<i128> = values.iter().map(as_i128).collect();
     let signed = want.iter().any(|&v| v < 0) || !name.contains('u');
     if signed {
-        let got: Vec<i128> = convert::<i64>(dt, data).unwrap().into_iter().map(i128::from).collect();
+        let got: Vec<i128> = convert::<i64>(dt, data)
+            .unwrap()
+            .into_iter()
+            .map(i128::from)
+            .collect();
         assert_eq!(got, want, "{name} as i64");
     } else {
-        let got: Vec<i128> = convert::<u64>(dt, data).unwrap().into_iter().map(i128::from).collect();
+        let got: Vec<i128> = convert::<u64>(dt, data)
+            .unwrap()
+            .into_iter()
+            .map(i128::from)
+            .collect();
         assert_eq!(got, want, "{name} as u64");
     }
     // The same-type paths (copy, byte swap) for each destination width, with `as` wrapping.
     macro_rules! same {
         ($t:ty) => {
-            let got: Vec<i128> = convert::<$t>(dt, data).unwrap().into_iter().map(|v| v as i128).collect();
+            let got: Vec<i128> = convert::<$t>(dt, data)
+                .unwrap()
+                .into_iter()
+                .map(|v| v as i128)
+                .collect();
             let exp: Vec<i128> = want.iter().map(|&v| (v as $t) as i128).collect();
             assert_eq!(got, exp, "{name} as {}", stringify!($t));
         };

@@ -22,8 +22,11 @@ pub enum ByteOrder {
 
 impl ByteOrder {
     /// The byte order of the machine running this code.
-    pub const NATIVE: ByteOrder =
-        if cfg!(target_endian = "little") { ByteOrder::Little } else { ByteOrder::Big };
+    pub const NATIVE: ByteOrder = if cfg!(target_endian = "little") {
+        ByteOrder::Little
+    } else {
+        ByteOrder::Big
+    };
 }
 
 /// Padding of a string (fixed-length, or variable-length string flag).
@@ -275,8 +278,17 @@ impl Datatype {
     /// True for h5py's boolean: an enum over a signed 1-byte integer with exactly the two
     /// members `FALSE` = 0 and `TRUE` = 1.
     pub fn is_h5py_bool(&self) -> bool {
-        let Datatype::Enum { base, members, .. } = self else { return false };
-        if !matches!(**base, Datatype::Integer { size: 1, signed: true, .. }) || members.len() != 2
+        let Datatype::Enum { base, members, .. } = self else {
+            return false;
+        };
+        if !matches!(
+            **base,
+            Datatype::Integer {
+                size: 1,
+                signed: true,
+                ..
+            }
+        ) || members.len() != 2
         {
             return false;
         }
@@ -287,7 +299,9 @@ impl Datatype {
     /// For IEEE binary16/32/64 layouts, which one; `None` for any other float layout
     /// (long double, bfloat16, VAX, ...) and for non-float types.
     pub fn ieee_float(&self) -> Option<IeeeFloat> {
-        let Datatype::Float { size, bits, .. } = self else { return None };
+        let Datatype::Float { size, bits, .. } = self else {
+            return None;
+        };
         let (kind, sign, exp_size, mant_size, bias) = match size {
             2 => (IeeeFloat::F16, 15, 5, 10, 15),
             4 => (IeeeFloat::F32, 31, 8, 23, 127),
@@ -325,10 +339,18 @@ impl Datatype {
             Datatype::Time { .. } => Some("time".into()),
             Datatype::Bitfield { .. } => Some("bitfield".into()),
             Datatype::String { .. } | Datatype::Opaque { .. } => None,
-            Datatype::Reference { kind: RefKind::Object, .. } => None,
-            Datatype::Reference { kind: RefKind::Region, .. } => Some("region reference".into()),
+            Datatype::Reference {
+                kind: RefKind::Object,
+                ..
+            } => None,
+            Datatype::Reference {
+                kind: RefKind::Region,
+                ..
+            } => Some("region reference".into()),
             Datatype::Compound { members, .. } => members.iter().find_map(|m| {
-                m.dtype.unsupported_reason().map(|r| format!("compound member {}: {r}", m.name))
+                m.dtype
+                    .unsupported_reason()
+                    .map(|r| format!("compound member {}: {r}", m.name))
             }),
             Datatype::Enum { base, .. } => match base.unsupported_reason() {
                 Some(r) => Some(format!("enum of {r}")),
@@ -337,9 +359,15 @@ impl Datatype {
                 }
                 None => None,
             },
-            Datatype::VarLen { string: Some(_), .. } => None,
-            Datatype::VarLen { base, .. } => base.unsupported_reason().map(|r| format!("vlen of {r}")),
-            Datatype::Array { base, .. } => base.unsupported_reason().map(|r| format!("array of {r}")),
+            Datatype::VarLen {
+                string: Some(_), ..
+            } => None,
+            Datatype::VarLen { base, .. } => {
+                base.unsupported_reason().map(|r| format!("vlen of {r}"))
+            }
+            Datatype::Array { base, .. } => {
+                base.unsupported_reason().map(|r| format!("array of {r}"))
+            }
             Datatype::Unsupported { what, .. } => Some(what.clone()),
         }
     }
@@ -367,7 +395,9 @@ impl Datatype {
                     format!("enum:{}", base.dtype_name())
                 }
             }
-            Datatype::VarLen { string: Some(_), .. } => "str".into(),
+            Datatype::VarLen {
+                string: Some(_), ..
+            } => "str".into(),
             Datatype::VarLen { base, .. } => format!("vlen:{}", base.dtype_name()),
             Datatype::Array { dims, base, .. } => {
                 let d: Vec<String> = dims.iter().map(u64::to_string).collect();
@@ -456,7 +486,10 @@ fn parse_at(cur: &mut Cursor<'_>, depth: usize) -> Result<Datatype> {
                 return Err(bad("float bit fields outside the element".into()));
             }
             if vax {
-                Datatype::Unsupported { size, what: "VAX float".into() }
+                Datatype::Unsupported {
+                    size,
+                    what: "VAX float".into(),
+                }
             } else {
                 let bits = FloatBits {
                     bit_offset,
@@ -469,12 +502,19 @@ fn parse_at(cur: &mut Cursor<'_>, depth: usize) -> Result<Datatype> {
                     exp_bias,
                     norm,
                 };
-                Datatype::Float { size, order: order_bit(flags), bits }
+                Datatype::Float {
+                    size,
+                    order: order_bit(flags),
+                    bits,
+                }
             }
         }
         2 => {
             let _precision = cur.u16()?;
-            Datatype::Time { size, order: order_bit(flags) }
+            Datatype::Time {
+                size,
+                order: order_bit(flags),
+            }
         }
         3 => Datatype::String {
             size,
@@ -485,7 +525,10 @@ fn parse_at(cur: &mut Cursor<'_>, depth: usize) -> Result<Datatype> {
             let bit_offset = cur.u16()?;
             let precision = cur.u16()?;
             check_bits(bit_offset, precision, bits_total).map_err(bad)?;
-            Datatype::Bitfield { size, order: order_bit(flags) }
+            Datatype::Bitfield {
+                size,
+                order: order_bit(flags),
+            }
         }
         5 => {
             let n = (flags & 0xff) as usize;
@@ -496,11 +539,26 @@ fn parse_at(cur: &mut Cursor<'_>, depth: usize) -> Result<Datatype> {
         }
         6 => parse_compound(cur, version, flags, size, depth, at)?,
         7 => match flags & 0x0f {
-            0 => Datatype::Reference { size, kind: RefKind::Object },
-            1 => Datatype::Reference { size, kind: RefKind::Region },
-            2 => Datatype::Unsupported { size, what: "object reference (new style)".into() },
-            3 => Datatype::Unsupported { size, what: "region reference (new style)".into() },
-            4 => Datatype::Unsupported { size, what: "attribute reference".into() },
+            0 => Datatype::Reference {
+                size,
+                kind: RefKind::Object,
+            },
+            1 => Datatype::Reference {
+                size,
+                kind: RefKind::Region,
+            },
+            2 => Datatype::Unsupported {
+                size,
+                what: "object reference (new style)".into(),
+            },
+            3 => Datatype::Unsupported {
+                size,
+                what: "region reference (new style)".into(),
+            },
+            4 => Datatype::Unsupported {
+                size,
+                what: "attribute reference".into(),
+            },
             t => return Err(bad(format!("unknown reference type {t}"))),
         },
         8 => {
@@ -522,7 +580,11 @@ fn parse_at(cur: &mut Cursor<'_>, depth: usize) -> Result<Datatype> {
                 let value = cur.bytes(size as usize)?.to_vec();
                 members.push(EnumMember { name, value });
             }
-            Datatype::Enum { size, base: Box::new(base), members }
+            Datatype::Enum {
+                size,
+                base: Box::new(base),
+                members,
+            }
         }
         9 => {
             let base = parse_at(cur, depth + 1)?;
@@ -534,7 +596,11 @@ fn parse_at(cur: &mut Cursor<'_>, depth: usize) -> Result<Datatype> {
                 )),
                 t => return Err(bad(format!("unknown variable-length type {t}"))),
             };
-            Datatype::VarLen { size, base: Box::new(base), string }
+            Datatype::VarLen {
+                size,
+                base: Box::new(base),
+                string,
+            }
         }
         10 => {
             let ndims = usize::from(cur.u8()?);
@@ -560,19 +626,32 @@ fn parse_at(cur: &mut Cursor<'_>, depth: usize) -> Result<Datatype> {
                     base.size()
                 )));
             }
-            Datatype::Array { size, dims, base: Box::new(base) }
+            Datatype::Array {
+                size,
+                dims,
+                base: Box::new(base),
+            }
         }
         11 => {
             let base = parse_at(cur, depth + 1)?;
             let _ = base;
-            Datatype::Unsupported { size, what: "complex".into() }
+            Datatype::Unsupported {
+                size,
+                what: "complex".into(),
+            }
         }
         c => {
             if depth == 0 {
                 // The message length bounds the properties we cannot parse.
-                return Ok(Datatype::Unsupported { size, what: format!("datatype class {c}") });
+                return Ok(Datatype::Unsupported {
+                    size,
+                    what: format!("datatype class {c}"),
+                });
             }
-            return Err(Error::unsupported("datatype", format!("class {c} at offset {at}")));
+            return Err(Error::unsupported(
+                "datatype",
+                format!("class {c} at offset {at}"),
+            ));
         }
     };
     Ok(dt)
@@ -597,14 +676,22 @@ fn parse_compound(
 ) -> Result<Datatype> {
     let nmembs = (flags & 0xffff) as usize;
     if nmembs == 0 {
-        return Err(Error::malformed("datatype message", at, "compound without members"));
+        return Err(Error::malformed(
+            "datatype message",
+            at,
+            "compound without members",
+        ));
     }
     let offset_bytes = usize::from(bytes_needed(u64::from(size)));
     let mut members: Vec<CompoundMember> = Vec::with_capacity(nmembs.min(cur.remaining()));
     for _ in 0..nmembs {
         let member_at = cur.offset();
         let name = name(cur, version)?;
-        let offset = if version >= 3 { cur.uint(offset_bytes)? as u32 } else { cur.u32()? };
+        let offset = if version >= 3 {
+            cur.uint(offset_bytes)? as u32
+        } else {
+            cur.u32()?
+        };
         let mut v1_dims = Vec::new();
         if version == 1 {
             let ndims = usize::from(cur.u8()?);
@@ -628,7 +715,11 @@ fn parse_compound(
                 .ok_or_else(|| {
                     Error::malformed("datatype message", member_at, "bad compound member dims")
                 })?;
-            dtype = Datatype::Array { size: total, dims: v1_dims, base: Box::new(dtype) };
+            dtype = Datatype::Array {
+                size: total,
+                dims: v1_dims,
+                base: Box::new(dtype),
+            };
         }
         if u64::from(offset) + dtype.size() as u64 > u64::from(size) {
             return Err(Error::malformed(
@@ -640,7 +731,11 @@ fn parse_compound(
                 ),
             ));
         }
-        members.push(CompoundMember { name, offset, dtype });
+        members.push(CompoundMember {
+            name,
+            offset,
+            dtype,
+        });
     }
     Ok(Datatype::Compound { size, members })
 }
