@@ -110,6 +110,36 @@ impl FilterInfo {
         }
     }
 
+    /// Deflate at `level` (0..=9), optional as libhdf5's `H5Pset_deflate` makes it.
+    pub fn deflate(level: u32) -> Self {
+        FilterInfo {
+            id: ID_DEFLATE,
+            name: None,
+            optional: true,
+            client_data: vec![level.min(9)],
+        }
+    }
+
+    /// Byte shuffle of `elem_size`-byte elements, optional as libhdf5's `H5Pset_shuffle`.
+    pub fn shuffle(elem_size: u32) -> Self {
+        FilterInfo {
+            id: ID_SHUFFLE,
+            name: None,
+            optional: true,
+            client_data: vec![elem_size],
+        }
+    }
+
+    /// Fletcher-32 checksum (mandatory, as libhdf5's `H5Pset_fletcher32`).
+    pub fn fletcher32() -> Self {
+        FilterInfo {
+            id: ID_FLETCHER32,
+            name: None,
+            optional: false,
+            client_data: Vec::new(),
+        }
+    }
+
     /// The filter's conventional name ("deflate", "lzf"...), or the stored name, or "filter N".
     pub fn short_name(&self) -> String {
         match known_name(self.id) {
@@ -238,6 +268,60 @@ impl FilterPipeline {
             });
         }
         Ok(FilterPipeline { filters })
+    }
+
+    /// Serialize as a Filter Pipeline message body of `version` 1 or 2 (the inverse of
+    /// [`parse`](Self::parse); version 1 writes names padded to 8 bytes, version 2 writes names
+    /// only for ids >= 256).
+    pub fn to_message_bytes(&self, version: u8) -> Result<Vec<u8>> {
+        if version != 1 && version != 2 {
+            return Err(Error::unsupported(
+                "filter pipeline message version",
+                version,
+            ));
+        }
+        if self.filters.len() > MAX_FILTERS {
+            return Err(Error::Usage(format!(
+                "{} filters, more than {MAX_FILTERS}",
+                self.filters.len()
+            )));
+        }
+        let mut out = vec![version, self.filters.len() as u8];
+        if version == 1 {
+            out.extend_from_slice(&[0; 6]);
+        }
+        for f in &self.filters {
+            let too_big = |what: &str| Error::Usage(format!("filter {}: {what} too long", f.id));
+            out.extend_from_slice(&f.id.to_le_bytes());
+            let mut name = f.name.clone().unwrap_or_default().into_bytes();
+            let with_name = version == 1 || f.id >= 256;
+            if with_name {
+                if !name.is_empty() || version == 2 {
+                    name.push(0);
+                }
+                if version == 1 {
+                    name.resize(name.len().div_ceil(8) * 8, 0);
+                }
+                out.extend_from_slice(
+                    &u16::try_from(name.len())
+                        .map_err(|_| too_big("name"))?
+                        .to_le_bytes(),
+                );
+            }
+            out.extend_from_slice(&u16::from(f.optional).to_le_bytes());
+            let n = u16::try_from(f.client_data.len()).map_err(|_| too_big("client data"))?;
+            out.extend_from_slice(&n.to_le_bytes());
+            if with_name {
+                out.extend_from_slice(&name);
+            }
+            for v in &f.client_data {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            if version == 1 && n % 2 == 1 {
+                out.extend_from_slice(&[0; 4]);
+            }
+        }
+        Ok(out)
     }
 
     /// `true` when the pipeline has no filters.

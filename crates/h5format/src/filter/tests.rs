@@ -197,6 +197,45 @@ fn parse_pipeline_messages_written_by_libhdf5() {
 }
 
 #[test]
+fn message_bytes_roundtrip_through_parse() {
+    let mut named = FilterInfo::new(ID_LZF, vec![4, 261, 4000]);
+    named.name = Some("lzf".into());
+    named.optional = true;
+    let p = FilterPipeline::new(vec![
+        FilterInfo::shuffle(8),
+        FilterInfo::deflate(4),
+        named,
+        FilterInfo::fletcher32(),
+    ]);
+    for version in [1, 2] {
+        let bytes = p.to_message_bytes(version).unwrap();
+        let mut cur = Cursor::new(&bytes, 0, "filter pipeline message", Sizes::default());
+        let mut back = FilterPipeline::parse(&mut cur).unwrap();
+        assert_eq!(cur.remaining(), 0);
+        if version == 1 {
+            // Version 1 stores empty names for the predefined filters.
+            for f in &mut back.filters {
+                if f.id < 256 {
+                    assert_eq!(f.name, None);
+                }
+            }
+        }
+        assert_eq!(back, p, "version {version}");
+    }
+    // Truncated messages are errors, not panics.
+    let bytes = p.to_message_bytes(1).unwrap();
+    for cut in 0..bytes.len() {
+        let mut cur = Cursor::new(
+            &bytes[..cut],
+            0,
+            "filter pipeline message",
+            Sizes::default(),
+        );
+        assert!(FilterPipeline::parse(&mut cur).is_err(), "cut {cut}");
+    }
+}
+
+#[test]
 fn describe_lists_filters() {
     let p = FilterPipeline::new(vec![
         FilterInfo::new(ID_SHUFFLE, vec![4]),
