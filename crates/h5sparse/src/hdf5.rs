@@ -199,7 +199,11 @@ pub struct SinkOptions {
 
 impl Default for SinkOptions {
     fn default() -> Self {
-        SinkOptions { chunk_elems: 1 << 16, gzip: None, shuffle: false }
+        SinkOptions {
+            chunk_elems: 1 << 16,
+            gzip: None,
+            shuffle: false,
+        }
     }
 }
 
@@ -213,9 +217,18 @@ pub struct H5Sink<'w> {
 
 impl<'w> H5Sink<'w> {
     /// Write the sparse matrix into group `group` (created if needed) of `w`.
-    pub fn new(w: &'w mut h5format::write::FileWriter, group: &str, opts: SinkOptions) -> Result<Self> {
+    pub fn new(
+        w: &'w mut h5format::write::FileWriter,
+        group: &str,
+        opts: SinkOptions,
+    ) -> Result<Self> {
         w.create_group(group)?;
-        Ok(H5Sink { w, group: group.trim_end_matches('/').to_string(), opts, ids: Vec::new() })
+        Ok(H5Sink {
+            w,
+            group: group.trim_end_matches('/').to_string(),
+            opts,
+            ids: Vec::new(),
+        })
     }
 
     fn id(&self, name: &str) -> Result<h5format::write::DatasetId> {
@@ -270,15 +283,23 @@ fn le_bytes(v: &Values) -> Vec<u8> {
 
 impl crate::write::SparseSink for H5Sink<'_> {
     fn create_dataset(&mut self, name: &str, elem: ElemType, len_hint: Option<u64>) -> Result<()> {
-        let chunk = self.opts.chunk_elems.max(1).min(len_hint.unwrap_or(u64::MAX).max(1));
-        let mut spec = h5format::write::DatasetSpec::new(dtype_of(elem), vec![0]).chunked(vec![chunk]).unlimited();
+        let chunk = self
+            .opts
+            .chunk_elems
+            .max(1)
+            .min(len_hint.unwrap_or(u64::MAX).max(1));
+        let mut spec = h5format::write::DatasetSpec::new(dtype_of(elem), vec![0])
+            .chunked(vec![chunk])
+            .unlimited();
         if let Some(level) = self.opts.gzip {
             if self.opts.shuffle {
                 spec = spec.shuffle();
             }
             spec = spec.deflate(level);
         }
-        let id = self.w.create_dataset(&format!("{}/{name}", self.group), spec)?;
+        let id = self
+            .w
+            .create_dataset(&format!("{}/{name}", self.group), spec)?;
         self.ids.push((name.to_string(), id));
         Ok(())
     }
@@ -294,6 +315,8 @@ impl crate::write::SparseSink for H5Sink<'_> {
     }
 
     fn set_attr_ints(&mut self, name: &str, value: &[i64]) -> Result<()> {
-        Ok(self.w.set_attr(&self.group, name, h5format::write::AttrValue::array(value))?)
+        Ok(self
+            .w
+            .set_attr(&self.group, name, h5format::write::AttrValue::array(value))?)
     }
 }
