@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod dump;
+mod example;
 mod json;
 mod ls;
 mod slice;
@@ -68,6 +69,11 @@ enum Command {
         /// Repeat the selection N times and print timings to stderr.
         #[arg(long)]
         repeat: Option<usize>,
+    },
+    /// Replay the 2017 "Sparse matrices with h5py" notebook (writes files under DIR).
+    Example {
+        /// Folder for the example files (default: the temp dir).
+        dir: Option<String>,
     },
     /// Print format, shape, nnz and types of a sparse matrix group as JSON.
     Info {
@@ -135,6 +141,7 @@ fn main() -> ExitCode {
             repeat,
         ),
         Command::Info { file, group } => slice::info(&mut out, &file, &group),
+        Command::Example { dir } => example::run(&mut out, dir.as_deref()),
     };
     let result = result.and_then(|()| out.flush().map_err(UserError::from));
     match result {
