@@ -62,7 +62,11 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { block_elems: 1 << 20, coalesce_gap: 1024, parallel: true }
+        ReadOptions {
+            block_elems: 1 << 20,
+            coalesce_gap: 1024,
+            parallel: true,
+        }
     }
 }
 
@@ -143,8 +147,14 @@ impl SparseDataset {
                 "csc_matrix" => Format::Csc,
                 other => return Err(not_sparse(format!("encoding-type is {other:?}"))),
             };
-            let shape = group.attr_ints("shape")?.ok_or_else(|| not_sparse("no shape attribute"))?;
-            (format, Encoding::Anndata, shape_of(&shape, "shape attribute")?)
+            let shape = group
+                .attr_ints("shape")?
+                .ok_or_else(|| not_sparse("no shape attribute"))?;
+            (
+                format,
+                Encoding::Anndata,
+                shape_of(&shape, "shape attribute")?,
+            )
         } else if let Some(f) = group.attr_string("h5sparse_format")? {
             let format = match f.as_str() {
                 "csr" => Format::Csr,
@@ -154,25 +164,38 @@ impl SparseDataset {
             let shape = group
                 .attr_ints("h5sparse_shape")?
                 .ok_or_else(|| not_sparse("no h5sparse_shape attribute"))?;
-            (format, Encoding::H5sparse, shape_of(&shape, "h5sparse_shape attribute")?)
+            (
+                format,
+                Encoding::H5sparse,
+                shape_of(&shape, "h5sparse_shape attribute")?,
+            )
         } else if let Some(sd) = group.dataset("shape")? {
             if sd.len() != 2 || !sd.elem().is_integer() {
                 return Err(not_sparse("10x shape dataset is not 2 integers"));
             }
             let shape = sd.read_ranges_i64(&[0..2])?;
-            (Format::Csc, Encoding::TenX, shape_of(&shape, "shape dataset")?)
+            (
+                Format::Csc,
+                Encoding::TenX,
+                shape_of(&shape, "shape dataset")?,
+            )
         } else {
             return Err(not_sparse(
                 "no encoding-type or h5sparse_format attribute and no 10x shape dataset",
             ));
         };
         let get = |name: &str| -> Result<Arc<dyn Array1>> {
-            group.dataset(name)?.ok_or_else(|| not_sparse(format!("no {name} dataset")))
+            group
+                .dataset(name)?
+                .ok_or_else(|| not_sparse(format!("no {name} dataset")))
         };
         let (data, indices, indptr) = (get("data")?, get("indices")?, get("indptr")?);
         for (name, a) in [("indices", &indices), ("indptr", &indptr)] {
             if !a.elem().is_integer() {
-                return Err(not_sparse(format!("{name} has type {}", a.elem().dtype_str())));
+                return Err(not_sparse(format!(
+                    "{name} has type {}",
+                    a.elem().dtype_str()
+                )));
             }
         }
         let major = match format {
@@ -183,7 +206,16 @@ impl SparseDataset {
             return Err(Error::corrupt(
                 "indptr",
                 0,
-                format!("has {} elements for {} {}", indptr.len(), major, if format == Format::Csr { "rows" } else { "columns" }),
+                format!(
+                    "has {} elements for {} {}",
+                    indptr.len(),
+                    major,
+                    if format == Format::Csr {
+                        "rows"
+                    } else {
+                        "columns"
+                    }
+                ),
             ));
         }
         if indices.len() != data.len() {
@@ -243,7 +275,13 @@ impl SparseDataset {
         let n = u64::try_from(n)
             .ok()
             .filter(|&n| n <= self.indices.len())
-            .ok_or_else(|| Error::corrupt("indptr", last, format!("nnz {n} outside 0..={}", self.indices.len())))?;
+            .ok_or_else(|| {
+                Error::corrupt(
+                    "indptr",
+                    last,
+                    format!("nnz {n} outside 0..={}", self.indices.len()),
+                )
+            })?;
         Ok(*self.nnz.get_or_init(|| n))
     }
 
@@ -263,7 +301,9 @@ impl SparseDataset {
     pub fn select(&self, rows: &Selection, cols: &Selection) -> Result<SparseResult> {
         for (sel, n, axis) in [(rows, self.shape.0, "row"), (cols, self.shape.1, "column")] {
             if sel.iter().any(|p| p >= n) {
-                return Err(Error::Selection(format!("{axis} selection is outside 0..{n}")));
+                return Err(Error::Selection(format!(
+                    "{axis} selection is outside 0..{n}"
+                )));
             }
         }
         let (major, minor, minor_len) = match self.format {
@@ -278,10 +318,19 @@ impl SparseDataset {
             opts: &self.opts,
         };
         let c = store.select(major, minor)?;
-        let too_big = |n: u64| Error::TooLarge { what: "result shape", requested: n };
+        let too_big = |n: u64| Error::TooLarge {
+            what: "result shape",
+            requested: n,
+        };
         let nr = usize::try_from(rows.len()).map_err(|_| too_big(rows.len()))?;
         let nc = usize::try_from(cols.len()).map_err(|_| too_big(cols.len()))?;
-        Ok(SparseResult { format: self.format, shape: (nr, nc), indptr: c.indptr, indices: c.indices, data: c.data })
+        Ok(SparseResult {
+            format: self.format,
+            shape: (nr, nc),
+            indptr: c.indptr,
+            indices: c.indices,
+            data: c.data,
+        })
     }
 
     /// Select with unresolved selections.

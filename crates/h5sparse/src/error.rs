@@ -43,6 +43,10 @@ pub enum Error {
 impl Error {
     /// A corruption error.
     pub fn corrupt(dataset: &'static str, index: u64, detail: impl std::fmt::Display) -> Self {
-        Error::Corrupt { dataset, index, detail: detail.to_string() }
+        Error::Corrupt {
+            dataset,
+            index,
+            detail: detail.to_string(),
+        }
     }
 }

@@ -184,6 +184,9 @@ impl GroupSource for MemGroup {
         })
     }
     fn dataset(&self, name: &str) -> Result<Option<Arc<dyn Array1>>> {
-        Ok(self.datasets.get(name).map(|a| a.clone() as Arc<dyn Array1>))
+        Ok(self
+            .datasets
+            .get(name)
+            .map(|a| a.clone() as Arc<dyn Array1>))
     }
 }

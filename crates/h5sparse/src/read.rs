@@ -48,7 +48,8 @@ fn to_usize(n: u64, what: &'static str) -> Result<usize> {
 
 fn try_vec<T>(n: usize, what: &'static str) -> Result<Vec<T>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| too_large(what, n as u64))?;
+    v.try_reserve_exact(n)
+        .map_err(|_| too_large(what, n as u64))?;
     Ok(v)
 }
 
@@ -100,9 +101,16 @@ pub(crate) fn coalesce(needed: &[Range<u64>], gap: u64) -> (Vec<Range<u64>>, Vec
 /// How minor positions map to output positions.
 enum MinorMap {
     All,
-    Range { start: i128, step: i128, len: i128 },
+    Range {
+        start: i128,
+        step: i128,
+        len: i128,
+    },
     /// `targets[offsets[c]..offsets[c+1]]` are the output positions of minor position `c`.
-    Table { offsets: Vec<usize>, targets: Vec<usize> },
+    Table {
+        offsets: Vec<usize>,
+        targets: Vec<usize>,
+    },
 }
 
 impl MinorMap {
@@ -209,10 +217,16 @@ impl Store<'_> {
                 acc += c;
                 indptr.push(acc);
             }
-            return Ok(Compressed { indptr, indices, data });
+            return Ok(Compressed {
+                indptr,
+                indices,
+                data,
+            });
         }
         let Distinct::List(dl) = &distinct else {
-            return Err(Error::Usage("internal: range selection not increasing".into()));
+            return Err(Error::Usage(
+                "internal: range selection not increasing".into(),
+            ));
         };
         let mut starts = try_vec(counts.len() + 1, "indptr")?;
         starts.push(0usize);
@@ -227,9 +241,13 @@ impl Store<'_> {
         let mut pieces: Vec<Range<usize>> = try_vec(n_out, "row selection")?;
         let mut total = 0usize;
         for p in major.iter() {
-            let d = dl.binary_search(&p).map_err(|_| Error::Usage("internal: row not found".into()))?;
+            let d = dl
+                .binary_search(&p)
+                .map_err(|_| Error::Usage("internal: row not found".into()))?;
             let (a, b) = (starts[d], starts[d + 1]);
-            total = total.checked_add(b - a).ok_or(too_large("result", u64::MAX))?;
+            total = total
+                .checked_add(b - a)
+                .ok_or(too_large("result", u64::MAX))?;
             indptr.push(total);
             pieces.push(a..b);
         }
@@ -239,7 +257,11 @@ impl Store<'_> {
         }
         drop(indices);
         let out_data = data.gather_ranges(pieces, total)?;
-        Ok(Compressed { indptr, indices: out_idx, data: out_data })
+        Ok(Compressed {
+            indptr,
+            indices: out_idx,
+            data: out_data,
+        })
     }
 
     /// Read the indptr elements needed for `distinct` rows: their (start, end) extents,
@@ -262,7 +284,11 @@ impl Store<'_> {
             }
         };
         let (reads, _) = coalesce(&needed, self.opts.coalesce_gap);
-        let buf = if reads.is_empty() { vec![] } else { self.indptr.read_ranges_i64(&reads)? };
+        let buf = if reads.is_empty() {
+            vec![]
+        } else {
+            self.indptr.read_ranges_i64(&reads)?
+        };
         let mut lo = try_vec(n, "row extents")?;
         let mut hi = try_vec(n, "row extents")?;
         // Walk the reads to find the buffer position of each needed indptr element.
@@ -277,23 +303,40 @@ impl Store<'_> {
                 *base += (r.end - r.start) as usize;
                 *ri += 1;
             }
-            let r = reads.get(*ri).ok_or_else(|| Error::Usage("internal: indptr read plan".into()))?;
+            let r = reads
+                .get(*ri)
+                .ok_or_else(|| Error::Usage("internal: indptr read plan".into()))?;
             let pos = *base + (row - r.start) as usize;
-            let v = *buf.get(pos).ok_or_else(|| Error::Usage("internal: short indptr read".into()))?;
-            u64::try_from(v).map_err(|_| Error::corrupt("indptr", row, format!("negative offset {v}")))
+            let v = *buf
+                .get(pos)
+                .ok_or_else(|| Error::Usage("internal: short indptr read".into()))?;
+            u64::try_from(v)
+                .map_err(|_| Error::corrupt("indptr", row, format!("negative offset {v}")))
         };
         for i in 0..n {
             let r = distinct.get(i);
             let a = value_at(r, &mut ri, &mut base)?;
             let b = value_at(r + 1, &mut ri, &mut base)?;
             if b < a {
-                return Err(Error::corrupt("indptr", r + 1, format!("decreases from {a} to {b}")));
+                return Err(Error::corrupt(
+                    "indptr",
+                    r + 1,
+                    format!("decreases from {a} to {b}"),
+                ));
             }
             if b > nnz_max {
-                return Err(Error::corrupt("indptr", r + 1, format!("offset {b} is past the {nnz_max} stored entries")));
+                return Err(Error::corrupt(
+                    "indptr",
+                    r + 1,
+                    format!("offset {b} is past the {nnz_max} stored entries"),
+                ));
             }
             if a < prev_hi {
-                return Err(Error::corrupt("indptr", r, format!("offset {a} is before an earlier row's end {prev_hi}")));
+                return Err(Error::corrupt(
+                    "indptr",
+                    r,
+                    format!("offset {a} is before an earlier row's end {prev_hi}"),
+                ));
             }
             prev_hi = b;
             lo.push(a);
@@ -303,7 +346,12 @@ impl Store<'_> {
     }
 
     /// Cut the extents into blocks and process them in parallel waves.
-    fn read_blocks(&self, lo: &[u64], hi: &[u64], map: &MinorMap) -> Result<(Vec<usize>, Vec<usize>, Values)> {
+    fn read_blocks(
+        &self,
+        lo: &[u64],
+        hi: &[u64],
+        map: &MinorMap,
+    ) -> Result<(Vec<usize>, Vec<usize>, Values)> {
         let n = lo.len();
         let chunk = self.indices.chunk_len().unwrap_or(0);
         let target = self.opts.block_elems.max(chunk).max(1);
@@ -319,7 +367,10 @@ impl Store<'_> {
                 acc += take;
                 s += take;
                 if acc == target {
-                    blocks.push(Block { rows: i0..i + 1, clip: clip_lo..s });
+                    blocks.push(Block {
+                        rows: i0..i + 1,
+                        clip: clip_lo..s,
+                    });
                     i0 = if s < b { i } else { i + 1 };
                     clip_lo = s;
                     acc = 0;
@@ -327,17 +378,31 @@ impl Store<'_> {
             }
         }
         if i0 < n {
-            blocks.push(Block { rows: i0..n, clip: clip_lo..u64::MAX });
+            blocks.push(Block {
+                rows: i0..n,
+                clip: clip_lo..u64::MAX,
+            });
         }
         let total: u64 = lo.iter().zip(hi).map(|(a, b)| b - a).sum();
-        let reserve = if matches!(map, MinorMap::All) { to_usize(total, "result")? } else { 0 };
+        let reserve = if matches!(map, MinorMap::All) {
+            to_usize(total, "result")?
+        } else {
+            0
+        };
         let mut counts = vec![0usize; n];
         let mut indices: Vec<usize> = try_vec(reserve, "result indices")?;
         let mut data = Values::try_with_capacity(self.data.elem(), reserve)?;
-        let wave = if self.opts.parallel { rayon::current_num_threads().max(1) * 2 } else { 1 };
+        let wave = if self.opts.parallel {
+            rayon::current_num_threads().max(1) * 2
+        } else {
+            1
+        };
         for group in blocks.chunks(wave) {
             let outs: Vec<Result<BlockOut>> = if group.len() > 1 {
-                group.par_iter().map(|b| self.block(b, lo, hi, map)).collect()
+                group
+                    .par_iter()
+                    .map(|b| self.block(b, lo, hi, map))
+                    .collect()
             } else {
                 group.iter().map(|b| self.block(b, lo, hi, map)).collect()
             };
@@ -346,7 +411,9 @@ impl Store<'_> {
                 for (c, k) in counts[b.rows.clone()].iter_mut().zip(out.counts) {
                     *c += k;
                 }
-                indices.try_reserve(out.indices.len()).map_err(|_| too_large("result indices", indices.len() as u64))?;
+                indices
+                    .try_reserve(out.indices.len())
+                    .map_err(|_| too_large("result indices", indices.len() as u64))?;
                 indices.extend_from_slice(&out.indices);
                 data.append(&out.data)?;
             }
@@ -364,14 +431,20 @@ impl Store<'_> {
             .collect();
         let needed: Vec<Range<u64>> = pieces.iter().filter(|r| r.start < r.end).cloned().collect();
         let (reads, offsets) = coalesce(&needed, self.opts.coalesce_gap);
-        let raw = if reads.is_empty() { vec![] } else { self.indices.read_ranges_i64(&reads)? };
+        let raw = if reads.is_empty() {
+            vec![]
+        } else {
+            self.indices.read_ranges_i64(&reads)?
+        };
         let mut counts = vec![0usize; pieces.len()];
         let minor_len = self.minor_len;
         let check = |v: i64, e: u64| -> Result<u64> {
             u64::try_from(v)
                 .ok()
                 .filter(|&c| c < minor_len)
-                .ok_or_else(|| Error::corrupt("indices", e, format!("index {v} outside 0..{minor_len}")))
+                .ok_or_else(|| {
+                    Error::corrupt("indices", e, format!("index {v} outside 0..{minor_len}"))
+                })
         };
         let mut out_idx: Vec<usize> = Vec::new();
         if let MinorMap::All = map {
@@ -385,7 +458,12 @@ impl Store<'_> {
                 let off = offsets[k];
                 k += 1;
                 let len = (p.end - p.start) as usize;
-                for (j, &v) in raw.get(off..off + len).ok_or_else(|| Error::Usage("storage returned too few indices".into()))?.iter().enumerate() {
+                for (j, &v) in raw
+                    .get(off..off + len)
+                    .ok_or_else(|| Error::Usage("storage returned too few indices".into()))?
+                    .iter()
+                    .enumerate()
+                {
                     out_idx.push(check(v, p.start + j as u64)? as usize);
                 }
                 counts[i] = len;
@@ -397,11 +475,18 @@ impl Store<'_> {
                 if buf.len() == n {
                     buf
                 } else {
-                    let ranges = needed.iter().zip(&offsets).map(|(r, &o)| o..o + (r.end - r.start) as usize);
+                    let ranges = needed
+                        .iter()
+                        .zip(&offsets)
+                        .map(|(r, &o)| o..o + (r.end - r.start) as usize);
                     buf.gather_ranges(ranges, n)?
                 }
             };
-            return Ok(BlockOut { counts, indices: out_idx, data });
+            return Ok(BlockOut {
+                counts,
+                indices: out_idx,
+                data,
+            });
         }
         // Minor selection: find hits, then read data only there.
         let mut hit_entries: Vec<u64> = Vec::new(); // entry position of each output entry
@@ -414,7 +499,12 @@ impl Store<'_> {
             k += 1;
             let len = (p.end - p.start) as usize;
             let before = out_idx.len();
-            for (j, &v) in raw.get(off..off + len).ok_or_else(|| Error::Usage("storage returned too few indices".into()))?.iter().enumerate() {
+            for (j, &v) in raw
+                .get(off..off + len)
+                .ok_or_else(|| Error::Usage("storage returned too few indices".into()))?
+                .iter()
+                .enumerate()
+            {
                 let e = p.start + j as u64;
                 let c = check(v, e)?;
                 map.each(c, |t| {
@@ -445,11 +535,17 @@ impl Store<'_> {
                 while hit_ranges.get(hr).is_some_and(|r| e >= r.end) {
                     hr += 1;
                 }
-                let r = hit_ranges.get(hr).ok_or_else(|| Error::Usage("internal: hit plan".into()))?;
+                let r = hit_ranges
+                    .get(hr)
+                    .ok_or_else(|| Error::Usage("internal: hit plan".into()))?;
                 positions.push(doffs[hr] + (e - r.start) as usize);
             }
             buf.gather(&positions)?
         };
-        Ok(BlockOut { counts, indices: out_idx, data })
+        Ok(BlockOut {
+            counts,
+            indices: out_idx,
+            data,
+        })
     }
 }

@@ -68,20 +68,33 @@ impl SparseResult {
     /// Every entry as (row, col, position in `data`), in storage order.
     pub fn triplets(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         let csr = self.format == Format::Csr;
-        self.indptr.windows(2).enumerate().flat_map(move |(major, w)| {
-            let (a, b) = (w[0], w[1]);
-            (a..b).filter_map(move |p| {
-                let minor = *self.indices.get(p)?;
-                Some(if csr { (major, minor, p) } else { (minor, major, p) })
+        self.indptr
+            .windows(2)
+            .enumerate()
+            .flat_map(move |(major, w)| {
+                let (a, b) = (w[0], w[1]);
+                (a..b).filter_map(move |p| {
+                    let minor = *self.indices.get(p)?;
+                    Some(if csr {
+                        (major, minor, p)
+                    } else {
+                        (minor, major, p)
+                    })
+                })
             })
-        })
     }
 
     /// Convert to a `sprs` matrix of the data's type. Indices are sorted within each
     /// row/column (sprs requires it); a result holding a duplicated entry (possible only
     /// when the source stores duplicates) is an error.
     pub fn into_csmat(self) -> Result<AnyCsMat> {
-        let SparseResult { format, shape, indptr, indices, data } = self;
+        let SparseResult {
+            format,
+            shape,
+            indptr,
+            indices,
+            data,
+        } = self;
         Ok(match data {
             Values::I8(v) => AnyCsMat::I8(build(format, shape, indptr, indices, v)?),
             Values::I16(v) => AnyCsMat::I16(build(format, shape, indptr, indices, v)?),
@@ -99,6 +112,12 @@ impl SparseResult {
 
     /// Convert to a `sprs` matrix of `f64` (see [`SparseResult::into_csmat`]).
     pub fn to_csmat_f64(&self) -> Result<CsMat<f64>> {
-        build(self.format, self.shape, self.indptr.clone(), self.indices.clone(), self.data.to_f64())
+        build(
+            self.format,
+            self.shape,
+            self.indptr.clone(),
+            self.indices.clone(),
+            self.data.to_f64(),
+        )
     }
 }

@@ -31,7 +31,9 @@ fn sel_err(msg: impl Into<String>) -> Error {
 }
 
 fn parse_int(s: &str, whole: &str) -> Result<i64> {
-    s.trim().parse::<i64>().map_err(|_| sel_err(format!("{:?} is not an integer in {whole:?}", s.trim())))
+    s.trim()
+        .parse::<i64>()
+        .map_err(|_| sel_err(format!("{:?} is not an integer in {whole:?}", s.trim())))
 }
 
 impl Sel {
@@ -43,7 +45,9 @@ impl Sel {
                 .map_err(|e| sel_err(format!("cannot read selection file {path:?}: {e}")))?;
             let c = content.trim();
             if c.starts_with('@') {
-                return Err(sel_err(format!("selection file {path:?} refers to another file")));
+                return Err(sel_err(format!(
+                    "selection file {path:?} refers to another file"
+                )));
             }
             return Sel::parse(c);
         }
@@ -53,7 +57,11 @@ impl Sel {
                 match ch {
                     '0' => mask.push(false),
                     '1' => mask.push(true),
-                    c => return Err(sel_err(format!("mask character {c:?} at position {i} is not 0 or 1"))),
+                    c => {
+                        return Err(sel_err(format!(
+                            "mask character {c:?} at position {i} is not 0 or 1"
+                        )))
+                    }
                 }
             }
             return Ok(Sel::Mask(mask));
@@ -93,16 +101,27 @@ impl Sel {
     pub fn resolve(&self, len: u64) -> Result<Selection> {
         match self {
             Sel::All => Ok(Selection::all(len)),
-            Sel::Slice { start, stop, step } => slice_indices(*start, *stop, step.unwrap_or(1), len),
+            Sel::Slice { start, stop, step } => {
+                slice_indices(*start, *stop, step.unwrap_or(1), len)
+            }
             Sel::List(v) => {
                 let n = i128::from(len);
                 let mut out = Vec::new();
                 out.try_reserve_exact(v.len())
-                    .map_err(|_| Error::TooLarge { what: "selection", requested: v.len() as u64 })?;
+                    .map_err(|_| Error::TooLarge {
+                        what: "selection",
+                        requested: v.len() as u64,
+                    })?;
                 for &i in v {
-                    let j = if i < 0 { i128::from(i) + n } else { i128::from(i) };
+                    let j = if i < 0 {
+                        i128::from(i) + n
+                    } else {
+                        i128::from(i)
+                    };
                     if j < 0 || j >= n {
-                        return Err(sel_err(format!("index {i} is out of range for an axis of length {len}")));
+                        return Err(sel_err(format!(
+                            "index {i} is out of range for an axis of length {len}"
+                        )));
                     }
                     out.push(j as u64);
                 }
@@ -116,7 +135,11 @@ impl Sel {
                     )));
                 }
                 Ok(Selection::List(
-                    m.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as u64).collect(),
+                    m.iter()
+                        .enumerate()
+                        .filter(|(_, &b)| b)
+                        .map(|(i, _)| i as u64)
+                        .collect(),
                 ))
             }
         }
@@ -129,7 +152,11 @@ fn slice_indices(start: Option<i64>, stop: Option<i64>, step: i64, len: u64) -> 
         return Err(sel_err("slice step cannot be zero"));
     }
     let n = i128::from(len);
-    let (lower, upper) = if step > 0 { (0i128, n) } else { (-1i128, n - 1) };
+    let (lower, upper) = if step > 0 {
+        (0i128, n)
+    } else {
+        (-1i128, n - 1)
+    };
     let fix = |v: Option<i64>, default: i128| -> i128 {
         match v {
             None => default,
@@ -141,17 +168,29 @@ fn slice_indices(start: Option<i64>, stop: Option<i64>, step: i64, len: u64) -> 
     let e = fix(stop, if step > 0 { upper } else { lower });
     let st = i128::from(step);
     let count = if step > 0 {
-        if s < e { (e - s - 1) / st + 1 } else { 0 }
+        if s < e {
+            (e - s - 1) / st + 1
+        } else {
+            0
+        }
     } else if e < s {
         (s - e - 1) / (-st) + 1
     } else {
         0
     };
     if count == 0 {
-        return Ok(Selection::Range { start: 0, step: 1, len: 0 });
+        return Ok(Selection::Range {
+            start: 0,
+            step: 1,
+            len: 0,
+        });
     }
     // With count > 0, start is a valid position in 0..len.
-    Ok(Selection::Range { start: s as u64, step: if count == 1 { 1 } else { step }, len: count as u64 })
+    Ok(Selection::Range {
+        start: s as u64,
+        step: if count == 1 { 1 } else { step },
+        len: count as u64,
+    })
 }
 
 /// A selection resolved against an axis length: valid positions in output order.
@@ -178,7 +217,11 @@ impl Selection {
 
     /// The whole axis.
     pub fn all(len: u64) -> Selection {
-        Selection::Range { start: 0, step: 1, len }
+        Selection::Range {
+            start: 0,
+            step: 1,
+            len,
+        }
     }
 
     /// Number of selected positions (the output length on this axis).
@@ -284,7 +327,10 @@ mod tests {
             ("1:2:3:4", 9),
             ("@/nonexistent/file/for/sure", 4),
         ] {
-            assert!(matches!(Selection::parse(t, n), Err(Error::Selection(_))), "{t}");
+            assert!(
+                matches!(Selection::parse(t, n), Err(Error::Selection(_))),
+                "{t}"
+            );
         }
     }
 

@@ -53,7 +53,10 @@ impl ElemType {
 
     /// True for the integer types (not floats, not bool).
     pub fn is_integer(self) -> bool {
-        !matches!(self, ElemType::F16 | ElemType::F32 | ElemType::F64 | ElemType::Bool)
+        !matches!(
+            self,
+            ElemType::F16 | ElemType::F32 | ElemType::F64 | ElemType::Bool
+        )
     }
 
     /// The element type of the [`Values`] variant that carries this type's values.
@@ -238,7 +241,8 @@ impl Values {
         fn conv<T: Copy + TryInto<i64> + std::fmt::Display>(v: &[T]) -> Result<Vec<i64>> {
             v.iter()
                 .map(|&x| {
-                    x.try_into().map_err(|_| Error::Usage(format!("value {x} does not fit in i64")))
+                    x.try_into()
+                        .map_err(|_| Error::Usage(format!("value {x} does not fit in i64")))
                 })
                 .collect()
         }
@@ -252,9 +256,9 @@ impl Values {
             Values::U32(v) => conv(v),
             Values::U64(v) => conv(v),
             Values::Bool(v) => Ok(v.iter().map(|&b| b as i64).collect()),
-            Values::F32(_) | Values::F64(_) => {
-                Err(Error::Usage("floating-point values where integers were expected".into()))
-            }
+            Values::F32(_) | Values::F64(_) => Err(Error::Usage(
+                "floating-point values where integers were expected".into(),
+            )),
         }
     }
 
@@ -263,7 +267,8 @@ impl Values {
         fn conv<T: TryFrom<i64>>(v: &[i64], name: &str) -> Result<Vec<T>> {
             v.iter()
                 .map(|&x| {
-                    T::try_from(x).map_err(|_| Error::Usage(format!("value {x} does not fit in {name}")))
+                    T::try_from(x)
+                        .map_err(|_| Error::Usage(format!("value {x} does not fit in {name}")))
                 })
                 .collect()
         }

@@ -45,7 +45,11 @@ pub struct WriterOptions {
 impl WriterOptions {
     /// Options for a matrix: anndata CSR of f64 with i32 indices when they fit, else i64.
     pub fn new(format: Format, shape: (u64, u64), data_elem: ElemType) -> Self {
-        let index_elem = if shape.0.max(shape.1) <= i32::MAX as u64 { ElemType::I32 } else { ElemType::I64 };
+        let index_elem = if shape.0.max(shape.1) <= i32::MAX as u64 {
+            ElemType::I32
+        } else {
+            ElemType::I64
+        };
         WriterOptions {
             format,
             encoding: Encoding::Anndata,
@@ -74,10 +78,15 @@ impl<S: SparseSink> SparseWriter<S> {
     /// Create the datasets and write `indptr[0] = 0`.
     pub fn new(mut sink: S, opts: WriterOptions) -> Result<Self> {
         if opts.encoding == Encoding::TenX && opts.format != Format::Csc {
-            return Err(Error::Usage("the 10x encoding stores CSC matrices only".into()));
+            return Err(Error::Usage(
+                "the 10x encoding stores CSC matrices only".into(),
+            ));
         }
         if !opts.index_elem.is_integer() {
-            return Err(Error::Usage(format!("index type {} is not an integer", opts.index_elem.dtype_str())));
+            return Err(Error::Usage(format!(
+                "index type {} is not an integer",
+                opts.index_elem.dtype_str()
+            )));
         }
         let major = match opts.format {
             Format::Csr => opts.shape.0,
@@ -130,7 +139,9 @@ impl<S: SparseSink> SparseWriter<S> {
             return Ok(());
         };
         if indptr.windows(2).any(|w| w[1] < w[0]) || last > indices.len() {
-            return Err(Error::Usage("local indptr is decreasing or past the entries".into()));
+            return Err(Error::Usage(
+                "local indptr is decreasing or past the entries".into(),
+            ));
         }
         let minor = self.minor_len();
         let entries = &indices[first..last];
@@ -142,7 +153,8 @@ impl<S: SparseSink> SparseWriter<S> {
         self.data_buf.append(&converted)?;
         for w in indptr.windows(2) {
             self.nnz += (w[1] - w[0]) as u64;
-            self.indptr_buf.push(i64::try_from(self.nnz).map_err(|_| Error::Usage("nnz overflow".into()))?);
+            self.indptr_buf
+                .push(i64::try_from(self.nnz).map_err(|_| Error::Usage("nnz overflow".into()))?);
             if self.indptr_buf.len() >= self.opts.buffer_elems {
                 self.flush()?;
             }
@@ -162,7 +174,8 @@ impl<S: SparseSink> SparseWriter<S> {
     fn flush(&mut self) -> Result<()> {
         let ie = self.opts.index_elem;
         if !self.indices_buf.is_empty() {
-            self.sink.append("indices", &Values::from_i64(ie, &self.indices_buf)?)?;
+            self.sink
+                .append("indices", &Values::from_i64(ie, &self.indices_buf)?)?;
             self.indices_buf.clear();
         }
         if !self.data_buf.is_empty() {
@@ -170,7 +183,8 @@ impl<S: SparseSink> SparseWriter<S> {
             self.sink.append("data", &d)?;
         }
         if !self.indptr_buf.is_empty() {
-            self.sink.append("indptr", &Values::from_i64(ie, &self.indptr_buf)?)?;
+            self.sink
+                .append("indptr", &Values::from_i64(ie, &self.indptr_buf)?)?;
             self.indptr_buf.clear();
         }
         Ok(())
@@ -187,11 +201,18 @@ impl<S: SparseSink> SparseWriter<S> {
         }
         self.flush()?;
         let (r, c) = self.opts.shape;
-        let shape = [i64::try_from(r).unwrap_or(i64::MAX), i64::try_from(c).unwrap_or(i64::MAX)];
+        let shape = [
+            i64::try_from(r).unwrap_or(i64::MAX),
+            i64::try_from(c).unwrap_or(i64::MAX),
+        ];
         let f = self.opts.format;
         match self.opts.encoding {
             Encoding::Anndata => {
-                let et = if f == Format::Csr { "csr_matrix" } else { "csc_matrix" };
+                let et = if f == Format::Csr {
+                    "csr_matrix"
+                } else {
+                    "csc_matrix"
+                };
                 self.sink.set_attr_string("encoding-type", et)?;
                 self.sink.set_attr_string("encoding-version", "0.1.0")?;
                 self.sink.set_attr_ints("shape", &shape)?;
@@ -202,7 +223,8 @@ impl<S: SparseSink> SparseWriter<S> {
             }
             Encoding::TenX => {
                 self.sink.create_dataset("shape", ElemType::I32, Some(2))?;
-                self.sink.append("shape", &Values::from_i64(ElemType::I32, &shape)?)?;
+                self.sink
+                    .append("shape", &Values::from_i64(ElemType::I32, &shape)?)?;
             }
         }
         Ok(self.sink)
@@ -216,8 +238,12 @@ fn convert(v: &Values, elem: ElemType) -> Result<Values> {
     }
     match elem.value_type() {
         ElemType::F64 => Ok(Values::F64(v.to_f64())),
-        ElemType::F32 => Ok(Values::F32(v.to_f64().into_iter().map(|x| x as f32).collect())),
-        ElemType::Bool => Ok(Values::Bool(v.to_f64().into_iter().map(|x| x != 0.0).collect())),
+        ElemType::F32 => Ok(Values::F32(
+            v.to_f64().into_iter().map(|x| x as f32).collect(),
+        )),
+        ElemType::Bool => Ok(Values::Bool(
+            v.to_f64().into_iter().map(|x| x != 0.0).collect(),
+        )),
         e => Values::from_i64(e, &v.to_i64()?),
     }
 }

@@ -18,10 +18,20 @@ pub fn compress(t: &Triplets, format: Format) -> (Vec<i64>, Vec<i64>, Vec<f64>) 
     let mut e: Vec<(u64, u64, f64)> = t
         .entries
         .iter()
-        .map(|&(r, c, v)| if format == Format::Csr { (r, c, v) } else { (c, r, v) })
+        .map(|&(r, c, v)| {
+            if format == Format::Csr {
+                (r, c, v)
+            } else {
+                (c, r, v)
+            }
+        })
         .collect();
-    e.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let major = if format == Format::Csr { t.shape.0 } else { t.shape.1 };
+    e.sort_by_key(|a| (a.0, a.1));
+    let major = if format == Format::Csr {
+        t.shape.0
+    } else {
+        t.shape.1
+    };
     let mut indptr = vec![0i64; major as usize + 1];
     for &(m, _, _) in &e {
         indptr[m as usize + 1] += 1;
@@ -29,19 +39,40 @@ pub fn compress(t: &Triplets, format: Format) -> (Vec<i64>, Vec<i64>, Vec<f64>) 
     for i in 0..major as usize {
         indptr[i + 1] += indptr[i];
     }
-    (indptr, e.iter().map(|x| x.1 as i64).collect(), e.iter().map(|x| x.2).collect())
+    (
+        indptr,
+        e.iter().map(|x| x.1 as i64).collect(),
+        e.iter().map(|x| x.2).collect(),
+    )
 }
 
 /// An anndata group in memory; returns the group and its (indptr, indices, data) arrays.
 pub fn anndata_group(t: &Triplets, format: Format, chunk: Option<u64>) -> MemGroup {
     let (indptr, indices, data) = compress(t, format);
     let mut g = MemGroup::new();
-    g.set_str("encoding-type", if format == Format::Csr { "csr_matrix" } else { "csc_matrix" });
+    g.set_str(
+        "encoding-type",
+        if format == Format::Csr {
+            "csr_matrix"
+        } else {
+            "csc_matrix"
+        },
+    );
     g.set_str("encoding-version", "0.1.0");
     g.set_ints("shape", &[t.shape.0 as i64, t.shape.1 as i64]);
-    g.add("indptr", MemArray::new(Values::I64(indptr)).with_chunk_len(chunk));
-    g.add("indices", MemArray::new(Values::I32(indices.iter().map(|&x| x as i32).collect())).with_chunk_len(chunk));
-    g.add("data", MemArray::new(Values::F64(data)).with_chunk_len(chunk));
+    g.add(
+        "indptr",
+        MemArray::new(Values::I64(indptr)).with_chunk_len(chunk),
+    );
+    g.add(
+        "indices",
+        MemArray::new(Values::I32(indices.iter().map(|&x| x as i32).collect()))
+            .with_chunk_len(chunk),
+    );
+    g.add(
+        "data",
+        MemArray::new(Values::F64(data)).with_chunk_len(chunk),
+    );
     g
 }
 
@@ -62,14 +93,25 @@ pub fn reference(t: &Triplets, rows: &Selection, cols: &Selection) -> Vec<(usize
 
 /// The result as sorted (row, col, value) triplets; also checks its structure.
 pub fn result_triplets(r: &SparseResult) -> Vec<(usize, usize, f64)> {
-    let major = if r.format == Format::Csr { r.shape.0 } else { r.shape.1 };
+    let major = if r.format == Format::Csr {
+        r.shape.0
+    } else {
+        r.shape.1
+    };
     assert_eq!(r.indptr.len(), major + 1);
     assert_eq!(r.indptr[0], 0);
     assert_eq!(*r.indptr.last().unwrap(), r.indices.len());
     assert_eq!(r.indices.len(), r.data.len());
-    let minor = if r.format == Format::Csr { r.shape.1 } else { r.shape.0 };
+    let minor = if r.format == Format::Csr {
+        r.shape.1
+    } else {
+        r.shape.0
+    };
     assert!(r.indices.iter().all(|&i| i < minor));
-    let mut out: Vec<_> = r.triplets().map(|(i, j, p)| (i, j, r.data.get_f64(p).unwrap())).collect();
+    let mut out: Vec<_> = r
+        .triplets()
+        .map(|(i, j, p)| (i, j, r.data.get_f64(p).unwrap()))
+        .collect();
     out.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).unwrap());
     out
 }
