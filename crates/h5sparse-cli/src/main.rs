@@ -12,6 +12,7 @@ mod dump;
 mod example;
 mod json;
 mod ls;
+mod mtx;
 mod slice;
 
 /// Command-line arguments.

@@ -300,7 +300,15 @@ impl SparseDataset {
     /// Select `rows` and `cols` (resolved selections), as scipy's `m[rows][:, cols]`.
     pub fn select(&self, rows: &Selection, cols: &Selection) -> Result<SparseResult> {
         for (sel, n, axis) in [(rows, self.shape.0, "row"), (cols, self.shape.1, "column")] {
-            if sel.iter().any(|p| p >= n) {
+            let bad = match sel {
+                Selection::Range { len: 0, .. } => false,
+                Selection::Range { len, .. } => {
+                    !matches!(sel.get(0), Some(p) if p < n)
+                        || !matches!(sel.get(len - 1), Some(p) if p < n)
+                }
+                Selection::List(v) => v.iter().any(|&p| p >= n),
+            };
+            if bad {
                 return Err(Error::Selection(format!(
                     "{axis} selection is outside 0..{n}"
                 )));

@@ -14,6 +14,8 @@
 //! reference backend).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Reads take lists of element ranges; one-range lists are intended.
+#![allow(clippy::single_range_in_vec_init)]
 
 pub mod dataset;
 pub mod error;

@@ -231,6 +231,69 @@ impl<S: SparseSink> SparseWriter<S> {
     }
 }
 
+/// Write a matrix given as coordinates (`rows[k]`, `cols[k]`, `data[k]`, any order; duplicates
+/// are kept, in input order) through a [`SparseWriter`]: entries are ordered by an index
+/// permutation (the coordinates themselves are not copied) and pushed in blocks of at most
+/// `opts.buffer_elems` entries (a single row/column longer than that is pushed whole).
+pub fn write_coo<S: SparseSink>(
+    sink: S,
+    mut opts: WriterOptions,
+    rows: &[u64],
+    cols: &[u64],
+    data: &Values,
+) -> Result<S> {
+    let n = rows.len();
+    if cols.len() != n || data.len() != n {
+        return Err(Error::Usage("rows, cols and data lengths differ".into()));
+    }
+    let (major, minor) = match opts.format {
+        Format::Csr => (rows, cols),
+        Format::Csc => (cols, rows),
+    };
+    let (rmax, cmax) = opts.shape;
+    if let Some(k) = (0..n).find(|&k| rows[k] >= rmax || cols[k] >= cmax) {
+        return Err(Error::Usage(format!(
+            "entry ({}, {}) outside the shape {rmax}x{cmax}",
+            rows[k], cols[k]
+        )));
+    }
+    let mut perm: Vec<usize> = (0..n).collect();
+    perm.sort_by_key(|&k| (major[k], minor[k]));
+    opts.nnz_hint = Some(n as u64);
+    let major_len = match opts.format {
+        Format::Csr => rmax,
+        Format::Csc => cmax,
+    };
+    let block = opts.buffer_elems.max(1);
+    let mut w = SparseWriter::new(sink, opts)?;
+    let mut p = 0usize;
+    let mut next_major = 0u64;
+    while next_major < major_len {
+        // One block: whole majors until `block` entries are reached.
+        let mut local = vec![0usize];
+        let start = p;
+        while next_major < major_len {
+            let mut q = p;
+            while q < n && major[perm[q]] == next_major {
+                q += 1;
+            }
+            if q - start > block && p > start {
+                break;
+            }
+            local.push(q - start);
+            p = q;
+            next_major += 1;
+            if p - start >= block {
+                break;
+            }
+        }
+        let idx: Vec<u64> = perm[start..p].iter().map(|&k| minor[k]).collect();
+        let vals = data.gather(&perm[start..p])?;
+        w.push_block(&local, &idx, &vals)?;
+    }
+    w.finish()
+}
+
 /// Convert values to the variant carrying `elem` (integers range-checked; floats to floats).
 fn convert(v: &Values, elem: ElemType) -> Result<Values> {
     if v.elem() == elem.value_type() {

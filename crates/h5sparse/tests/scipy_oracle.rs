@@ -3,6 +3,7 @@
 //! in-memory backend must be the same sets of (row, col, value) with the same shapes.
 //! Skipped (with a message) when python3 with scipy is not available.
 
+#![allow(clippy::single_range_in_vec_init)]
 mod common;
 use common::*;
 use h5sparse::{Format, ReadOptions, Selection, SparseDataset};

@@ -1,10 +1,11 @@
 //! Selections against a reference implementation of numpy/scipy semantics (proptest), read
 //! patterns of the in-memory backend, corrupt inputs, and the streaming writer.
 
+#![allow(clippy::single_range_in_vec_init)]
 mod common;
 use common::*;
 use h5sparse::mem::{MemArray, MemGroup};
-use h5sparse::write::{MemSink, SparseWriter, WriterOptions};
+use h5sparse::write::{write_coo, MemSink, SparseWriter, WriterOptions};
 use h5sparse::{Encoding, Error, Format, ReadOptions, Sel, Selection, SparseDataset, Values};
 use proptest::prelude::*;
 
@@ -362,4 +363,32 @@ fn writer_roundtrips() {
     )
     .unwrap();
     assert!(w.finish().is_err());
+}
+
+#[test]
+fn coo_writer_roundtrips() {
+    let t = big_csr(30, 8);
+    // shuffled coordinates
+    let mut e = t.entries.clone();
+    e.reverse();
+    e.rotate_left(7);
+    let rows: Vec<u64> = e.iter().map(|x| x.0).collect();
+    let cols: Vec<u64> = e.iter().map(|x| x.1).collect();
+    let data = Values::F64(e.iter().map(|x| x.2).collect());
+    for format in [Format::Csr, Format::Csc] {
+        for buffer in [1, 5, 1000] {
+            let mut opts = WriterOptions::new(format, t.shape, h5sparse::ElemType::F64);
+            opts.buffer_elems = buffer;
+            let sink = write_coo(MemSink::new(), opts, &rows, &cols, &data).unwrap();
+            let g = sink.into_group();
+            let ds = SparseDataset::open(&g).unwrap();
+            let (r, c) = (Selection::all(30), Selection::all(8));
+            assert_eq!(
+                result_triplets(&ds.select(&r, &c).unwrap()),
+                reference(&t, &r, &c)
+            );
+        }
+    }
+    let opts = WriterOptions::new(Format::Csr, (2, 2), h5sparse::ElemType::F64);
+    assert!(write_coo(MemSink::new(), opts, &[2], &[0], &Values::F64(vec![1.0])).is_err());
 }

@@ -26,7 +26,7 @@ pub fn compress(t: &Triplets, format: Format) -> (Vec<i64>, Vec<i64>, Vec<f64>) 
             }
         })
         .collect();
-    e.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    e.sort_by_key(|a| (a.0, a.1));
     let major = if format == Format::Csr {
         t.shape.0
     } else {
