@@ -406,7 +406,7 @@ fn write_streaming_append_gzip() {
         batch = (batch * 7 + 13) % 30_011;
     }
     for k in 0..37 {
-        let rows: Vec<i32> = (0..k * 3).map(|i| i as i32).collect();
+        let rows: Vec<i32> = (0..k * 3).collect();
         w.append_typed(m, &rows).unwrap();
     }
     // Appending a partial row fails cleanly.
@@ -500,6 +500,63 @@ fn write_in_memory_matches_h5py() {
     check_py(
         &path,
         "assert list(h5py.File(p, 'r')['a/b'][()]) == [1, -2, 3]",
+    );
+    check_h5dump(&path, false);
+}
+
+#[test]
+fn write_empty_datasets_and_limits() {
+    if !have_h5py() {
+        return;
+    }
+    let dir = tmp();
+    let path = dir.path().join("empty.h5");
+    let mut w = FileWriter::create(&path).unwrap();
+    w.create_dataset("/contig0", DatasetSpec::new(DType::F64, [0]))
+        .unwrap();
+    w.create_dataset(
+        "/chunk0",
+        DatasetSpec::new(DType::I8, [0, 5])
+            .unlimited()
+            .chunked([4, 5])
+            .deflate(2),
+    )
+    .unwrap();
+    w.create_dataset(
+        "/never_written",
+        DatasetSpec::new(DType::U16, [3]).chunked([2]),
+    )
+    .unwrap();
+    let f = w
+        .create_dataset(
+            "/bounded",
+            DatasetSpec::new(DType::U8, [0])
+                .max_shape([Some(10)])
+                .chunked([3]),
+        )
+        .unwrap();
+    w.append(f, &[1, 2, 3, 4]).unwrap();
+    // One attribute message cannot exceed 64 KiB (dense attribute storage is not written).
+    let big = AttrValue::array(&vec![0u8; 70_000]);
+    let err = w.set_attr("/bounded", "big", big).unwrap_err();
+    assert!(err.to_string().contains("64 KiB"), "{err}");
+    w.set_attr("/bounded", "big", AttrValue::array(&vec![9u8; 60_000]))
+        .unwrap();
+    w.set_attr("/bounded", "big2", AttrValue::array(&vec![8u8; 60_000]))
+        .unwrap();
+    w.finish().unwrap();
+    check_py(
+        &path,
+        r#"
+f = h5py.File(p, 'r')
+assert f['contig0'].shape == (0,) and f['contig0'][()].size == 0
+assert f['chunk0'].shape == (0, 5) and f['chunk0'].maxshape == (None, 5)
+assert list(f['never_written'][()]) == [0, 0, 0]
+b = f['bounded']
+assert b.maxshape == (10,) and list(b[()]) == [1, 2, 3, 4]
+assert (b.attrs['big'] == 9).all() and b.attrs['big'].size == 60000
+assert (b.attrs['big2'] == 8).all()
+"#,
     );
     check_h5dump(&path, false);
 }

@@ -81,6 +81,12 @@ impl AttrValue {
     pub(crate) fn validate(&self) -> Result<()> {
         match self {
             AttrValue::Data { dtype, shape, data } => {
+                if shape.len() > 32 {
+                    return Err(usage(format!(
+                        "attribute rank {} over HDF5's maximum of 32",
+                        shape.len()
+                    )));
+                }
                 if dtype.is_vlen() {
                     return Err(usage(
                         "use AttrValue::String(s) for variable-length strings",

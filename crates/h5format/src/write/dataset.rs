@@ -396,7 +396,7 @@ impl DatasetState {
         let row = product(self.shape.get(1..).unwrap_or_default())?
             .checked_mul(self.elem)
             .ok_or_else(|| usage("row too large"))?;
-        if row == 0 || bytes.len() as u64 % row != 0 {
+        if row == 0 || !(bytes.len() as u64).is_multiple_of(row) {
             return Err(usage(format!(
                 "{}: {} bytes is not a whole number of rows of {row} bytes",
                 self.path,

@@ -164,6 +164,15 @@ impl FileWriter {
         if name.is_empty() || name.contains('\0') {
             return Err(usage(format!("bad attribute name {name:?}")));
         }
+        // Refuse now what cannot be stored in one header message at finish.
+        let placeholder = vec![[0u8; 16]; value.vlen_strings().len()];
+        let size = value.message(name, &placeholder)?.len();
+        if size > 65_528 {
+            return Err(usage(format!(
+                "attribute {name:?} needs {size} bytes, over the 64 KiB limit of a header message \
+                 (dense attribute storage is not implemented)"
+            )));
+        }
         let parts = split(obj_path)?;
         let attrs = match parts.split_last() {
             None => &mut self.groups[0].attrs,
