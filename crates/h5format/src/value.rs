@@ -91,7 +91,43 @@ pub fn decode(
         }
         return Ok(vec![Value::Unsupported; count]);
     }
-    decode_n(dtype, bytes, count, sizes, res)
+    let budget = Budgeted {
+        res,
+        left: std::cell::Cell::new(MAX_HEAP_BYTES_PER_DECODE),
+    };
+    decode_n(dtype, bytes, count, sizes, &budget)
+}
+
+/// Most bytes of global-heap objects one [`decode`] call fetches: heap objects can be
+/// referenced many times (and nest), so without a bound a small hostile file could expand
+/// into an unbounded number of values.
+pub const MAX_HEAP_BYTES_PER_DECODE: u64 = 1 << 30;
+
+/// A resolver that counts the heap bytes fetched against a budget.
+struct Budgeted<'a> {
+    res: &'a dyn Resolver,
+    left: std::cell::Cell<u64>,
+}
+
+impl Resolver for Budgeted<'_> {
+    fn global_heap_object(&self, collection_addr: u64, index: u32) -> Result<Vec<u8>> {
+        let obj = self.res.global_heap_object(collection_addr, index)?;
+        let left = self.left.get();
+        let n = obj.len() as u64;
+        if n > left {
+            return Err(Error::TooLarge {
+                what: "variable-length data",
+                offset: collection_addr,
+                requested: MAX_HEAP_BYTES_PER_DECODE - left + n,
+                limit: MAX_HEAP_BYTES_PER_DECODE,
+            });
+        }
+        self.left.set(left - n);
+        Ok(obj)
+    }
+    fn object_path(&self, addr: u64) -> Result<Option<String>> {
+        self.res.object_path(addr)
+    }
 }
 
 fn decode_n(

@@ -218,3 +218,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn heap_amplification_is_bounded() {
+    // One 64 MiB heap object referenced by 32 elements: 2 GiB of vlen data from 512 bytes.
+    struct Big;
+    impl Resolver for Big {
+        fn global_heap_object(&self, _: u64, _: u32) -> Result<Vec<u8>> {
+            Ok(vec![b'x'; 64 << 20])
+        }
+        fn object_path(&self, _: u64) -> Result<Option<String>> {
+            Ok(None)
+        }
+    }
+    let vstr = Datatype::VarLen {
+        size: 16,
+        base: Box::new(u8_type()),
+        string: Some((StrPad::NullPad, Charset::Ascii)),
+    };
+    let data: Vec<u8> = (0..32).flat_map(|_| vlen_elem(1, 4096, 1)).collect();
+    let e = decode(&vstr, &data, 32, Sizes::default(), &Big).unwrap_err();
+    assert!(matches!(e, h5format::Error::TooLarge { .. }), "{e}");
+}
