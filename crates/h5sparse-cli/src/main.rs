@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod dump;
 mod example;
+mod import;
 mod json;
 mod ls;
 mod mtx;
@@ -70,6 +71,29 @@ enum Command {
         /// Repeat the selection N times and print timings to stderr.
         #[arg(long)]
         repeat: Option<usize>,
+    },
+    /// Write a MatrixMarket file as a sparse matrix group (or a complete .h5ad file).
+    #[command(name = "import-mtx")]
+    ImportMtx {
+        /// The MatrixMarket coordinate file.
+        input: String,
+        /// The HDF5 (or .h5ad) file to write.
+        output: String,
+        /// Group name.
+        #[arg(long, default_value = "X")]
+        group: String,
+        /// Storage order: csr or csc.
+        #[arg(long, default_value = "csr")]
+        format: String,
+        /// Attributes: anndata, h5sparse or 10x.
+        #[arg(long, default_value = "anndata")]
+        encoding: String,
+        /// Deflate level (0-9).
+        #[arg(long)]
+        gzip: Option<u8>,
+        /// Elements per chunk.
+        #[arg(long)]
+        chunk_elems: Option<u64>,
     },
     /// Replay the 2017 "Sparse matrices with h5py" notebook (writes files under DIR).
     Example {
@@ -142,6 +166,16 @@ fn main() -> ExitCode {
             repeat,
         ),
         Command::Info { file, group } => slice::info(&mut out, &file, &group),
+        Command::ImportMtx { input, output, group, format, encoding, gzip, chunk_elems } => {
+            let o = import::ImportOptions {
+                group: &group,
+                format: &format,
+                encoding: &encoding,
+                gzip,
+                chunk_elems,
+            };
+            import::run(&input, &output, &o)
+        }
         Command::Example { dir } => example::run(&mut out, dir.as_deref()),
     };
     let result = result.and_then(|()| out.flush().map_err(UserError::from));

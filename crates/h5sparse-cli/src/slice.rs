@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use h5sparse::{SparseDataset, SparseResult, Values};
+use h5sparse::SparseDataset;
 
 use crate::UserError;
 
@@ -56,7 +56,7 @@ pub fn slice(
         Some(_) => return Err(UserError("--repeat must be at least 1".into())),
         None => m.select_text(r, c)?,
     };
-    write_mtx(out, &result)?;
+    crate::mtx::write_mtx(out, &result)?;
     Ok(())
 }
 
@@ -68,37 +68,4 @@ fn read_sel(text: &str) -> Result<String, UserError> {
             .map_err(|e| UserError(format!("cannot read selection file {path}: {e}"))),
         None => Ok(text.to_string()),
     }
-}
-
-/// Write a result as MatrixMarket coordinate text (1-based, explicit zeros kept).
-pub fn write_mtx(out: &mut impl Write, r: &SparseResult) -> std::io::Result<()> {
-    let field = if r.data.elem().is_integer() || matches!(r.data, Values::Bool(_)) {
-        "integer"
-    } else {
-        "real"
-    };
-    writeln!(out, "%%MatrixMarket matrix coordinate {field} general")?;
-    writeln!(out, "{} {} {}", r.shape.0, r.shape.1, r.nnz())?;
-    let mut line = String::with_capacity(64);
-    for (i, j, p) in r.triplets() {
-        line.clear();
-        use std::fmt::Write as _;
-        let _ = write!(line, "{} {} ", i + 1, j + 1);
-        let _ = match &r.data {
-            Values::I8(v) => write!(line, "{}", v[p]),
-            Values::I16(v) => write!(line, "{}", v[p]),
-            Values::I32(v) => write!(line, "{}", v[p]),
-            Values::I64(v) => write!(line, "{}", v[p]),
-            Values::U8(v) => write!(line, "{}", v[p]),
-            Values::U16(v) => write!(line, "{}", v[p]),
-            Values::U32(v) => write!(line, "{}", v[p]),
-            Values::U64(v) => write!(line, "{}", v[p]),
-            Values::F32(v) => write!(line, "{:?}", v[p]),
-            Values::F64(v) => write!(line, "{:?}", v[p]),
-            Values::Bool(v) => write!(line, "{}", u8::from(v[p])),
-        };
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
-    }
-    Ok(())
 }
