@@ -218,7 +218,7 @@ impl<'a> Cursor<'a> {
 
 /// Number of bytes needed to store `v` (at least 1).
 pub fn bytes_needed(v: u64) -> u8 {
-    (((64 - v.leading_zeros()) + 7) / 8).max(1) as u8
+    (64 - v.leading_zeros()).div_ceil(8).max(1) as u8
 }
 
 /// Verify a lookup3 checksum stored little-endian right after `bytes[..n]`.

@@ -323,6 +323,10 @@ impl Node {
             let am = AttributeMessage::parse(&mut m.cursor("attribute message", sizes))?;
             out.push(self.file.attribute_from(am)?);
         }
+        if !self.header.attr_creation_order_tracked {
+            // libhdf5 lists compact attributes by name unless creation order is tracked.
+            out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        }
         if let Some(m) = self.header.first(msg::ATTRIBUTE_INFO) {
             let info = AttributeInfo::parse(&mut m.cursor("attribute info message", sizes))?;
             if info.heap_address != UNDEF_ADDR {
@@ -670,5 +674,136 @@ impl Dataset {
             Layout::Chunked { .. } => Err(Error::unsupported("layout", "chunked (not yet)")),
             Layout::Virtual => Err(Error::unsupported("layout", "virtual dataset")),
         }
+    }
+}
+
+impl crate::value::Resolver for File {
+    fn global_heap_object(&self, collection_addr: u64, index: u32) -> Result<Vec<u8>> {
+        Ok(self.global_heap(collection_addr)?.object(index)?.to_vec())
+    }
+    fn object_path(&self, addr: u64) -> Result<Option<String>> {
+        Ok(self.path_of(addr))
+    }
+}
+
+impl Dataset {
+    /// Number of elements of a 1-D dataset (or of all elements, flattened).
+    pub fn len(&self) -> u64 {
+        self.space.num_elements().unwrap_or(0)
+    }
+
+    /// Whether the dataset has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Read the concatenation of element `ranges` (in flattened row-major order; sorted and
+    /// non-overlapping ranges read best) as raw bytes in file byte order.
+    pub fn read_ranges_raw(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>> {
+        self.read_ranges_raw_inner(ranges)
+            .map_err(|e| e.in_object(&self.node.path))
+    }
+
+    fn read_ranges_raw_inner(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>> {
+        let n = self.len();
+        let esize = self.dtype.size() as u64;
+        let mut total = 0u64;
+        for r in ranges {
+            if r.start > r.end || r.end > n {
+                return Err(Error::Usage(format!(
+                    "range {}..{} outside 0..{n}",
+                    r.start, r.end
+                )));
+            }
+            total += (r.end - r.start) * esize;
+        }
+        let source = self.node.file.source();
+        source.check_alloc("dataset selection", self.address(), total)?;
+        let mut out = Vec::with_capacity(total as usize);
+        match &self.layout {
+            Layout::Compact { data } => {
+                for r in ranges {
+                    let s = data
+                        .get((r.start * esize) as usize..(r.end * esize) as usize)
+                        .ok_or_else(|| {
+                            Error::malformed(
+                                "layout message",
+                                self.address(),
+                                "compact data too short",
+                            )
+                        })?;
+                    out.extend_from_slice(s);
+                }
+            }
+            Layout::Contiguous { address, .. } if *address == UNDEF_ADDR => {
+                let fill = self.fill_element();
+                for r in ranges {
+                    for _ in r.start..r.end {
+                        out.extend_from_slice(&fill);
+                    }
+                }
+            }
+            Layout::Contiguous { address, size } => {
+                if *size < n * esize {
+                    return Err(Error::malformed(
+                        "layout message",
+                        self.address(),
+                        "contiguous storage smaller than the dataset",
+                    ));
+                }
+                // Coalesce ranges whose gap is small: fewer, larger positioned reads.
+                const GAP: u64 = 4096;
+                let mut i = 0;
+                while i < ranges.len() {
+                    let start = ranges[i].start;
+                    let mut end = ranges[i].end;
+                    let mut j = i + 1;
+                    while j < ranges.len()
+                        && ranges[j].start >= end
+                        && (ranges[j].start - end) * esize <= GAP
+                    {
+                        end = ranges[j].end;
+                        j += 1;
+                    }
+                    let block = source.read(
+                        "contiguous data",
+                        address + start * esize,
+                        (end - start) * esize,
+                    )?;
+                    for r in &ranges[i..j] {
+                        out.extend_from_slice(
+                            &block[((r.start - start) * esize) as usize
+                                ..((r.end - start) * esize) as usize],
+                        );
+                    }
+                    i = j;
+                }
+            }
+            _ => {
+                // Other layouts: read everything once, then cut (until the chunk engine lands).
+                let all = self.read_raw_inner()?;
+                for r in ranges {
+                    out.extend_from_slice(
+                        &all[(r.start * esize) as usize..(r.end * esize) as usize],
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Read the concatenation of element `ranges`, converted to `T`.
+    pub fn read_ranges<T: crate::value::Numeric>(
+        &self,
+        ranges: &[std::ops::Range<u64>],
+    ) -> Result<Vec<T>> {
+        let raw = self.read_ranges_raw(ranges)?;
+        crate::value::convert(&self.dtype, &raw).map_err(|e| e.in_object(&self.node.path))
+    }
+
+    /// Read every element, converted to `T`.
+    pub fn read<T: crate::value::Numeric>(&self) -> Result<Vec<T>> {
+        let raw = self.read_raw()?;
+        crate::value::convert(&self.dtype, &raw).map_err(|e| e.in_object(&self.node.path))
     }
 }

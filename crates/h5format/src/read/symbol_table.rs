@@ -25,7 +25,8 @@ pub struct SymbolTableEntry {
 impl SymbolTableEntry {
     /// Parse one entry.
     pub fn parse(c: &mut Cursor<'_>) -> Result<Self> {
-        let name_offset = c.uint(usize::from(c.sizes().offset))?;
+        // libhdf5 encodes the name offset with the width of lengths.
+        let name_offset = c.length()?;
         let header_address = c.addr()?;
         let cache_type = c.u32()?;
         c.skip(4)?;
@@ -160,7 +161,7 @@ fn read_snod(
     }
     c.skip(1)?;
     let n = u64::from(c.u16()?);
-    let entry_len = 24 + 2 * u64::from(sizes.offset);
+    let entry_len = 24 + u64::from(sizes.offset) + u64::from(sizes.length);
     let body = source.read(WHAT, addr + 8, n * entry_len)?;
     let mut c = Cursor::new(&body, addr + 8, WHAT, sizes);
     for _ in 0..n {

@@ -1,0 +1,146 @@
+//! Attribute values and attribute messages (0x000C, version 1).
+
+use super::dataspace;
+use super::datatype::{to_le_bytes, DType, Element};
+use super::encode::{product, to_u16, usage, Put};
+use crate::error::Result;
+
+/// The value of an attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    /// Elements of a fixed-size type (numbers, bool, fixed strings, or a raw datatype):
+    /// `shape` empty = scalar; `data` = little-endian element bytes, row-major.
+    Data {
+        /// Element type (not [`DType::VarString`]: use `String`/`Strings`).
+        dtype: DType,
+        /// Dimensions (empty = scalar).
+        shape: Vec<u64>,
+        /// Raw element bytes.
+        data: Vec<u8>,
+    },
+    /// A scalar variable-length UTF-8 string (as anndata's `encoding-type`).
+    String(String),
+    /// A 1-D array of variable-length UTF-8 strings.
+    Strings(Vec<String>),
+}
+
+impl AttrValue {
+    /// A scalar number (or bool).
+    pub fn scalar<T: Element>(v: T) -> Self {
+        AttrValue::Data { dtype: T::DTYPE, shape: vec![], data: to_le_bytes(&[v]) }
+    }
+
+    /// A 1-D array of numbers (or bools).
+    pub fn array<T: Element>(v: &[T]) -> Self {
+        AttrValue::Data { dtype: T::DTYPE, shape: vec![v.len() as u64], data: to_le_bytes(v) }
+    }
+
+    /// A scalar fixed-length string (NUL-padded, length = byte length, at least 1).
+    pub fn fixed_string(s: &str, utf8: bool) -> Self {
+        let mut data = s.as_bytes().to_vec();
+        if data.is_empty() {
+            data.push(0);
+        }
+        AttrValue::Data { dtype: DType::FixedString { len: data.len() as u32, utf8 }, shape: vec![], data }
+    }
+
+    /// An attribute with an already-encoded datatype message body.
+    pub fn raw(datatype: Vec<u8>, shape: Vec<u64>, data: Vec<u8>) -> Self {
+        AttrValue::Data { dtype: DType::Raw(datatype), shape, data }
+    }
+
+    /// The variable-length strings this value stores in the global heap.
+    pub(crate) fn vlen_strings(&self) -> Vec<&[u8]> {
+        match self {
+            AttrValue::String(s) => vec![s.as_bytes()],
+            AttrValue::Strings(v) => v.iter().map(|s| s.as_bytes()).collect(),
+            AttrValue::Data { .. } => vec![],
+        }
+    }
+
+    /// Check sizes before the value is stored.
+    pub(crate) fn validate(&self) -> Result<()> {
+        match self {
+            AttrValue::Data { dtype, shape, data } => {
+                if dtype.is_vlen() {
+                    return Err(usage("use AttrValue::String(s) for variable-length strings"));
+                }
+                dtype.encode()?;
+                let want = product(shape)?.saturating_mul(dtype.size()? as u64);
+                if want != data.len() as u64 {
+                    return Err(usage(format!("attribute of shape {shape:?} needs {want} bytes, got {}", data.len())));
+                }
+                Ok(())
+            }
+            AttrValue::String(s) => check_len(s),
+            AttrValue::Strings(v) => v.iter().try_for_each(|s| check_len(s)),
+        }
+    }
+
+    /// Encode the attribute message; `refs` are the heap references of its strings.
+    pub(crate) fn message(&self, name: &str, refs: &[[u8; 16]]) -> Result<Vec<u8>> {
+        let (dtype, space, data) = match self {
+            AttrValue::Data { dtype, shape, data } => (dtype.encode()?, dataspace::encode(shape, None), data.clone()),
+            AttrValue::String(_) => (DType::VarString.encode()?, dataspace::encode(&[], None), refs.concat()),
+            AttrValue::Strings(v) => {
+                (DType::VarString.encode()?, dataspace::encode(&[v.len() as u64], None), refs.concat())
+            }
+        };
+        if name.is_empty() || name.contains('\0') {
+            return Err(usage(format!("bad attribute name {name:?}")));
+        }
+        let mut out = Vec::with_capacity(64 + data.len());
+        out.put_u8(1);
+        out.put_u8(0);
+        out.put_u16(to_u16(name.len() + 1, "attribute name length")?);
+        out.put_u16(to_u16(dtype.len(), "attribute datatype size")?);
+        out.put_u16(to_u16(space.len(), "attribute dataspace size")?);
+        out.extend_from_slice(name.as_bytes());
+        out.put_u8(0);
+        out.pad_to(8);
+        out.extend_from_slice(&dtype);
+        out.pad_to(8);
+        out.extend_from_slice(&space);
+        out.pad_to(8);
+        out.extend_from_slice(&data);
+        Ok(out)
+    }
+}
+
+fn check_len(s: &str) -> Result<()> {
+    u32::try_from(s.len()).map(|_| ()).map_err(|_| usage("string longer than 4 GiB"))
+}
+
+impl From<&str> for AttrValue {
+    fn from(s: &str) -> Self {
+        AttrValue::String(s.to_string())
+    }
+}
+
+impl From<String> for AttrValue {
+    fn from(s: String) -> Self {
+        AttrValue::String(s)
+    }
+}
+
+impl From<Vec<String>> for AttrValue {
+    fn from(v: Vec<String>) -> Self {
+        AttrValue::Strings(v)
+    }
+}
+
+macro_rules! from_num {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AttrValue {
+            fn from(v: $t) -> Self {
+                AttrValue::scalar(v)
+            }
+        }
+        impl From<&[$t]> for AttrValue {
+            fn from(v: &[$t]) -> Self {
+                AttrValue::array(v)
+            }
+        }
+    )*};
+}
+from_num!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, bool);

@@ -1,0 +1,22 @@
+//! Dataspace messages (0x0001), version 1 (readable by every libhdf5).
+
+use super::encode::{Put, UNDEF};
+
+/// Encode a simple dataspace (rank 0 = scalar), with optional maximum dimensions
+/// (`None` = unlimited).
+pub(crate) fn encode(dims: &[u64], max: Option<&[Option<u64>]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + 16 * dims.len());
+    out.put_u8(1);
+    out.put_u8(dims.len() as u8);
+    out.put_u8(u8::from(max.is_some()));
+    out.extend_from_slice(&[0; 5]);
+    for &d in dims {
+        out.put_u64(d);
+    }
+    if let Some(max) = max {
+        for m in max {
+            out.put_u64(m.unwrap_or(UNDEF));
+        }
+    }
+    out
+}

@@ -1,0 +1,173 @@
+//! Datatype messages (0x0003) for the types we write, all in datatype version 1.
+
+use super::encode::{usage, Put};
+use crate::error::Result;
+
+/// The element type of a dataset or attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DType {
+    /// Signed 8-bit integer.
+    I8,
+    /// Signed 16-bit integer.
+    I16,
+    /// Signed 32-bit integer.
+    I32,
+    /// Signed 64-bit integer.
+    I64,
+    /// Unsigned 8-bit integer.
+    U8,
+    /// Unsigned 16-bit integer.
+    U16,
+    /// Unsigned 32-bit integer.
+    U32,
+    /// Unsigned 64-bit integer.
+    U64,
+    /// IEEE half precision.
+    F16,
+    /// IEEE single precision.
+    F32,
+    /// IEEE double precision.
+    F64,
+    /// h5py's boolean: an enum over int8 with `FALSE = 0`, `TRUE = 1` (one byte per value).
+    Bool,
+    /// Fixed-length string of `len` bytes, NUL-padded; `utf8` selects the character set.
+    FixedString {
+        /// Length in bytes.
+        len: u32,
+        /// UTF-8 (true) or ASCII (false) character set.
+        utf8: bool,
+    },
+    /// Variable-length UTF-8 string (stored in global heap collections).
+    VarString,
+    /// An already-encoded datatype message body (e.g. copied from another file).
+    Raw(Vec<u8>),
+}
+
+impl DType {
+    /// Size of one element in the file, in bytes.
+    pub fn size(&self) -> Result<usize> {
+        Ok(match self {
+            DType::I8 | DType::U8 | DType::Bool => 1,
+            DType::I16 | DType::U16 | DType::F16 => 2,
+            DType::I32 | DType::U32 | DType::F32 => 4,
+            DType::I64 | DType::U64 | DType::F64 => 8,
+            DType::FixedString { len, .. } => *len as usize,
+            DType::VarString => 16,
+            DType::Raw(b) => match b.get(4..8) {
+                Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize,
+                None => return Err(usage("raw datatype message shorter than 8 bytes")),
+            },
+        })
+    }
+
+    /// Encode the datatype message body.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        match self {
+            DType::I8 => int(&mut out, 1, true),
+            DType::I16 => int(&mut out, 2, true),
+            DType::I32 => int(&mut out, 4, true),
+            DType::I64 => int(&mut out, 8, true),
+            DType::U8 => int(&mut out, 1, false),
+            DType::U16 => int(&mut out, 2, false),
+            DType::U32 => int(&mut out, 4, false),
+            DType::U64 => int(&mut out, 8, false),
+            DType::F16 => float(&mut out, 2, 15, 10, 5, 10, 15),
+            DType::F32 => float(&mut out, 4, 31, 23, 8, 23, 127),
+            DType::F64 => float(&mut out, 8, 63, 52, 11, 52, 1023),
+            DType::Bool => {
+                header(&mut out, 8, [2, 0, 0], 1);
+                int(&mut out, 1, true);
+                // Member names, each NUL-terminated and padded to a multiple of 8 bytes.
+                for name in [&b"FALSE"[..], b"TRUE"] {
+                    let mut n = name.to_vec();
+                    n.put_u8(0);
+                    n.pad_to(8);
+                    out.extend_from_slice(&n);
+                }
+                out.extend_from_slice(&[0, 1]);
+            }
+            DType::FixedString { len, utf8 } => {
+                if *len == 0 {
+                    return Err(usage("fixed-length string of length 0"));
+                }
+                // Padding type 1 = NUL-padded, as numpy's `S` strings.
+                header(&mut out, 3, [1, u8::from(*utf8), 0], *len);
+            }
+            DType::VarString => {
+                // Variable-length sequence of type "string", UTF-8, over unsigned bytes.
+                header(&mut out, 9, [1, 1, 0], 16);
+                int(&mut out, 1, false);
+            }
+            DType::Raw(bytes) => {
+                self.size()?;
+                out.extend_from_slice(bytes);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether elements reference the global heap (variable-length strings).
+    pub fn is_vlen(&self) -> bool {
+        matches!(self, DType::VarString)
+    }
+}
+
+fn header(out: &mut Vec<u8>, class: u8, bits: [u8; 3], size: u32) {
+    out.put_u8(0x10 | class);
+    out.extend_from_slice(&bits);
+    out.put_u32(size);
+}
+
+fn int(out: &mut Vec<u8>, size: u32, signed: bool) {
+    header(out, 0, [if signed { 0x08 } else { 0 }, 0, 0], size);
+    out.put_u16(0);
+    out.put_u16((size * 8) as u16);
+}
+
+fn float(out: &mut Vec<u8>, size: u32, sign: u8, eloc: u8, esize: u8, msize: u8, bias: u32) {
+    // Mantissa normalization 2 (implied leading 1) in bits 4-5; sign bit position in bits 8-15.
+    header(out, 1, [0x20, sign, 0], size);
+    out.put_u16(0);
+    out.put_u16((size * 8) as u16);
+    out.extend_from_slice(&[eloc, esize, 0, msize]);
+    out.put_u32(bias);
+}
+
+/// A Rust number type that maps to a [`DType`].
+pub trait Element: Copy + Send + Sync + 'static {
+    /// The HDF5 type of this Rust type.
+    const DTYPE: DType;
+    /// Append the little-endian bytes of `values` to `out`.
+    fn extend_le(values: &[Self], out: &mut Vec<u8>);
+}
+
+macro_rules! element {
+    ($($t:ty => $d:ident),*) => {$(
+        impl Element for $t {
+            const DTYPE: DType = DType::$d;
+            fn extend_le(values: &[Self], out: &mut Vec<u8>) {
+                out.reserve(std::mem::size_of_val(values));
+                for v in values {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+    )*};
+}
+element!(i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8, u16 => U16, u32 => U32,
+         u64 => U64, f32 => F32, f64 => F64);
+
+impl Element for bool {
+    const DTYPE: DType = DType::Bool;
+    fn extend_le(values: &[Self], out: &mut Vec<u8>) {
+        out.extend(values.iter().map(|&b| u8::from(b)));
+    }
+}
+
+/// Little-endian bytes of a slice of elements.
+pub fn to_le_bytes<T: Element>(values: &[T]) -> Vec<u8> {
+    let mut out = Vec::new();
+    T::extend_le(values, &mut out);
+    out
+}

@@ -1,0 +1,101 @@
+//! Groups as symbol tables: a local heap of names, symbol table nodes ("SNOD") of up to
+//! 2 × leaf-K entries, and a v1 B-tree over the nodes.
+
+use super::btree::{self, TreeKind};
+use super::encode::Put;
+use super::sink::Out;
+use crate::error::Result;
+
+/// Group leaf node K written in the superblock (a node holds up to 2K entries).
+pub(crate) const LEAF_K: u16 = 4;
+/// Group internal node K written in the superblock.
+pub(crate) const INTERNAL_K: u16 = 16;
+/// Local heap "no free block" marker, as libhdf5 encodes it.
+const FREE_NULL: u64 = 1;
+
+/// One member of a group.
+pub(crate) struct Member {
+    /// Link name.
+    pub name: String,
+    /// Address of the member's object header.
+    pub header: u64,
+    /// For a member group: its (B-tree, local heap) addresses, cached in the entry.
+    pub stab: Option<(u64, u64)>,
+}
+
+/// Encode a symbol table entry (40 bytes with 8-byte offsets).
+pub(crate) fn entry(out: &mut Vec<u8>, name_offset: u64, header: u64, stab: Option<(u64, u64)>) {
+    out.put_u64(name_offset);
+    out.put_u64(header);
+    match stab {
+        Some((tree, heap)) => {
+            out.put_u32(1);
+            out.put_u32(0);
+            out.put_u64(tree);
+            out.put_u64(heap);
+        }
+        None => {
+            out.put_u32(0);
+            out.put_u32(0);
+            out.extend_from_slice(&[0; 16]);
+        }
+    }
+}
+
+/// Write the symbol table of a group whose members are sorted by name; returns the
+/// (B-tree, local heap) addresses for the symbol table message.
+pub(crate) fn write(out: &mut Out, members: &[Member]) -> Result<(u64, u64)> {
+    // Local heap data: the empty string at offset 0, then every name, 8-byte aligned.
+    let mut data = vec![0u8; 8];
+    let mut offsets = Vec::with_capacity(members.len());
+    for m in members {
+        offsets.push(data.len() as u64);
+        data.extend_from_slice(m.name.as_bytes());
+        data.put_u8(0);
+        data.pad_to(8);
+    }
+    let mut heap = Vec::with_capacity(32 + data.len());
+    heap.extend_from_slice(b"HEAP");
+    heap.put_u8(0);
+    heap.extend_from_slice(&[0; 3]);
+    heap.put_u64(data.len() as u64);
+    heap.put_u64(FREE_NULL);
+    let heap_at = out.eof.div_ceil(8) * 8;
+    heap.put_u64(heap_at + 32);
+    heap.extend_from_slice(&data);
+    let heap_addr = out.append(&heap)?;
+
+    // Symbol table nodes, each full-size on disk.
+    let per_node = 2 * usize::from(LEAF_K);
+    let node_size = 8 + per_node * 40;
+    let mut keys = vec![0u64.to_le_bytes().to_vec()];
+    let mut children = Vec::new();
+    for (chunk, offs) in members.chunks(per_node).zip(offsets.chunks(per_node)) {
+        let mut node = Vec::with_capacity(node_size);
+        node.extend_from_slice(b"SNOD");
+        node.put_u8(1);
+        node.put_u8(0);
+        node.put_u16(chunk.len() as u16);
+        for (m, &off) in chunk.iter().zip(offs) {
+            entry(&mut node, off, m.header, m.stab);
+        }
+        node.resize(node_size, 0);
+        children.push(out.append(&node)?);
+        keys.push(offs.last().copied().unwrap_or(0).to_le_bytes().to_vec());
+    }
+    let kind = TreeKind {
+        node_type: btree::GROUP,
+        max_children: 2 * usize::from(INTERNAL_K),
+        key_size: 8,
+    };
+    let tree = btree::write(out, &kind, keys, children)?;
+    Ok((tree, heap_addr))
+}
+
+/// The symbol table message body.
+pub(crate) fn stab_message(tree: u64, heap: u64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(16);
+    b.put_u64(tree);
+    b.put_u64(heap);
+    b
+}

@@ -1,0 +1,187 @@
+//! The HDF5 backend: [`Array1`] and [`GroupSource`] for h5format's datasets and groups.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use h5format::value::{numeric_source, Prim, Value};
+use h5format::{Dataset, File, Group, Object};
+
+use crate::error::{Error, Result};
+use crate::source::{Array1, GroupSource};
+use crate::values::{ElemType, Values};
+
+/// A 1-D HDF5 dataset as an [`Array1`].
+pub struct H5Array {
+    ds: Dataset,
+    elem: ElemType,
+}
+
+impl H5Array {
+    /// Wrap a dataset of a numeric or boolean type.
+    pub fn new(ds: Dataset) -> Result<Self> {
+        let elem = elem_type(&ds)?;
+        Ok(H5Array { ds, elem })
+    }
+}
+
+fn elem_type(ds: &Dataset) -> Result<ElemType> {
+    let t = ds.dtype();
+    if t.is_h5py_bool() {
+        return Ok(ElemType::Bool);
+    }
+    let (prim, _, _) = numeric_source(t).ok_or_else(|| {
+        Error::NotSparse(format!(
+            "{}: type {} is not numeric",
+            ds.path(),
+            t.dtype_name()
+        ))
+    })?;
+    Ok(match prim {
+        Prim::I8 => ElemType::I8,
+        Prim::I16 => ElemType::I16,
+        Prim::I32 => ElemType::I32,
+        Prim::I64 => ElemType::I64,
+        Prim::U8 => ElemType::U8,
+        Prim::U16 => ElemType::U16,
+        Prim::U32 => ElemType::U32,
+        Prim::U64 => ElemType::U64,
+        Prim::F16 => ElemType::F16,
+        Prim::F32 => ElemType::F32,
+        Prim::F64 => ElemType::F64,
+    })
+}
+
+impl Array1 for H5Array {
+    fn len(&self) -> u64 {
+        self.ds.len()
+    }
+
+    fn elem(&self) -> ElemType {
+        self.elem
+    }
+
+    fn read_ranges_i64(&self, ranges: &[Range<u64>]) -> Result<Vec<i64>> {
+        if !self.elem.is_integer() {
+            return Err(Error::NotSparse(format!(
+                "{}: indices must be integers",
+                self.ds.path()
+            )));
+        }
+        if self.elem == ElemType::U64 {
+            let v: Vec<u64> = self.ds.read_ranges(ranges)?;
+            return v
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    i64::try_from(x)
+                        .map_err(|_| Error::corrupt("indices", i as u64, "value past i64::MAX"))
+                })
+                .collect();
+        }
+        Ok(self.ds.read_ranges(ranges)?)
+    }
+
+    fn read_ranges_values(&self, ranges: &[Range<u64>]) -> Result<Values> {
+        let d = &self.ds;
+        Ok(match self.elem {
+            ElemType::I8 => Values::I8(d.read_ranges(ranges)?),
+            ElemType::I16 => Values::I16(d.read_ranges(ranges)?),
+            ElemType::I32 => Values::I32(d.read_ranges(ranges)?),
+            ElemType::I64 => Values::I64(d.read_ranges(ranges)?),
+            ElemType::U8 => Values::U8(d.read_ranges(ranges)?),
+            ElemType::U16 => Values::U16(d.read_ranges(ranges)?),
+            ElemType::U32 => Values::U32(d.read_ranges(ranges)?),
+            ElemType::U64 => Values::U64(d.read_ranges(ranges)?),
+            ElemType::F16 | ElemType::F32 => Values::F32(d.read_ranges(ranges)?),
+            ElemType::F64 => Values::F64(d.read_ranges(ranges)?),
+            ElemType::Bool => {
+                let raw = d.read_ranges_raw(ranges)?;
+                Values::Bool(raw.into_iter().map(|b| b != 0).collect())
+            }
+        })
+    }
+
+    fn chunk_len(&self) -> Option<u64> {
+        match self.ds.layout() {
+            h5format::read::layout::Layout::Chunked { chunk_dims, .. } => {
+                chunk_dims.first().copied()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An HDF5 group as a [`GroupSource`].
+pub struct H5Group {
+    group: Group,
+}
+
+impl H5Group {
+    /// Wrap a group.
+    pub fn new(group: Group) -> Self {
+        H5Group { group }
+    }
+
+    /// The group at `path` in `file`.
+    pub fn open(file: &File, path: &str) -> Result<Self> {
+        match file.object(path)? {
+            Object::Group(group) => Ok(H5Group { group }),
+            _ => Err(Error::NotSparse(format!("{path} is not a group"))),
+        }
+    }
+
+    fn attr_values(&self, name: &str) -> Result<Option<(Vec<Value>, bool)>> {
+        let Some(a) = self.group.attribute(name)? else {
+            return Ok(None);
+        };
+        let file = self.group.file();
+        let n = a.space.num_elements().unwrap_or(0) as usize;
+        let v = h5format::value::decode(&a.dtype, &a.data, n, file.sizes(), file)?;
+        Ok(Some((v, matches!(a.space, h5format::Dataspace::Scalar))))
+    }
+}
+
+impl GroupSource for H5Group {
+    fn attr_string(&self, name: &str) -> Result<Option<String>> {
+        Ok(match self.attr_values(name)? {
+            Some((v, _)) => match v.into_iter().next() {
+                Some(Value::Str(s)) => Some(s),
+                _ => None,
+            },
+            None => None,
+        })
+    }
+
+    fn attr_ints(&self, name: &str) -> Result<Option<Vec<i64>>> {
+        let Some((v, _)) = self.attr_values(name)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(v.len());
+        for x in v {
+            out.push(match x {
+                Value::Int(i) => i,
+                Value::UInt(u) => i64::try_from(u)
+                    .map_err(|_| Error::NotSparse(format!("attribute {name}: {u} too large")))?,
+                Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => f as i64,
+                _ => return Ok(None),
+            });
+        }
+        Ok(Some(out))
+    }
+
+    fn dataset(&self, name: &str) -> Result<Option<Arc<dyn Array1>>> {
+        if self.group.link(name)?.is_none() {
+            return Ok(None);
+        }
+        match self.group.member(name)? {
+            Object::Dataset(ds) => Ok(Some(Arc::new(H5Array::new(ds)?))),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Open the sparse matrix group at `path` of an HDF5 file.
+pub fn open(file: &File, path: &str) -> Result<crate::SparseDataset> {
+    let g = H5Group::open(file, path)?;
+    crate::SparseDataset::open(&g)
+}

@@ -1,0 +1,551 @@
+//! The selection engine: reads only the needed parts of indptr/indices/data.
+//!
+//! Both axes are handled by one algorithm on the (major, minor) view of the storage:
+//! 1. the distinct sorted major positions of the selection are computed;
+//! 2. only the indptr elements `r` and `r+1` of these positions are read (coalesced ranges);
+//! 3. the union of their entry extents is cut into blocks of about `block_elems` entries;
+//!    blocks are processed in parallel waves (rayon): each reads its `indices` ranges
+//!    (coalesced when closer than `coalesce_gap`), maps them through the minor selection, and
+//!    reads `data` only for the entries that are hits (all of them when the minor axis is
+//!    whole);
+//! 4. the block outputs are appended in distinct-row order, then reordered (duplicated,
+//!    reversed, permuted) to the requested order when the selection is not increasing.
+//!
+//! Memory: the output, the per-row extents of the distinct selected rows, and one wave of
+//! blocks; a non-increasing major selection needs one more transient copy of the output.
+
+use crate::dataset::ReadOptions;
+use crate::error::{Error, Result};
+use crate::selection::Selection;
+use crate::source::Array1;
+use crate::values::Values;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// The arrays of a sparse matrix seen as (major, minor).
+pub(crate) struct Store<'a> {
+    pub indptr: &'a dyn Array1,
+    pub indices: &'a dyn Array1,
+    pub data: &'a dyn Array1,
+    pub minor_len: u64,
+    pub opts: &'a ReadOptions,
+}
+
+/// The compressed output along the major axis of the store.
+pub(crate) struct Compressed {
+    pub indptr: Vec<usize>,
+    pub indices: Vec<usize>,
+    pub data: Values,
+}
+
+fn too_large(what: &'static str, n: u64) -> Error {
+    Error::TooLarge { what, requested: n }
+}
+
+fn to_usize(n: u64, what: &'static str) -> Result<usize> {
+    usize::try_from(n).map_err(|_| too_large(what, n))
+}
+
+fn try_vec<T>(n: usize, what: &'static str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| too_large(what, n as u64))?;
+    Ok(v)
+}
+
+/// The distinct selected major positions, sorted.
+enum Distinct {
+    Range(Range<u64>),
+    List(Vec<u64>),
+}
+
+impl Distinct {
+    fn len(&self) -> usize {
+        match self {
+            Distinct::Range(r) => (r.end - r.start) as usize,
+            Distinct::List(v) => v.len(),
+        }
+    }
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Distinct::Range(r) => r.start + i as u64,
+            Distinct::List(v) => v.get(i).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// Merge sorted, non-overlapping ranges whose gap is at most `gap`.
+/// Returns the merged reads and, for each input range, its offset in the concatenated reads.
+pub(crate) fn coalesce(needed: &[Range<u64>], gap: u64) -> (Vec<Range<u64>>, Vec<usize>) {
+    let mut reads: Vec<Range<u64>> = Vec::new();
+    let mut offsets = Vec::with_capacity(needed.len());
+    let mut total: u64 = 0; // length of the reads before the last one
+    for r in needed {
+        match reads.last_mut() {
+            Some(last) if r.start <= last.end.saturating_add(gap) => {
+                offsets.push((total + (r.start - last.start)) as usize);
+                last.end = last.end.max(r.end);
+            }
+            _ => {
+                if let Some(last) = reads.last() {
+                    total += last.end - last.start;
+                }
+                offsets.push(total as usize);
+                reads.push(r.clone());
+            }
+        }
+    }
+    (reads, offsets)
+}
+
+/// How minor positions map to output positions.
+enum MinorMap {
+    All,
+    Range {
+        start: i128,
+        step: i128,
+        len: i128,
+    },
+    /// `targets[offsets[c]..offsets[c+1]]` are the output positions of minor position `c`.
+    Table {
+        offsets: Vec<usize>,
+        targets: Vec<usize>,
+    },
+}
+
+impl MinorMap {
+    fn new(sel: &Selection, minor_len: u64) -> Result<MinorMap> {
+        if sel.is_all(minor_len) {
+            return Ok(MinorMap::All);
+        }
+        match sel {
+            Selection::Range { start, step, len } => Ok(MinorMap::Range {
+                start: i128::from(*start),
+                step: i128::from(*step),
+                len: i128::from(*len),
+            }),
+            Selection::List(v) => {
+                let n = to_usize(minor_len, "minor index table")?;
+                let mut offsets: Vec<usize> = try_vec(n.saturating_add(1), "minor index table")?;
+                offsets.resize(n + 1, 0);
+                for &p in v {
+                    if let Some(o) = offsets.get_mut(p as usize + 1) {
+                        *o += 1;
+                    }
+                }
+                for i in 0..n {
+                    offsets[i + 1] += offsets[i];
+                }
+                let mut fill = offsets.clone();
+                let mut targets = vec![0usize; v.len()];
+                for (k, &p) in v.iter().enumerate() {
+                    if let Some(f) = fill.get_mut(p as usize) {
+                        if let Some(t) = targets.get_mut(*f) {
+                            *t = k;
+                        }
+                        *f += 1;
+                    }
+                }
+                Ok(MinorMap::Table { offsets, targets })
+            }
+        }
+    }
+
+    /// Call `f` with each output position of minor position `c` (increasing).
+    #[inline]
+    fn each(&self, c: u64, mut f: impl FnMut(usize)) {
+        match self {
+            MinorMap::All => f(c as usize),
+            MinorMap::Range { start, step, len } => {
+                let d = i128::from(c) - start;
+                if d % step == 0 {
+                    let k = d / step;
+                    if (0..*len).contains(&k) {
+                        f(k as usize)
+                    }
+                }
+            }
+            MinorMap::Table { offsets, targets } => {
+                let c = c as usize;
+                if let (Some(&a), Some(&b)) = (offsets.get(c), offsets.get(c + 1)) {
+                    if let Some(ts) = targets.get(a..b) {
+                        ts.iter().for_each(|&t| f(t));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A block: distinct rows `rows`, entries clipped to `clip`.
+struct Block {
+    rows: Range<usize>,
+    clip: Range<u64>,
+}
+
+/// What a block produces: counts for its rows, then its entries in order.
+struct BlockOut {
+    counts: Vec<usize>,
+    indices: Vec<usize>,
+    data: Values,
+}
+
+impl Store<'_> {
+    /// Select `major` positions (in order) and `minor` positions.
+    pub fn select(&self, major: &Selection, minor: &Selection) -> Result<Compressed> {
+        let distinct = match major.as_range() {
+            Some(r) => Distinct::Range(r),
+            None if major.is_increasing() => Distinct::List(major.iter().collect()),
+            None => {
+                let mut v: Vec<u64> = try_vec(major.len() as usize, "row selection")?;
+                v.extend(major.iter());
+                v.sort_unstable();
+                v.dedup();
+                Distinct::List(v)
+            }
+        };
+        let (lo, hi) = self.extents(&distinct)?;
+        let map = MinorMap::new(minor, self.minor_len)?;
+        let (counts, indices, data) = self.read_blocks(&lo, &hi, &map)?;
+        drop((lo, hi));
+        // Reorder into the requested order when needed.
+        if major.is_increasing() {
+            let mut indptr = try_vec(counts.len() + 1, "indptr")?;
+            indptr.push(0usize);
+            let mut acc = 0usize;
+            for c in counts {
+                acc += c;
+                indptr.push(acc);
+            }
+            return Ok(Compressed {
+                indptr,
+                indices,
+                data,
+            });
+        }
+        let Distinct::List(dl) = &distinct else {
+            return Err(Error::Usage(
+                "internal: range selection not increasing".into(),
+            ));
+        };
+        let mut starts = try_vec(counts.len() + 1, "indptr")?;
+        starts.push(0usize);
+        let mut acc = 0usize;
+        for &c in &counts {
+            acc += c;
+            starts.push(acc);
+        }
+        let n_out = major.len() as usize;
+        let mut indptr = try_vec(n_out + 1, "indptr")?;
+        indptr.push(0usize);
+        let mut pieces: Vec<Range<usize>> = try_vec(n_out, "row selection")?;
+        let mut total = 0usize;
+        for p in major.iter() {
+            let d = dl
+                .binary_search(&p)
+                .map_err(|_| Error::Usage("internal: row not found".into()))?;
+            let (a, b) = (starts[d], starts[d + 1]);
+            total = total
+                .checked_add(b - a)
+                .ok_or(too_large("result", u64::MAX))?;
+            indptr.push(total);
+            pieces.push(a..b);
+        }
+        let mut out_idx = try_vec(total, "result indices")?;
+        for r in &pieces {
+            out_idx.extend_from_slice(&indices[r.clone()]);
+        }
+        drop(indices);
+        let out_data = data.gather_ranges(pieces, total)?;
+        Ok(Compressed {
+            indptr,
+            indices: out_idx,
+            data: out_data,
+        })
+    }
+
+    /// Read the indptr elements needed for `distinct` rows: their (start, end) extents,
+    /// validated (non-decreasing, within nnz).
+    fn extents(&self, distinct: &Distinct) -> Result<(Vec<u64>, Vec<u64>)> {
+        let n = distinct.len();
+        let nnz_max = self.indices.len().min(self.data.len());
+        let needed: Vec<Range<u64>> = match distinct {
+            Distinct::Range(r) if r.start < r.end => vec![r.start..r.end + 1],
+            Distinct::Range(_) => vec![],
+            Distinct::List(v) => {
+                let mut rs: Vec<Range<u64>> = try_vec(v.len(), "indptr ranges")?;
+                for &r in v {
+                    match rs.last_mut() {
+                        Some(last) if r <= last.end => last.end = last.end.max(r + 2),
+                        _ => rs.push(r..r + 2),
+                    }
+                }
+                rs
+            }
+        };
+        let (reads, _) = coalesce(&needed, self.opts.coalesce_gap);
+        let buf = if reads.is_empty() {
+            vec![]
+        } else {
+            self.indptr.read_ranges_i64(&reads)?
+        };
+        let mut lo = try_vec(n, "row extents")?;
+        let mut hi = try_vec(n, "row extents")?;
+        // Walk the reads to find the buffer position of each needed indptr element.
+        let mut ri = 0usize; // current read
+        let mut base = 0usize; // buffer offset of reads[ri]
+        let mut prev_hi = 0u64;
+        let value_at = |row: u64, ri: &mut usize, base: &mut usize| -> Result<u64> {
+            while let Some(r) = reads.get(*ri) {
+                if row < r.end {
+                    break;
+                }
+                *base += (r.end - r.start) as usize;
+                *ri += 1;
+            }
+            let r = reads
+                .get(*ri)
+                .ok_or_else(|| Error::Usage("internal: indptr read plan".into()))?;
+            let pos = *base + (row - r.start) as usize;
+            let v = *buf
+                .get(pos)
+                .ok_or_else(|| Error::Usage("internal: short indptr read".into()))?;
+            u64::try_from(v)
+                .map_err(|_| Error::corrupt("indptr", row, format!("negative offset {v}")))
+        };
+        for i in 0..n {
+            let r = distinct.get(i);
+            let a = value_at(r, &mut ri, &mut base)?;
+            let b = value_at(r + 1, &mut ri, &mut base)?;
+            if b < a {
+                return Err(Error::corrupt(
+                    "indptr",
+                    r + 1,
+                    format!("decreases from {a} to {b}"),
+                ));
+            }
+            if b > nnz_max {
+                return Err(Error::corrupt(
+                    "indptr",
+                    r + 1,
+                    format!("offset {b} is past the {nnz_max} stored entries"),
+                ));
+            }
+            if a < prev_hi {
+                return Err(Error::corrupt(
+                    "indptr",
+                    r,
+                    format!("offset {a} is before an earlier row's end {prev_hi}"),
+                ));
+            }
+            prev_hi = b;
+            lo.push(a);
+            hi.push(b);
+        }
+        Ok((lo, hi))
+    }
+
+    /// Cut the extents into blocks and process them in parallel waves.
+    fn read_blocks(
+        &self,
+        lo: &[u64],
+        hi: &[u64],
+        map: &MinorMap,
+    ) -> Result<(Vec<usize>, Vec<usize>, Values)> {
+        let n = lo.len();
+        let chunk = self.indices.chunk_len().unwrap_or(0);
+        let target = self.opts.block_elems.max(chunk).max(1);
+        let mut blocks: Vec<Block> = Vec::new();
+        let mut i0 = 0usize;
+        let mut acc = 0u64;
+        let mut clip_lo = 0u64;
+        for i in 0..n {
+            let (a, b) = (lo[i], hi[i]);
+            let mut s = a.max(clip_lo);
+            while s < b {
+                let take = (b - s).min(target - acc);
+                acc += take;
+                s += take;
+                if acc == target {
+                    blocks.push(Block {
+                        rows: i0..i + 1,
+                        clip: clip_lo..s,
+                    });
+                    i0 = if s < b { i } else { i + 1 };
+                    clip_lo = s;
+                    acc = 0;
+                }
+            }
+        }
+        if i0 < n {
+            blocks.push(Block {
+                rows: i0..n,
+                clip: clip_lo..u64::MAX,
+            });
+        }
+        let total: u64 = lo.iter().zip(hi).map(|(a, b)| b - a).sum();
+        let reserve = if matches!(map, MinorMap::All) {
+            to_usize(total, "result")?
+        } else {
+            0
+        };
+        let mut counts = vec![0usize; n];
+        let mut indices: Vec<usize> = try_vec(reserve, "result indices")?;
+        let mut data = Values::try_with_capacity(self.data.elem(), reserve)?;
+        let wave = if self.opts.parallel {
+            rayon::current_num_threads().max(1) * 2
+        } else {
+            1
+        };
+        for group in blocks.chunks(wave) {
+            let outs: Vec<Result<BlockOut>> = if group.len() > 1 {
+                group
+                    .par_iter()
+                    .map(|b| self.block(b, lo, hi, map))
+                    .collect()
+            } else {
+                group.iter().map(|b| self.block(b, lo, hi, map)).collect()
+            };
+            for (b, out) in group.iter().zip(outs) {
+                let out = out?;
+                for (c, k) in counts[b.rows.clone()].iter_mut().zip(out.counts) {
+                    *c += k;
+                }
+                indices
+                    .try_reserve(out.indices.len())
+                    .map_err(|_| too_large("result indices", indices.len() as u64))?;
+                indices.extend_from_slice(&out.indices);
+                data.append(&out.data)?;
+            }
+        }
+        Ok((counts, indices, data))
+    }
+
+    /// Process one block.
+    fn block(&self, b: &Block, lo: &[u64], hi: &[u64], map: &MinorMap) -> Result<BlockOut> {
+        let (los, his) = (&lo[b.rows.clone()], &hi[b.rows.clone()]);
+        let pieces: Vec<Range<u64>> = los
+            .iter()
+            .zip(his)
+            .map(|(&a, &z)| a.max(b.clip.start)..z.min(b.clip.end))
+            .collect();
+        let needed: Vec<Range<u64>> = pieces.iter().filter(|r| r.start < r.end).cloned().collect();
+        let (reads, offsets) = coalesce(&needed, self.opts.coalesce_gap);
+        let raw = if reads.is_empty() {
+            vec![]
+        } else {
+            self.indices.read_ranges_i64(&reads)?
+        };
+        let mut counts = vec![0usize; pieces.len()];
+        let minor_len = self.minor_len;
+        let check = |v: i64, e: u64| -> Result<u64> {
+            u64::try_from(v)
+                .ok()
+                .filter(|&c| c < minor_len)
+                .ok_or_else(|| {
+                    Error::corrupt("indices", e, format!("index {v} outside 0..{minor_len}"))
+                })
+        };
+        let mut out_idx: Vec<usize> = Vec::new();
+        if let MinorMap::All = map {
+            let n: usize = needed.iter().map(|r| (r.end - r.start) as usize).sum();
+            out_idx.reserve_exact(n);
+            let mut k = 0usize;
+            for (i, p) in pieces.iter().enumerate() {
+                if p.start >= p.end {
+                    continue;
+                }
+                let off = offsets[k];
+                k += 1;
+                let len = (p.end - p.start) as usize;
+                for (j, &v) in raw
+                    .get(off..off + len)
+                    .ok_or_else(|| Error::Usage("storage returned too few indices".into()))?
+                    .iter()
+                    .enumerate()
+                {
+                    out_idx.push(check(v, p.start + j as u64)? as usize);
+                }
+                counts[i] = len;
+            }
+            let data = if reads.is_empty() {
+                Values::empty(self.data.elem())
+            } else {
+                let buf = self.data.read_ranges_values(&reads)?;
+                if buf.len() == n {
+                    buf
+                } else {
+                    let ranges = needed
+                        .iter()
+                        .zip(&offsets)
+                        .map(|(r, &o)| o..o + (r.end - r.start) as usize);
+                    buf.gather_ranges(ranges, n)?
+                }
+            };
+            return Ok(BlockOut {
+                counts,
+                indices: out_idx,
+                data,
+            });
+        }
+        // Minor selection: find hits, then read data only there.
+        let mut hit_entries: Vec<u64> = Vec::new(); // entry position of each output entry
+        let mut k = 0usize;
+        for (i, p) in pieces.iter().enumerate() {
+            if p.start >= p.end {
+                continue;
+            }
+            let off = offsets[k];
+            k += 1;
+            let len = (p.end - p.start) as usize;
+            let before = out_idx.len();
+            for (j, &v) in raw
+                .get(off..off + len)
+                .ok_or_else(|| Error::Usage("storage returned too few indices".into()))?
+                .iter()
+                .enumerate()
+            {
+                let e = p.start + j as u64;
+                let c = check(v, e)?;
+                map.each(c, |t| {
+                    out_idx.push(t);
+                    hit_entries.push(e);
+                });
+            }
+            counts[i] = out_idx.len() - before;
+        }
+        drop(raw);
+        // Distinct hit entries as ranges (hit_entries is non-decreasing).
+        let mut hit_ranges: Vec<Range<u64>> = Vec::new();
+        for &e in &hit_entries {
+            match hit_ranges.last_mut() {
+                Some(last) if e <= last.end => last.end = last.end.max(e + 1),
+                _ => hit_ranges.push(e..e + 1),
+            }
+        }
+        let (dreads, doffs) = coalesce(&hit_ranges, self.opts.coalesce_gap);
+        let data = if dreads.is_empty() {
+            Values::empty(self.data.elem())
+        } else {
+            let buf = self.data.read_ranges_values(&dreads)?;
+            // Position in buf of each hit entry.
+            let mut positions = Vec::with_capacity(hit_entries.len());
+            let mut hr = 0usize;
+            for &e in &hit_entries {
+                while hit_ranges.get(hr).is_some_and(|r| e >= r.end) {
+                    hr += 1;
+                }
+                let r = hit_ranges
+                    .get(hr)
+                    .ok_or_else(|| Error::Usage("internal: hit plan".into()))?;
+                positions.push(doffs[hr] + (e - r.start) as usize);
+            }
+            buf.gather(&positions)?
+        };
+        Ok(BlockOut {
+            counts,
+            indices: out_idx,
+            data,
+        })
+    }
+}

@@ -1,0 +1,295 @@
+//! Streaming writer of sparse matrix groups.
+//!
+//! [`SparseWriter`] receives the matrix as consecutive blocks of rows (CSR) or columns (CSC)
+//! and forwards `data`/`indices`/`indptr` to a [`SparseSink`] in pieces of at most
+//! `buffer_elems` elements, so memory stays bounded whatever the matrix size. At
+//! [`SparseWriter::finish`] the encoding attributes (or the 10x `shape` dataset) are written.
+
+use crate::dataset::{Encoding, Format};
+use crate::error::{Error, Result};
+use crate::values::{ElemType, Values};
+
+/// Where a sparse matrix group is written (implemented by the HDF5 writer, and by
+/// [`MemSink`] in memory).
+pub trait SparseSink {
+    /// Create the 1-D dataset `name` of type `elem`; `len_hint` is its final length when
+    /// known (otherwise the dataset must be extendable).
+    fn create_dataset(&mut self, name: &str, elem: ElemType, len_hint: Option<u64>) -> Result<()>;
+    /// Append values (converted to the dataset's type by the writer already).
+    fn append(&mut self, name: &str, values: &Values) -> Result<()>;
+    /// Set a string attribute on the group.
+    fn set_attr_string(&mut self, name: &str, value: &str) -> Result<()>;
+    /// Set a 1-D integer attribute on the group.
+    fn set_attr_ints(&mut self, name: &str, value: &[i64]) -> Result<()>;
+}
+
+/// What to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// Storage order (10x requires CSC).
+    pub format: Format,
+    /// Attributes to write.
+    pub encoding: Encoding,
+    /// (rows, cols).
+    pub shape: (u64, u64),
+    /// Type of `data` (values are converted if needed).
+    pub data_elem: ElemType,
+    /// Type of `indices` and `indptr` (integer).
+    pub index_elem: ElemType,
+    /// Total number of entries, when known (passed to the sink as the length hint).
+    pub nnz_hint: Option<u64>,
+    /// Elements buffered per dataset before they go to the sink.
+    pub buffer_elems: usize,
+}
+
+impl WriterOptions {
+    /// Options for a matrix: anndata CSR of f64 with i32 indices when they fit, else i64.
+    pub fn new(format: Format, shape: (u64, u64), data_elem: ElemType) -> Self {
+        let index_elem = if shape.0.max(shape.1) <= i32::MAX as u64 {
+            ElemType::I32
+        } else {
+            ElemType::I64
+        };
+        WriterOptions {
+            format,
+            encoding: Encoding::Anndata,
+            shape,
+            data_elem,
+            index_elem,
+            nnz_hint: None,
+            buffer_elems: 1 << 20,
+        }
+    }
+}
+
+/// Streams a sparse matrix into a [`SparseSink`].
+#[derive(Debug)]
+pub struct SparseWriter<S: SparseSink> {
+    sink: S,
+    opts: WriterOptions,
+    major_done: u64,
+    nnz: u64,
+    indptr_buf: Vec<i64>,
+    indices_buf: Vec<i64>,
+    data_buf: Values,
+}
+
+impl<S: SparseSink> SparseWriter<S> {
+    /// Create the datasets and write `indptr[0] = 0`.
+    pub fn new(mut sink: S, opts: WriterOptions) -> Result<Self> {
+        if opts.encoding == Encoding::TenX && opts.format != Format::Csc {
+            return Err(Error::Usage(
+                "the 10x encoding stores CSC matrices only".into(),
+            ));
+        }
+        if !opts.index_elem.is_integer() {
+            return Err(Error::Usage(format!(
+                "index type {} is not an integer",
+                opts.index_elem.dtype_str()
+            )));
+        }
+        let major = match opts.format {
+            Format::Csr => opts.shape.0,
+            Format::Csc => opts.shape.1,
+        };
+        sink.create_dataset("data", opts.data_elem, opts.nnz_hint)?;
+        sink.create_dataset("indices", opts.index_elem, opts.nnz_hint)?;
+        sink.create_dataset("indptr", opts.index_elem, Some(major.saturating_add(1)))?;
+        let data_buf = Values::empty(opts.data_elem);
+        Ok(SparseWriter {
+            sink,
+            opts,
+            major_done: 0,
+            nnz: 0,
+            indptr_buf: vec![0],
+            indices_buf: Vec::new(),
+            data_buf,
+        })
+    }
+
+    fn major_len(&self) -> u64 {
+        match self.opts.format {
+            Format::Csr => self.opts.shape.0,
+            Format::Csc => self.opts.shape.1,
+        }
+    }
+
+    fn minor_len(&self) -> u64 {
+        match self.opts.format {
+            Format::Csr => self.opts.shape.1,
+            Format::Csc => self.opts.shape.0,
+        }
+    }
+
+    /// Append consecutive rows (CSR) / columns (CSC): `indptr` is local (`indptr[0]` is the
+    /// offset of the first entry in `indices`/`data`), one element more than the rows.
+    pub fn push_block(&mut self, indptr: &[usize], indices: &[u64], data: &Values) -> Result<()> {
+        let rows = indptr.len().saturating_sub(1) as u64;
+        if self.major_done + rows > self.major_len() {
+            return Err(Error::Usage(format!(
+                "{} rows/columns pushed for a major dimension of {}",
+                self.major_done + rows,
+                self.major_len()
+            )));
+        }
+        if indices.len() != data.len() {
+            return Err(Error::Usage("indices and data lengths differ".into()));
+        }
+        let (Some(&first), Some(&last)) = (indptr.first(), indptr.last()) else {
+            return Ok(());
+        };
+        if indptr.windows(2).any(|w| w[1] < w[0]) || last > indices.len() {
+            return Err(Error::Usage(
+                "local indptr is decreasing or past the entries".into(),
+            ));
+        }
+        let minor = self.minor_len();
+        let entries = &indices[first..last];
+        if let Some(c) = entries.iter().find(|&&c| c >= minor) {
+            return Err(Error::Usage(format!("index {c} outside 0..{minor}")));
+        }
+        let converted = convert(&data.slice(first..last)?, self.opts.data_elem)?;
+        self.indices_buf.extend(entries.iter().map(|&c| c as i64));
+        self.data_buf.append(&converted)?;
+        for w in indptr.windows(2) {
+            self.nnz += (w[1] - w[0]) as u64;
+            self.indptr_buf
+                .push(i64::try_from(self.nnz).map_err(|_| Error::Usage("nnz overflow".into()))?);
+            if self.indptr_buf.len() >= self.opts.buffer_elems {
+                self.flush()?;
+            }
+        }
+        self.major_done += rows;
+        if self.indices_buf.len() >= self.opts.buffer_elems {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Append one row (CSR) / column (CSC).
+    pub fn push_major(&mut self, indices: &[u64], data: &Values) -> Result<()> {
+        self.push_block(&[0, indices.len()], indices, data)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let ie = self.opts.index_elem;
+        if !self.indices_buf.is_empty() {
+            self.sink
+                .append("indices", &Values::from_i64(ie, &self.indices_buf)?)?;
+            self.indices_buf.clear();
+        }
+        if !self.data_buf.is_empty() {
+            let d = std::mem::replace(&mut self.data_buf, Values::empty(self.opts.data_elem));
+            self.sink.append("data", &d)?;
+        }
+        if !self.indptr_buf.is_empty() {
+            self.sink
+                .append("indptr", &Values::from_i64(ie, &self.indptr_buf)?)?;
+            self.indptr_buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Check that every row/column was pushed, flush, write the encoding, return the sink.
+    pub fn finish(mut self) -> Result<S> {
+        if self.major_done != self.major_len() {
+            return Err(Error::Usage(format!(
+                "only {} of {} rows/columns were pushed",
+                self.major_done,
+                self.major_len()
+            )));
+        }
+        self.flush()?;
+        let (r, c) = self.opts.shape;
+        let shape = [
+            i64::try_from(r).unwrap_or(i64::MAX),
+            i64::try_from(c).unwrap_or(i64::MAX),
+        ];
+        let f = self.opts.format;
+        match self.opts.encoding {
+            Encoding::Anndata => {
+                let et = if f == Format::Csr {
+                    "csr_matrix"
+                } else {
+                    "csc_matrix"
+                };
+                self.sink.set_attr_string("encoding-type", et)?;
+                self.sink.set_attr_string("encoding-version", "0.1.0")?;
+                self.sink.set_attr_ints("shape", &shape)?;
+            }
+            Encoding::H5sparse => {
+                self.sink.set_attr_string("h5sparse_format", f.as_str())?;
+                self.sink.set_attr_ints("h5sparse_shape", &shape)?;
+            }
+            Encoding::TenX => {
+                self.sink.create_dataset("shape", ElemType::I32, Some(2))?;
+                self.sink
+                    .append("shape", &Values::from_i64(ElemType::I32, &shape)?)?;
+            }
+        }
+        Ok(self.sink)
+    }
+}
+
+/// Convert values to the variant carrying `elem` (integers range-checked; floats to floats).
+fn convert(v: &Values, elem: ElemType) -> Result<Values> {
+    if v.elem() == elem.value_type() {
+        return Ok(v.clone());
+    }
+    match elem.value_type() {
+        ElemType::F64 => Ok(Values::F64(v.to_f64())),
+        ElemType::F32 => Ok(Values::F32(
+            v.to_f64().into_iter().map(|x| x as f32).collect(),
+        )),
+        ElemType::Bool => Ok(Values::Bool(
+            v.to_f64().into_iter().map(|x| x != 0.0).collect(),
+        )),
+        e => Values::from_i64(e, &v.to_i64()?),
+    }
+}
+
+/// A sink that builds a [`crate::mem::MemGroup`].
+#[derive(Debug, Default)]
+pub struct MemSink {
+    /// The group being built.
+    pub group: crate::mem::MemGroup,
+    pending: std::collections::HashMap<String, Values>,
+    /// Largest single `append` seen, in elements (to check bounded buffering).
+    pub max_append: usize,
+}
+
+impl MemSink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Turn the appended values into datasets and return the group.
+    pub fn into_group(mut self) -> crate::mem::MemGroup {
+        for (name, v) in self.pending.drain() {
+            self.group.add(&name, crate::mem::MemArray::new(v));
+        }
+        self.group
+    }
+}
+
+impl SparseSink for MemSink {
+    fn create_dataset(&mut self, name: &str, elem: ElemType, _len_hint: Option<u64>) -> Result<()> {
+        self.pending.insert(name.into(), Values::empty(elem));
+        Ok(())
+    }
+    fn append(&mut self, name: &str, values: &Values) -> Result<()> {
+        self.max_append = self.max_append.max(values.len());
+        self.pending
+            .get_mut(name)
+            .ok_or_else(|| Error::Usage(format!("no dataset {name}")))?
+            .append(values)
+    }
+    fn set_attr_string(&mut self, name: &str, value: &str) -> Result<()> {
+        self.group.set_str(name, value);
+        Ok(())
+    }
+    fn set_attr_ints(&mut self, name: &str, value: &[i64]) -> Result<()> {
+        self.group.set_ints(name, value);
+        Ok(())
+    }
+}
