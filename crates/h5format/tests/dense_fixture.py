@@ -15,6 +15,10 @@ with h5py.File(out, 'w', libver='latest') as f:
     g = f.create_group('soft')
     for i in range(3000):
         g[f'{i:04d}' + 'x' * 200] = h5py.SoftLink('/target/' + 'y' * 180 + str(i))
+    # link messages larger than the heap's maximum managed object size (4 KiB): huge objects
+    g = f.create_group('hugelinks')
+    for i in range(12):
+        g[f'h{i:02d}'] = h5py.SoftLink('/' + chr(97 + i) * (100 if i % 3 else 5000 + i))
     g = f.create_group('ordered', track_order=True)
     names = [f'o{i}' for i in range(1500)]
     random.shuffle(names)
@@ -41,9 +45,8 @@ with h5py.File(out, 'w', libver='latest') as f:
             z = f['zipped']
             for i in range(2000):
                 z[f'z{i:05d}' + 'q' * 60] = h5py.SoftLink('/' + 'p' * 100)
-    def visit(path, obj):
-        pass
-    for p in ['n20', 'n1000', 'n5000', 'soft', 'ordered', 'attrs', 'tattrs', 'zipped']:
+            z['zhuge'] = h5py.SoftLink('/' + 'r' * 9000)
+    for p in ['n20', 'n1000', 'n5000', 'soft', 'hugelinks', 'ordered', 'attrs', 'tattrs', 'zipped']:
         if p not in f: continue
         g = f[p]
         for k in g.keys():

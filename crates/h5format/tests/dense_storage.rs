@@ -153,6 +153,36 @@ fn dense_group_with_child_indirect_blocks() {
 }
 
 #[test]
+fn dense_group_with_huge_link_messages() {
+    check_links("/hugelinks");
+    let Some(fx) = fixture() else { return };
+    let file = File::open(&fx.path).unwrap();
+    let (heap, _) = heap_of(&file, "/hugelinks");
+    assert_eq!(heap.huge_objects, 4, "four links beyond the managed size");
+}
+
+#[test]
+fn tiny_heap_ids_hold_the_object() {
+    let Some(fx) = fixture() else { return };
+    let file = File::open(&fx.path).unwrap();
+    let (heap, _) = heap_of(&file, "/n20");
+    // A tiny ID (type 2): length - 1 in the low nibble, the bytes follow.
+    let got = heap
+        .get(file.source(), &[0x22, b'a', b'b', b'c', 0, 0, 0])
+        .unwrap();
+    assert_eq!(got, b"abc");
+    // Longer than the ID allows: an error, not a panic.
+    assert!(heap.get(file.source(), &[0x2f, 1, 2]).is_err());
+    // Unknown ID version and reserved type.
+    assert!(heap.get(file.source(), &[0x40, 0, 0]).is_err());
+    assert!(heap.get(file.source(), &[0x30, 0, 0]).is_err());
+    // Managed offset outside the heap.
+    assert!(heap
+        .get(file.source(), &[0, 0xff, 0xff, 0xff, 0xff, 1, 0])
+        .is_err());
+}
+
+#[test]
 fn dense_group_in_creation_order() {
     check_links("/ordered");
     let Some(fx) = fixture() else { return };
@@ -183,6 +213,13 @@ fn dense_attributes_by_name_with_huge_object() {
     let g = file.group("/attrs").unwrap();
     let huge = g.attribute("huge").unwrap().unwrap();
     assert_eq!(huge.data.len(), 20000 * 8);
+    let m = g.header().first(msg::ATTRIBUTE_INFO).unwrap();
+    let info = h5format::read::attribute::AttributeInfo::parse(
+        &mut m.cursor("attribute info message", file.sizes()),
+    )
+    .unwrap();
+    let heap = FractalHeap::open(file.source(), file.sizes(), info.heap_address).unwrap();
+    assert_eq!(heap.huge_objects, 1);
 }
 
 #[test]
@@ -200,6 +237,7 @@ fn compressed_link_heap() {
     check_links("/zipped");
     let file = File::open(&fx.path).unwrap();
     let (heap, _) = heap_of(&file, "/zipped");
+    assert_eq!(heap.huge_objects, 1, "one filtered huge link message");
     assert_eq!(
         heap.filters.iter().map(|f| f.id).collect::<Vec<_>>(),
         vec![1],
@@ -232,6 +270,8 @@ fn direct_block_walk_finds_every_link() {
             .iter()
             .map(|(n, _)| String::from_utf8_lossy(n).into_owned())
             .collect();
+        // Huge link messages live outside the managed blocks.
+        want.retain(|n| n != "zhuge");
         want.sort();
         assert_eq!(names, want, "{path}");
         assert_eq!(heap.managed_objects, want.len() as u64);
