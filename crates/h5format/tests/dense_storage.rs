@@ -314,3 +314,37 @@ fn corrupted_bytes_never_panic() {
     }
     assert!(errors > 0);
 }
+
+/// An indirect block that names itself as its own child is a cycle, reported as such.
+#[test]
+fn self_referencing_indirect_block_is_a_cycle() {
+    let Some(fx) = fixture() else { return };
+    let mut bytes = std::fs::read(&fx.path).unwrap();
+    let file = File::open(&fx.path).unwrap();
+    let (heap, _) = heap_of(&file, "/soft");
+    assert_eq!(file.sizes().offset, 8);
+    assert!(heap.filters.is_empty());
+    // Layout of the root indirect block: signature, version, heap address, block offset,
+    // direct children (8-byte addresses), indirect children, checksum.
+    let off_size = usize::from(heap.max_heap_size_bits).div_ceil(8);
+    let width = usize::from(heap.table_width);
+    let rows = usize::from(heap.root_rows);
+    let direct_rows = (heap.max_direct_block_size.trailing_zeros()
+        - heap.start_block_size.trailing_zeros()
+        + 2) as usize;
+    let root = heap.root_address as usize;
+    let first_indirect = root + 4 + 1 + 8 + off_size + direct_rows * width * 8;
+    let end = root + 4 + 1 + 8 + off_size + rows * width * 8;
+    bytes[first_indirect..first_indirect + 8].copy_from_slice(&heap.root_address.to_le_bytes());
+    let sum = h5format::checksum::lookup3(&bytes[root..end], 0);
+    bytes[end..end + 4].copy_from_slice(&sum.to_le_bytes());
+    let f = File::from_bytes(bytes).unwrap();
+    let err = f.group("/soft").unwrap().links().unwrap_err();
+    let Error::InObject { source, .. } = err else {
+        panic!("unexpected {err:?}")
+    };
+    assert!(matches!(*source, Error::Cycle { .. }), "{source:?}");
+    let (heap, _) = heap_of(&f, "/soft");
+    let walk = heap.for_each_direct_block(f.source(), |_, _| Ok(()));
+    assert!(matches!(walk, Err(Error::Cycle { .. })), "{walk:?}");
+}

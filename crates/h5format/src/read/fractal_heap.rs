@@ -566,6 +566,7 @@ impl FractalHeap {
         let image: Vec<u8> = match block.filtered {
             None => source.read(DIRECT, at, block.size)?.into_owned(),
             Some((stored, mask)) => {
+                source.check_alloc(DIRECT, at, block.size)?;
                 let raw = source.read(DIRECT, at, stored)?;
                 self.unfilter(raw, mask, block.size, at)?
             }
