@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
@@ -29,6 +29,8 @@ const HUGE: &str = "fractal heap huge object";
 const MAX_DEPTH: usize = 64;
 /// Largest table width accepted (libhdf5 caps it at 65535; real files use 4).
 const MAX_WIDTH: u64 = 1 << 16;
+/// Bytes of decoded direct blocks a heap keeps while it is in use.
+const CACHE_BYTES: u64 = 64 << 20;
 
 /// One filter of the heap's I/O filter pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +89,19 @@ pub struct FractalHeap {
     max_direct_rows: u32,
     /// Huge object records from the huge-object B-tree, by ID (read on first use).
     huge_index: OnceLock<HashMap<u64, HugeRecord>>,
+    /// Decoded blocks (objects are fetched in name-hash order, so blocks are revisited).
+    cache: Mutex<BlockCache>,
+}
+
+/// The children of an indirect block (`None` where no block is allocated).
+type Children = Arc<Vec<Option<Child>>>;
+
+/// Blocks already read and checked.
+#[derive(Debug, Default)]
+struct BlockCache {
+    direct: HashMap<u64, Arc<Vec<u8>>>,
+    direct_bytes: u64,
+    indirect: HashMap<(u64, u32, u64), Children>,
 }
 
 /// Where a huge object lives.
@@ -266,6 +281,7 @@ impl FractalHeap {
             len_size,
             max_direct_rows,
             huge_index: OnceLock::new(),
+            cache: Mutex::new(BlockCache::default()),
         })
     }
 
@@ -311,7 +327,7 @@ impl FractalHeap {
             ));
         }
         let block = self.locate(source, offset)?;
-        let image = self.read_direct(source, &block)?;
+        let image = self.direct_cached(source, &block)?;
         let start = offset - block.heap_offset;
         let end = start.checked_add(len).filter(|&e| e <= image.len() as u64);
         let Some(end) = end else {
@@ -437,7 +453,7 @@ impl FractalHeap {
                 return Err(out_of_heap());
             }
             let index = u64::from(row) * u64::from(self.table_width) + col;
-            let children = self.read_indirect(source, address, rows, base)?;
+            let children = self.indirect_cached(source, address, rows, base)?;
             let child = usize::try_from(index)
                 .ok()
                 .and_then(|i| children.get(i).copied())
@@ -467,6 +483,57 @@ impl FractalHeap {
             self.root_address,
             "indirect blocks nested too deeply",
         ))
+    }
+
+    /// [`Self::read_direct`] through the block cache.
+    fn direct_cached(&self, source: &Source, block: &DirectRef) -> Result<Arc<Vec<u8>>> {
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.direct.get(&block.address).cloned())
+        {
+            if hit.len() as u64 == block.size {
+                return Ok(hit);
+            }
+        }
+        let image = Arc::new(self.read_direct(source, block)?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.direct_bytes.saturating_add(block.size) > CACHE_BYTES {
+                c.direct.clear();
+                c.direct_bytes = 0;
+            }
+            c.direct_bytes = c.direct_bytes.saturating_add(block.size);
+            c.direct.insert(block.address, image.clone());
+        }
+        Ok(image)
+    }
+
+    /// [`Self::read_indirect`] through the block cache.
+    fn indirect_cached(
+        &self,
+        source: &Source,
+        address: u64,
+        rows: u32,
+        base: u64,
+    ) -> Result<Children> {
+        let key = (address, rows, base);
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.indirect.get(&key).cloned())
+        {
+            return Ok(hit);
+        }
+        let children = Arc::new(self.read_indirect(source, address, rows, base)?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.indirect.len() >= 4096 {
+                c.indirect.clear();
+            }
+            c.indirect.insert(key, children.clone());
+        }
+        Ok(children)
     }
 
     /// Parse the indirect block at `address` with `rows` rows that starts at heap offset
