@@ -539,6 +539,7 @@ pub struct Dataset {
     space: Dataspace,
     layout: Layout,
     fill: FillValue,
+    filters: Option<crate::filter::FilterPipeline>,
 }
 
 impl std::ops::Deref for Dataset {
@@ -584,12 +585,19 @@ impl Dataset {
         } else {
             FillValue::default()
         };
+        let filters = match h.first(msg::FILTER_PIPELINE) {
+            Some(m) => Some(crate::filter::FilterPipeline::parse(
+                &mut m.cursor("filter pipeline message", sizes),
+            )?),
+            None => None,
+        };
         Ok(Dataset {
             node,
             dtype,
             space,
             layout,
             fill,
+            filters,
         })
     }
 
@@ -608,6 +616,10 @@ impl Dataset {
     /// The storage layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+    /// The filter pipeline, if the dataset has one.
+    pub fn filters(&self) -> Option<&crate::filter::FilterPipeline> {
+        self.filters.as_ref()
     }
     /// The fill value.
     pub fn fill_value(&self) -> &FillValue {

@@ -10,7 +10,11 @@ use std::process::Command;
 use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter};
 
 fn have_h5py() -> bool {
-    let ok = Command::new("python3").args(["-c", "import h5py"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("python3")
+        .args(["-c", "import h5py"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         eprintln!("skipping: python3 with h5py is not available");
     }
@@ -20,7 +24,12 @@ fn have_h5py() -> bool {
 /// Run `script` with `path` as `sys.argv[1]` (bound to `p`, with `h5py`, `np` imported).
 fn check_py(path: &Path, script: &str) {
     let full = format!("import sys, h5py, numpy as np\np = sys.argv[1]\n{script}\n");
-    let out = Command::new("python3").arg("-c").arg(&full).arg(path).output().expect("run python3");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(&full)
+        .arg(path)
+        .output()
+        .expect("run python3");
     assert!(
         out.status.success(),
         "h5py check failed:\n{}\n--- stdout\n{}\n--- stderr\n{}",
@@ -41,7 +50,11 @@ fn check_h5dump(path: &Path, header_only: bool) {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.trim().is_empty(), "h5dump failed on {}: {stderr}", path.display());
+    assert!(
+        out.status.success() && stderr.trim().is_empty(),
+        "h5dump failed on {}: {stderr}",
+        path.display()
+    );
 }
 
 fn tmp() -> tempfile::TempDir {
@@ -73,13 +86,27 @@ fn write_numeric_types_all_layouts() {
     each!(i8 => "i1", i16 => "i2", i32 => "i4", i64 => "i8", u8 => "u1", u16 => "u2", u32 => "u4",
           u64 => "u8", f32 => "f4", f64 => "f8");
     // f16 as raw bytes: 1.5 = 0x3e00.
-    let h = w.create_dataset("/f2", DatasetSpec::new(DType::F16, [2])).unwrap();
+    let h = w
+        .create_dataset("/f2", DatasetSpec::new(DType::F16, [2]))
+        .unwrap();
     w.write_all(h, &[0x00, 0x3e, 0x00, 0xc0]).unwrap();
-    let s = w.create_dataset("/scalar", DatasetSpec::new(DType::F64, [])).unwrap();
+    let s = w
+        .create_dataset("/scalar", DatasetSpec::new(DType::F64, []))
+        .unwrap();
     w.write_typed(s, &[2.5f64]).unwrap();
-    let sc = w.create_dataset("/scalar_compact", DatasetSpec::new(DType::I32, []).compact()).unwrap();
+    let sc = w
+        .create_dataset(
+            "/scalar_compact",
+            DatasetSpec::new(DType::I32, []).compact(),
+        )
+        .unwrap();
     w.write_typed(sc, &[-7i32]).unwrap();
-    let r3 = w.create_dataset("/rank3", DatasetSpec::new(DType::U16, [2, 3, 5]).chunked([1, 2, 2])).unwrap();
+    let r3 = w
+        .create_dataset(
+            "/rank3",
+            DatasetSpec::new(DType::U16, [2, 3, 5]).chunked([1, 2, 2]),
+        )
+        .unwrap();
     w.write_typed(r3, &(0..30u16).collect::<Vec<_>>()).unwrap();
     w.finish().unwrap();
     check_py(
@@ -114,29 +141,64 @@ fn write_bool_strings_and_attrs() {
     let dir = tmp();
     let path = dir.path().join("str.h5");
     let mut w = FileWriter::create(&path).unwrap();
-    let b = w.create_dataset("/flags", DatasetSpec::new(DType::Bool, [4])).unwrap();
+    let b = w
+        .create_dataset("/flags", DatasetSpec::new(DType::Bool, [4]))
+        .unwrap();
     w.write_typed(b, &[true, false, false, true]).unwrap();
     let fs = w
-        .create_dataset("/fixed", DatasetSpec::new(DType::FixedString { len: 5, utf8: false }, [3]))
+        .create_dataset(
+            "/fixed",
+            DatasetSpec::new(
+                DType::FixedString {
+                    len: 5,
+                    utf8: false,
+                },
+                [3],
+            ),
+        )
         .unwrap();
     w.write_all(fs, b"abc\0\0hello\0\0\0\0\0").unwrap();
-    let vs = w.create_dataset("/vlen", DatasetSpec::new(DType::VarString, [4])).unwrap();
-    w.write_strings(vs, &["α-beta", "", "a much longer string than the others", "x"]).unwrap();
-    let vc = w.create_dataset("/g/vlen_chunked", DatasetSpec::new(DType::VarString, [3]).chunked([2]).deflate(4)).unwrap();
+    let vs = w
+        .create_dataset("/vlen", DatasetSpec::new(DType::VarString, [4]))
+        .unwrap();
+    w.write_strings(
+        vs,
+        &["α-beta", "", "a much longer string than the others", "x"],
+    )
+    .unwrap();
+    let vc = w
+        .create_dataset(
+            "/g/vlen_chunked",
+            DatasetSpec::new(DType::VarString, [3])
+                .chunked([2])
+                .deflate(4),
+        )
+        .unwrap();
     w.write_strings(vc, &["one", "two", "three"]).unwrap();
     w.set_attr("/", "encoding-type", "anndata".into()).unwrap();
     w.set_attr("/", "encoding-version", "0.1.0".into()).unwrap();
     w.set_attr("/g", "n", AttrValue::scalar(42i64)).unwrap();
-    w.set_attr("/g", "xs", AttrValue::array(&[1.5f64, 2.5])).unwrap();
+    w.set_attr("/g", "xs", AttrValue::array(&[1.5f64, 2.5]))
+        .unwrap();
     w.set_attr("/g", "ok", AttrValue::scalar(true)).unwrap();
-    w.set_attr("/g", "names", AttrValue::Strings(vec!["a".into(), "bé".into()])).unwrap();
-    w.set_attr("/g", "fixed", AttrValue::fixed_string("fix", false)).unwrap();
+    w.set_attr(
+        "/g",
+        "names",
+        AttrValue::Strings(vec!["a".into(), "bé".into()]),
+    )
+    .unwrap();
+    w.set_attr("/g", "fixed", AttrValue::fixed_string("fix", false))
+        .unwrap();
     w.set_attr("/flags", "unit", "none".into()).unwrap();
     w.set_attr("/flags", "unit", "replaced".into()).unwrap();
     w.set_attr(
         "/g/vlen_chunked",
         "m",
-        AttrValue::Data { dtype: DType::U8, shape: vec![2, 2], data: vec![1, 2, 3, 4] },
+        AttrValue::Data {
+            dtype: DType::U8,
+            shape: vec![2, 2],
+            data: vec![1, 2, 3, 4],
+        },
     )
     .unwrap();
     w.finish().unwrap();
@@ -179,21 +241,59 @@ fn write_filters_and_fill() {
     let mut w = FileWriter::create(&path).unwrap();
     let data: Vec<f64> = (0..1000).map(|i| (i as f64).sin()).collect();
     for (name, spec) in [
-        ("gz0", DatasetSpec::new(DType::F64, [40, 25]).chunked([7, 10]).deflate(0)),
-        ("gz9", DatasetSpec::new(DType::F64, [40, 25]).chunked([7, 10]).deflate(9)),
-        ("shuf", DatasetSpec::new(DType::F64, [40, 25]).chunked([7, 10]).shuffle().deflate(4)),
-        ("fl", DatasetSpec::new(DType::F64, [40, 25]).chunked([7, 10]).fletcher32()),
-        ("all", DatasetSpec::new(DType::F64, [40, 25]).chunked([16, 25]).shuffle().deflate(6).fletcher32()),
+        (
+            "gz0",
+            DatasetSpec::new(DType::F64, [40, 25])
+                .chunked([7, 10])
+                .deflate(0),
+        ),
+        (
+            "gz9",
+            DatasetSpec::new(DType::F64, [40, 25])
+                .chunked([7, 10])
+                .deflate(9),
+        ),
+        (
+            "shuf",
+            DatasetSpec::new(DType::F64, [40, 25])
+                .chunked([7, 10])
+                .shuffle()
+                .deflate(4),
+        ),
+        (
+            "fl",
+            DatasetSpec::new(DType::F64, [40, 25])
+                .chunked([7, 10])
+                .fletcher32(),
+        ),
+        (
+            "all",
+            DatasetSpec::new(DType::F64, [40, 25])
+                .chunked([16, 25])
+                .shuffle()
+                .deflate(6)
+                .fletcher32(),
+        ),
     ] {
         let ds = w.create_dataset(name, spec).unwrap();
         w.write_typed(ds, &data).unwrap();
     }
     // Fill values: chunked written partially, contiguous not written at all.
     let fc = w
-        .create_dataset("fill_chunked", DatasetSpec::new(DType::I32, [10]).chunked([4]).fill((-1i32).to_le_bytes()))
+        .create_dataset(
+            "fill_chunked",
+            DatasetSpec::new(DType::I32, [10])
+                .chunked([4])
+                .fill((-1i32).to_le_bytes()),
+        )
         .unwrap();
-    w.write_hyperslab(fc, &[2], &[3], &h5format::write::to_le_bytes(&[5i32, 6, 7])).unwrap();
-    w.create_dataset("fill_contig", DatasetSpec::new(DType::F32, [5]).fill(3.5f32.to_le_bytes())).unwrap();
+    w.write_hyperslab(fc, &[2], &[3], &h5format::write::to_le_bytes(&[5i32, 6, 7]))
+        .unwrap();
+    w.create_dataset(
+        "fill_contig",
+        DatasetSpec::new(DType::F32, [5]).fill(3.5f32.to_le_bytes()),
+    )
+    .unwrap();
     w.finish().unwrap();
     check_py(
         &path,
@@ -228,18 +328,29 @@ fn write_hyperslabs() {
     for (name, spec) in [
         ("contig", DatasetSpec::new(DType::U32, [6, 7])),
         ("compact", DatasetSpec::new(DType::U32, [6, 7]).compact()),
-        ("chunked", DatasetSpec::new(DType::U32, [6, 7]).chunked([4, 3]).deflate(1)),
+        (
+            "chunked",
+            DatasetSpec::new(DType::U32, [6, 7])
+                .chunked([4, 3])
+                .deflate(1),
+        ),
     ] {
         let ds = w.create_dataset(name, spec).unwrap();
         // Four blocks that tile the dataset: value = 100*row + col.
-        for (start, count) in [([0u64, 0u64], [2u64, 7u64]), ([2, 0], [4, 2]), ([2, 2], [3, 5]), ([5, 2], [1, 5])] {
+        for (start, count) in [
+            ([0u64, 0u64], [2u64, 7u64]),
+            ([2, 0], [4, 2]),
+            ([2, 2], [3, 5]),
+            ([5, 2], [1, 5]),
+        ] {
             let mut v = Vec::new();
             for r in start[0]..start[0] + count[0] {
                 for c in start[1]..start[1] + count[1] {
                     v.push((100 * r + c) as u32);
                 }
             }
-            w.write_hyperslab(ds, &start, &count, &h5format::write::to_le_bytes(&v)).unwrap();
+            w.write_hyperslab(ds, &start, &count, &h5format::write::to_le_bytes(&v))
+                .unwrap();
         }
         // A wrong-sized buffer is an error, not a panic.
         assert!(w.write_hyperslab(ds, &[0, 0], &[1, 1], &[0; 3]).is_err());
@@ -267,9 +378,23 @@ fn write_streaming_append_gzip() {
     let path = dir.path().join("stream.h5");
     let mut w = FileWriter::create(&path).unwrap();
     let ds = w
-        .create_dataset("/x", DatasetSpec::new(DType::F64, [0]).unlimited().chunked([10_000]).deflate(4).shuffle())
+        .create_dataset(
+            "/x",
+            DatasetSpec::new(DType::F64, [0])
+                .unlimited()
+                .chunked([10_000])
+                .deflate(4)
+                .shuffle(),
+        )
         .unwrap();
-    let m = w.create_dataset("/m", DatasetSpec::new(DType::I32, [0, 3]).unlimited().chunked([100, 2])).unwrap();
+    let m = w
+        .create_dataset(
+            "/m",
+            DatasetSpec::new(DType::I32, [0, 3])
+                .unlimited()
+                .chunked([100, 2]),
+        )
+        .unwrap();
     let n = 1_000_000u64;
     let mut at = 0u64;
     let mut batch = 1u64;
@@ -286,7 +411,14 @@ fn write_streaming_append_gzip() {
     }
     // Appending a partial row fails cleanly.
     assert!(w.append(m, &[0; 4]).is_err());
-    let s = w.create_dataset("/s", DatasetSpec::new(DType::VarString, [0]).unlimited().chunked([4])).unwrap();
+    let s = w
+        .create_dataset(
+            "/s",
+            DatasetSpec::new(DType::VarString, [0])
+                .unlimited()
+                .chunked([4]),
+        )
+        .unwrap();
     w.append_strings(s, &["a", "b", "c"]).unwrap();
     w.append_strings(s, &["d", "e"]).unwrap();
     w.finish().unwrap();
@@ -320,11 +452,17 @@ fn write_many_group_members() {
     let path = dir.path().join("many.h5");
     let mut w = FileWriter::create(&path).unwrap();
     for i in 0..5000 {
-        let ds = w.create_dataset(&format!("/big/d{i:05}"), DatasetSpec::new(DType::I32, []).compact()).unwrap();
+        let ds = w
+            .create_dataset(
+                &format!("/big/d{i:05}"),
+                DatasetSpec::new(DType::I32, []).compact(),
+            )
+            .unwrap();
         w.write_typed(ds, &[i]).unwrap();
     }
     for i in 0..50 {
-        w.create_group(&format!("/big/sub{i}/deeper/still")).unwrap();
+        w.create_group(&format!("/big/sub{i}/deeper/still"))
+            .unwrap();
     }
     w.create_group("/empty").unwrap();
     w.finish().unwrap();
@@ -351,12 +489,17 @@ fn write_in_memory_matches_h5py() {
         return;
     }
     let mut w = FileWriter::in_memory();
-    let ds = w.create_dataset("a/b", DatasetSpec::new(DType::I16, [3])).unwrap();
+    let ds = w
+        .create_dataset("a/b", DatasetSpec::new(DType::I16, [3]))
+        .unwrap();
     w.write_typed(ds, &[1i16, -2, 3]).unwrap();
     let bytes = w.finish_to_vec().unwrap();
     let dir = tmp();
     let path = dir.path().join("mem.h5");
     std::fs::write(&path, &bytes).unwrap();
-    check_py(&path, "assert list(h5py.File(p, 'r')['a/b'][()]) == [1, -2, 3]");
+    check_py(
+        &path,
+        "assert list(h5py.File(p, 'r')['a/b'][()]) == [1, -2, 3]",
+    );
     check_h5dump(&path, false);
 }

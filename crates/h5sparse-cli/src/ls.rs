@@ -192,5 +192,8 @@ pub fn layout_lines(d: &h5format::Dataset) -> Vec<String> {
         }
         Layout::Virtual => lines.push("Layout:    virtual".into()),
     }
+    if let Some(p) = d.filters() {
+        lines.push(format!("Filters:   {}", p.describe()));
+    }
     lines
 }

@@ -39,18 +39,28 @@ fn nums<T: std::str::FromStr>(line: &str) -> Vec<T>
 where
     T::Err: std::fmt::Debug,
 {
-    line.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect()
+    line.split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect()
 }
 
 #[test]
 fn scipy_agrees() {
-    let ok = Command::new("python3").args(["-c", "import scipy, numpy"]).output().map(|o| o.status.success());
+    let ok = Command::new("python3")
+        .args(["-c", "import scipy, numpy"])
+        .output()
+        .map(|o| o.status.success());
     if !matches!(ok, Ok(true)) {
         eprintln!("skipping scipy_agrees: python3 with scipy is not available");
         return;
     }
-    let mask: String = (0..300).map(|i| if i % 3 == 1 || i % 11 == 0 { '1' } else { '0' }).collect();
-    let cmask: String = (0..70).map(|i| if i % 4 == 0 { '1' } else { '0' }).collect();
+    let mask: String = (0..300)
+        .map(|i| if i % 3 == 1 || i % 11 == 0 { '1' } else { '0' })
+        .collect();
+    let cmask: String = (0..70)
+        .map(|i| if i % 4 == 0 { '1' } else { '0' })
+        .collect();
     let cases = vec![
         (":".to_string(), ":".to_string()),
         ("5:250:3".into(), ":".into()),
@@ -72,7 +82,12 @@ fn scipy_agrees() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
@@ -87,21 +102,34 @@ fn scipy_agrees() {
             entries.push((r as u64, indices[p], data[p]));
         }
     }
-    let t = Triplets { shape: (shape[0], shape[1]), entries };
+    let t = Triplets {
+        shape: (shape[0], shape[1]),
+        entries,
+    };
     for (format, chunk) in [(Format::Csr, Some(16)), (Format::Csc, None)] {
         let g = anndata_group(&t, format, chunk);
-        let ds = SparseDataset::open(&g)
-            .unwrap()
-            .with_options(ReadOptions { block_elems: 40, coalesce_gap: 2, parallel: true });
+        let ds = SparseDataset::open(&g).unwrap().with_options(ReadOptions {
+            block_elems: 40,
+            coalesce_gap: 2,
+            parallel: true,
+        });
         let mut lines = text.lines().skip(4).peekable();
         while let Some(head) = lines.next() {
             let h: Vec<&str> = head.split_whitespace().collect();
             assert_eq!(h[0], "case");
-            let (nr, nc, nnz): (usize, usize, usize) = (h[3].parse().unwrap(), h[4].parse().unwrap(), h[5].parse().unwrap());
+            let (nr, nc, nnz): (usize, usize, usize) = (
+                h[3].parse().unwrap(),
+                h[4].parse().unwrap(),
+                h[5].parse().unwrap(),
+            );
             let mut expect: Vec<(usize, usize, f64)> = (0..nnz)
                 .map(|_| {
                     let v: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-                    (v[0].parse().unwrap(), v[1].parse().unwrap(), v[2].parse().unwrap())
+                    (
+                        v[0].parse().unwrap(),
+                        v[1].parse().unwrap(),
+                        v[2].parse().unwrap(),
+                    )
                 })
                 .collect();
             expect.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).unwrap());

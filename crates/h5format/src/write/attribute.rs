@@ -27,12 +27,20 @@ pub enum AttrValue {
 impl AttrValue {
     /// A scalar number (or bool).
     pub fn scalar<T: Element>(v: T) -> Self {
-        AttrValue::Data { dtype: T::DTYPE, shape: vec![], data: to_le_bytes(&[v]) }
+        AttrValue::Data {
+            dtype: T::DTYPE,
+            shape: vec![],
+            data: to_le_bytes(&[v]),
+        }
     }
 
     /// A 1-D array of numbers (or bools).
     pub fn array<T: Element>(v: &[T]) -> Self {
-        AttrValue::Data { dtype: T::DTYPE, shape: vec![v.len() as u64], data: to_le_bytes(v) }
+        AttrValue::Data {
+            dtype: T::DTYPE,
+            shape: vec![v.len() as u64],
+            data: to_le_bytes(v),
+        }
     }
 
     /// A scalar fixed-length string (NUL-padded, length = byte length, at least 1).
@@ -41,12 +49,23 @@ impl AttrValue {
         if data.is_empty() {
             data.push(0);
         }
-        AttrValue::Data { dtype: DType::FixedString { len: data.len() as u32, utf8 }, shape: vec![], data }
+        AttrValue::Data {
+            dtype: DType::FixedString {
+                len: data.len() as u32,
+                utf8,
+            },
+            shape: vec![],
+            data,
+        }
     }
 
     /// An attribute with an already-encoded datatype message body.
     pub fn raw(datatype: Vec<u8>, shape: Vec<u64>, data: Vec<u8>) -> Self {
-        AttrValue::Data { dtype: DType::Raw(datatype), shape, data }
+        AttrValue::Data {
+            dtype: DType::Raw(datatype),
+            shape,
+            data,
+        }
     }
 
     /// The variable-length strings this value stores in the global heap.
@@ -63,12 +82,17 @@ impl AttrValue {
         match self {
             AttrValue::Data { dtype, shape, data } => {
                 if dtype.is_vlen() {
-                    return Err(usage("use AttrValue::String(s) for variable-length strings"));
+                    return Err(usage(
+                        "use AttrValue::String(s) for variable-length strings",
+                    ));
                 }
                 dtype.encode()?;
                 let want = product(shape)?.saturating_mul(dtype.size()? as u64);
                 if want != data.len() as u64 {
-                    return Err(usage(format!("attribute of shape {shape:?} needs {want} bytes, got {}", data.len())));
+                    return Err(usage(format!(
+                        "attribute of shape {shape:?} needs {want} bytes, got {}",
+                        data.len()
+                    )));
                 }
                 Ok(())
             }
@@ -80,11 +104,21 @@ impl AttrValue {
     /// Encode the attribute message; `refs` are the heap references of its strings.
     pub(crate) fn message(&self, name: &str, refs: &[[u8; 16]]) -> Result<Vec<u8>> {
         let (dtype, space, data) = match self {
-            AttrValue::Data { dtype, shape, data } => (dtype.encode()?, dataspace::encode(shape, None), data.clone()),
-            AttrValue::String(_) => (DType::VarString.encode()?, dataspace::encode(&[], None), refs.concat()),
-            AttrValue::Strings(v) => {
-                (DType::VarString.encode()?, dataspace::encode(&[v.len() as u64], None), refs.concat())
-            }
+            AttrValue::Data { dtype, shape, data } => (
+                dtype.encode()?,
+                dataspace::encode(shape, None),
+                data.clone(),
+            ),
+            AttrValue::String(_) => (
+                DType::VarString.encode()?,
+                dataspace::encode(&[], None),
+                refs.concat(),
+            ),
+            AttrValue::Strings(v) => (
+                DType::VarString.encode()?,
+                dataspace::encode(&[v.len() as u64], None),
+                refs.concat(),
+            ),
         };
         if name.is_empty() || name.contains('\0') {
             return Err(usage(format!("bad attribute name {name:?}")));
@@ -108,7 +142,9 @@ impl AttrValue {
 }
 
 fn check_len(s: &str) -> Result<()> {
-    u32::try_from(s.len()).map(|_| ()).map_err(|_| usage("string longer than 4 GiB"))
+    u32::try_from(s.len())
+        .map(|_| ())
+        .map_err(|_| usage("string longer than 4 GiB"))
 }
 
 impl From<&str> for AttrValue {

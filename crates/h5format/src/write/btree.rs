@@ -26,7 +26,12 @@ impl TreeKind {
 /// Write a B-tree over `children` (n addresses) bounded by `keys` (n + 1 keys, each
 /// `key_size` bytes: child i holds what lies between key i and key i+1). Returns the root
 /// address. With no children, writes one empty leaf holding `keys[0]`.
-pub(crate) fn write(out: &mut Out, kind: &TreeKind, keys: Vec<Vec<u8>>, children: Vec<u64>) -> Result<u64> {
+pub(crate) fn write(
+    out: &mut Out,
+    kind: &TreeKind,
+    keys: Vec<Vec<u8>>,
+    children: Vec<u64>,
+) -> Result<u64> {
     let mut keys = keys;
     let mut children = children;
     let mut level = 0u8;
@@ -49,7 +54,11 @@ pub(crate) fn write(out: &mut Out, kind: &TreeKind, keys: Vec<Vec<u8>>, children
             bytes.put_u8(level);
             bytes.put_u16((hi - lo) as u16);
             bytes.put_u64(if g == 0 { UNDEF } else { addr - size as u64 });
-            bytes.put_u64(if g + 1 == groups { UNDEF } else { addr + size as u64 });
+            bytes.put_u64(if g + 1 == groups {
+                UNDEF
+            } else {
+                addr + size as u64
+            });
             for i in lo..hi {
                 put_key(&mut bytes, keys.get(i), kind.key_size);
                 bytes.put_u64(children.get(i).copied().unwrap_or(UNDEF));

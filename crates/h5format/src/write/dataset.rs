@@ -170,22 +170,35 @@ impl DatasetState {
             return Err(usage(format!("rank {rank} over HDF5's maximum of 32")));
         }
         let count = product(&spec.shape)?;
-        let total = count.checked_mul(elem).ok_or_else(|| usage("dataset size overflows"))?;
+        let total = count
+            .checked_mul(elem)
+            .ok_or_else(|| usage("dataset size overflows"))?;
         if let Some(fill) = &spec.fill {
             if fill.len() as u64 != elem {
-                return Err(usage(format!("fill value of {} bytes for elements of {elem}", fill.len())));
+                return Err(usage(format!(
+                    "fill value of {} bytes for elements of {elem}",
+                    fill.len()
+                )));
             }
             if spec.dtype.is_vlen() {
-                return Err(usage("fill values of variable-length strings are not supported"));
+                return Err(usage(
+                    "fill values of variable-length strings are not supported",
+                ));
             }
         }
         if let Some(max) = &spec.max_shape {
             if max.len() != rank {
-                return Err(usage(format!("max shape {max:?} has not the rank of shape {:?}", spec.shape)));
+                return Err(usage(format!(
+                    "max shape {max:?} has not the rank of shape {:?}",
+                    spec.shape
+                )));
             }
             for (d, m) in spec.shape.iter().zip(max) {
                 if matches!(m, Some(m) if m < d) {
-                    return Err(usage(format!("shape {:?} exceeds max shape {max:?}", spec.shape)));
+                    return Err(usage(format!(
+                        "shape {:?} exceeds max shape {max:?}",
+                        spec.shape
+                    )));
                 }
             }
         }
@@ -194,7 +207,11 @@ impl DatasetState {
             if spec.deflate.is_some() || spec.shuffle || spec.fletcher32 {
                 return Err(usage("filters need a chunked layout"));
             }
-            if spec.max_shape.as_ref().is_some_and(|m| m.iter().zip(&spec.shape).any(|(m, d)| *m != Some(*d))) {
+            if spec
+                .max_shape
+                .as_ref()
+                .is_some_and(|m| m.iter().zip(&spec.shape).any(|(m, d)| *m != Some(*d)))
+            {
                 return Err(usage("a resizable dataset needs a chunked layout"));
             }
         }
@@ -206,21 +223,32 @@ impl DatasetState {
         let storage = match &spec.layout {
             Layout::Compact => {
                 if total > MAX_COMPACT as u64 {
-                    return Err(usage(format!("compact dataset of {total} bytes over {MAX_COMPACT}")));
+                    return Err(usage(format!(
+                        "compact dataset of {total} bytes over {MAX_COMPACT}"
+                    )));
                 }
-                Storage::Compact(fill_pattern(spec.fill.as_deref(), elem as usize, total as usize))
+                Storage::Compact(fill_pattern(
+                    spec.fill.as_deref(),
+                    elem as usize,
+                    total as usize,
+                ))
             }
             Layout::Contiguous => {
                 let addr = if total == 0 {
                     UNDEF
-                } else if spec.fill.as_ref().is_some_and(|f| f.iter().any(|&b| b != 0)) {
+                } else if spec
+                    .fill
+                    .as_ref()
+                    .is_some_and(|f| f.iter().any(|&b| b != 0))
+                {
                     let addr = out.reserve(total)?;
                     let piece = (1u64 << 20) / elem * elem;
                     let pattern = fill_pattern(spec.fill.as_deref(), elem as usize, piece as usize);
                     let mut at = 0;
                     while at < total {
                         let n = piece.min(total - at) as usize;
-                        out.sink.write_at(addr + at, pattern.get(..n).unwrap_or_default())?;
+                        out.sink
+                            .write_at(addr + at, pattern.get(..n).unwrap_or_default())?;
                         at += n as u64;
                     }
                     addr
@@ -234,9 +262,14 @@ impl DatasetState {
                     return Err(usage("a scalar dataset cannot be chunked"));
                 }
                 if dims.len() != rank || dims.contains(&0) {
-                    return Err(usage(format!("chunk {dims:?} does not fit shape {:?}", spec.shape)));
+                    return Err(usage(format!(
+                        "chunk {dims:?} does not fit shape {:?}",
+                        spec.shape
+                    )));
                 }
-                let bytes = product(dims)?.checked_mul(elem).ok_or_else(|| usage("chunk too large"))?;
+                let bytes = product(dims)?
+                    .checked_mul(elem)
+                    .ok_or_else(|| usage("chunk too large"))?;
                 to_u32(bytes, "chunk size in bytes")?;
                 for &d in dims {
                     to_u32(d, "chunk dimension")?;
@@ -255,11 +288,25 @@ impl DatasetState {
                 })
             }
         };
-        Ok(DatasetState { path, shape: spec.shape.clone(), spec, elem, storage, attrs: Vec::new(), dtype_msg })
+        Ok(DatasetState {
+            path,
+            shape: spec.shape.clone(),
+            spec,
+            elem,
+            storage,
+            attrs: Vec::new(),
+            dtype_msg,
+        })
     }
 
     /// Write `bytes` (row-major, `count` elements) at `start`.
-    pub(crate) fn write_hyperslab(&mut self, out: &mut Out, start: &[u64], count: &[u64], bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write_hyperslab(
+        &mut self,
+        out: &mut Out,
+        start: &[u64],
+        count: &[u64],
+        bytes: &[u8],
+    ) -> Result<()> {
         let rank = self.shape.len();
         if start.len() != rank || count.len() != rank {
             return Err(usage(format!(
@@ -270,7 +317,9 @@ impl DatasetState {
             )));
         }
         for d in 0..rank {
-            let end = start[d].checked_add(count[d]).ok_or_else(|| usage("selection overflows"))?;
+            let end = start[d]
+                .checked_add(count[d])
+                .ok_or_else(|| usage("selection overflows"))?;
             if end > self.shape[d] {
                 return Err(usage(format!(
                     "{}: selection start {start:?} count {count:?} outside shape {:?}",
@@ -278,7 +327,9 @@ impl DatasetState {
                 )));
             }
         }
-        let want = product(count)?.checked_mul(self.elem).ok_or_else(|| usage("selection too large"))?;
+        let want = product(count)?
+            .checked_mul(self.elem)
+            .ok_or_else(|| usage("selection too large"))?;
         if want != bytes.len() as u64 {
             return Err(usage(format!(
                 "{}: selection of {count:?} needs {want} bytes, got {}",
@@ -288,40 +339,86 @@ impl DatasetState {
         }
         let elem = self.elem;
         let zeros = vec![0u64; rank];
-        let src = Place { shape: count, start: &zeros };
+        let src = Place {
+            shape: count,
+            start: &zeros,
+        };
         match &mut self.storage {
-            Storage::Compact(buf) => {
-                copy_box(bytes, src, buf, Place { shape: &self.shape, start }, count, elem)
-            }
+            Storage::Compact(buf) => copy_box(
+                bytes,
+                src,
+                buf,
+                Place {
+                    shape: &self.shape,
+                    start,
+                },
+                count,
+                elem,
+            ),
             Storage::Contiguous(addr) => {
                 let addr = *addr;
                 let sink = &mut out.sink;
-                for_each_run(src, Place { shape: &self.shape, start }, count, elem, |so, doff, len| {
-                    let data = bytes.get(so as usize..(so + len) as usize).unwrap_or_default();
-                    sink.write_at(addr + doff, data)
-                })
+                for_each_run(
+                    src,
+                    Place {
+                        shape: &self.shape,
+                        start,
+                    },
+                    count,
+                    elem,
+                    |so, doff, len| {
+                        let data = bytes
+                            .get(so as usize..(so + len) as usize)
+                            .unwrap_or_default();
+                        sink.write_at(addr + doff, data)
+                    },
+                )
             }
-            Storage::Chunked(ch) => ch.write(&self.path, start, count, bytes, elem, self.spec.fill.as_deref()),
+            Storage::Chunked(ch) => ch.write(
+                &self.path,
+                start,
+                count,
+                bytes,
+                elem,
+                self.spec.fill.as_deref(),
+            ),
         }
     }
 
     /// Grow dimension 0 by the rows in `bytes` and write them; flush complete chunks.
     pub(crate) fn append(&mut self, out: &mut Out, bytes: &[u8]) -> Result<()> {
         if !matches!(self.storage, Storage::Chunked(_)) {
-            return Err(usage(format!("{}: append needs a chunked dataset", self.path)));
+            return Err(usage(format!(
+                "{}: append needs a chunked dataset",
+                self.path
+            )));
         }
         let row = product(self.shape.get(1..).unwrap_or_default())?
             .checked_mul(self.elem)
             .ok_or_else(|| usage("row too large"))?;
         if row == 0 || bytes.len() as u64 % row != 0 {
-            return Err(usage(format!("{}: {} bytes is not a whole number of rows of {row} bytes", self.path, bytes.len())));
+            return Err(usage(format!(
+                "{}: {} bytes is not a whole number of rows of {row} bytes",
+                self.path,
+                bytes.len()
+            )));
         }
         let rows = bytes.len() as u64 / row;
         let old = self.shape.first().copied().unwrap_or(0);
-        let new = old.checked_add(rows).ok_or_else(|| usage("dimension overflows"))?;
-        let max = self.spec.max_shape.as_ref().and_then(|m| m.first().copied()).unwrap_or(Some(old));
+        let new = old
+            .checked_add(rows)
+            .ok_or_else(|| usage("dimension overflows"))?;
+        let max = self
+            .spec
+            .max_shape
+            .as_ref()
+            .and_then(|m| m.first().copied())
+            .unwrap_or(Some(old));
         if matches!(max, Some(m) if new > m) {
-            return Err(usage(format!("{}: appending {rows} rows exceeds the maximum {max:?}", self.path)));
+            return Err(usage(format!(
+                "{}: appending {rows} rows exceeds the maximum {max:?}",
+                self.path
+            )));
         }
         if let Some(first) = self.shape.first_mut() {
             *first = new;
@@ -340,8 +437,12 @@ impl DatasetState {
             let batch = 2 * rayon::current_num_threads().max(1);
             let c0 = ch.dims.first().copied().unwrap_or(1);
             let done_rows = new / c0;
-            let complete: Vec<Vec<u64>> =
-                ch.open.keys().filter(|k| k.first().is_some_and(|&r| r < done_rows)).cloned().collect();
+            let complete: Vec<Vec<u64>> = ch
+                .open
+                .keys()
+                .filter(|k| k.first().is_some_and(|&r| r < done_rows))
+                .cloned()
+                .collect();
             if complete.len() >= batch {
                 ch.flush(out, complete)?;
             }
@@ -357,7 +458,11 @@ impl DatasetState {
             _ => None,
         };
         let mut msgs = vec![
-            Message::new(oh::DATASPACE, 0, dataspace::encode(&self.shape, max.as_deref())),
+            Message::new(
+                oh::DATASPACE,
+                0,
+                dataspace::encode(&self.shape, max.as_deref()),
+            ),
             Message::new(oh::DATATYPE, oh::CONSTANT, self.dtype_msg.clone()),
         ];
         let alloc_time = match self.storage {
@@ -398,7 +503,11 @@ impl DatasetState {
                 }
                 layout.put_u32(self.elem as u32);
                 if !ch.pipeline.is_empty() {
-                    msgs.push(Message::new(oh::PIPELINE, oh::CONSTANT, ch.pipeline.message()));
+                    msgs.push(Message::new(
+                        oh::PIPELINE,
+                        oh::CONSTANT,
+                        ch.pipeline.message(),
+                    ));
                 }
             }
         }
@@ -409,18 +518,30 @@ impl DatasetState {
 }
 
 impl Chunks {
-    fn write(&mut self, path: &str, start: &[u64], count: &[u64], bytes: &[u8], elem: u64, fill: Option<&[u8]>) -> Result<()> {
+    fn write(
+        &mut self,
+        path: &str,
+        start: &[u64],
+        count: &[u64],
+        bytes: &[u8],
+        elem: u64,
+        fill: Option<&[u8]>,
+    ) -> Result<()> {
         if count.contains(&0) {
             return Ok(());
         }
         let rank = self.dims.len();
         let lo: Vec<u64> = (0..rank).map(|d| start[d] / self.dims[d]).collect();
-        let hi: Vec<u64> = (0..rank).map(|d| (start[d] + count[d] - 1) / self.dims[d]).collect();
+        let hi: Vec<u64> = (0..rank)
+            .map(|d| (start[d] + count[d] - 1) / self.dims[d])
+            .collect();
         // Refuse before touching anything if a chunk was already written out.
         let mut coord = lo.clone();
         loop {
             if self.written.contains_key(&coord) {
-                return Err(usage(format!("{path}: chunk {coord:?} was already written to the file")));
+                return Err(usage(format!(
+                    "{path}: chunk {coord:?} was already written to the file"
+                )));
             }
             if !next(&mut coord, &lo, &hi) {
                 break;
@@ -430,8 +551,9 @@ impl Chunks {
         loop {
             let cstart: Vec<u64> = (0..rank).map(|d| coord[d] * self.dims[d]).collect();
             let s: Vec<u64> = (0..rank).map(|d| start[d].max(cstart[d])).collect();
-            let e: Vec<u64> =
-                (0..rank).map(|d| (start[d] + count[d]).min(cstart[d] + self.dims[d])).collect();
+            let e: Vec<u64> = (0..rank)
+                .map(|d| (start[d] + count[d]).min(cstart[d] + self.dims[d]))
+                .collect();
             let n: Vec<u64> = (0..rank).map(|d| e[d] - s[d]).collect();
             let src_start: Vec<u64> = (0..rank).map(|d| s[d] - start[d]).collect();
             let dst_start: Vec<u64> = (0..rank).map(|d| s[d] - cstart[d]).collect();
@@ -442,9 +564,15 @@ impl Chunks {
                 .or_insert_with(|| fill_pattern(fill, elem as usize, size));
             copy_box(
                 bytes,
-                Place { shape: count, start: &src_start },
+                Place {
+                    shape: count,
+                    start: &src_start,
+                },
                 buf,
-                Place { shape: &self.dims, start: &dst_start },
+                Place {
+                    shape: &self.dims,
+                    start: &dst_start,
+                },
                 &n,
                 elem,
             )?;
@@ -459,11 +587,15 @@ impl Chunks {
         keys.sort();
         let batch = 2 * rayon::current_num_threads().max(1);
         for group in keys.chunks(batch) {
-            let bufs: Vec<(Vec<u64>, Vec<u8>)> =
-                group.iter().filter_map(|k| self.open.remove(k).map(|b| (k.clone(), b))).collect();
+            let bufs: Vec<(Vec<u64>, Vec<u8>)> = group
+                .iter()
+                .filter_map(|k| self.open.remove(k).map(|b| (k.clone(), b)))
+                .collect();
             let pipeline = self.pipeline;
-            let encoded: Vec<(Vec<u64>, Result<Vec<u8>>)> =
-                bufs.into_par_iter().map(|(k, b)| (k, pipeline.encode(b))).collect();
+            let encoded: Vec<(Vec<u64>, Result<Vec<u8>>)> = bufs
+                .into_par_iter()
+                .map(|(k, b)| (k, pipeline.encode(b)))
+                .collect();
             for (k, data) in encoded {
                 let data = data?;
                 let size = to_u32(data.len() as u64, "filtered chunk size")?;

@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn shuffle_planes() {
-        assert_eq!(shuffle(&[1, 2, 3, 4, 5, 6, 7], 2), vec![1, 3, 5, 2, 4, 6, 7]);
+        assert_eq!(
+            shuffle(&[1, 2, 3, 4, 5, 6, 7], 2),
+            vec![1, 3, 5, 2, 4, 6, 7]
+        );
         assert_eq!(shuffle(&[1, 2, 3], 1), vec![1, 2, 3]);
     }
 

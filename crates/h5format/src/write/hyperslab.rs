@@ -18,7 +18,11 @@ pub(crate) fn for_each_run(
     mut f: impl FnMut(u64, u64, u64) -> Result<()>,
 ) -> Result<()> {
     let rank = count.len();
-    if src.shape.len() != rank || dst.shape.len() != rank || src.start.len() != rank || dst.start.len() != rank {
+    if src.shape.len() != rank
+        || dst.shape.len() != rank
+        || src.start.len() != rank
+        || dst.start.len() != rank
+    {
         return Err(Error::Usage("hyperslab rank mismatch".into()));
     }
     if count.contains(&0) {
@@ -83,7 +87,14 @@ pub(crate) fn for_each_run(
 }
 
 /// Copy a box between two in-memory arrays.
-pub(crate) fn copy_box(src: &[u8], sp: Place<'_>, dst: &mut [u8], dp: Place<'_>, count: &[u64], elem: u64) -> Result<()> {
+pub(crate) fn copy_box(
+    src: &[u8],
+    sp: Place<'_>,
+    dst: &mut [u8],
+    dp: Place<'_>,
+    count: &[u64],
+    elem: u64,
+) -> Result<()> {
     for_each_run(sp, dp, count, elem, |so, doff, len| {
         let (so, doff, len) = (so as usize, doff as usize, len as usize);
         let s = src.get(so..so + len);
@@ -109,9 +120,15 @@ mod tests {
         let mut dst = vec![0u8; 4];
         copy_box(
             &src,
-            Place { shape: &[3, 4], start: &[1, 1] },
+            Place {
+                shape: &[3, 4],
+                start: &[1, 1],
+            },
             &mut dst,
-            Place { shape: &[2, 2], start: &[0, 0] },
+            Place {
+                shape: &[2, 2],
+                start: &[0, 0],
+            },
             &[2, 2],
             1,
         )
@@ -122,13 +139,39 @@ mod tests {
     #[test]
     fn scalar_and_whole() {
         let mut dst = vec![0u8; 8];
-        copy_box(&[7; 8], Place { shape: &[], start: &[] }, &mut dst, Place { shape: &[], start: &[] }, &[], 8)
-            .unwrap();
+        copy_box(
+            &[7; 8],
+            Place {
+                shape: &[],
+                start: &[],
+            },
+            &mut dst,
+            Place {
+                shape: &[],
+                start: &[],
+            },
+            &[],
+            8,
+        )
+        .unwrap();
         assert_eq!(dst, vec![7; 8]);
         let src: Vec<u8> = (0..6).collect();
         let mut dst = vec![0u8; 6];
-        copy_box(&src, Place { shape: &[2, 3], start: &[0, 0] }, &mut dst, Place { shape: &[2, 3], start: &[0, 0] }, &[2, 3], 1)
-            .unwrap();
+        copy_box(
+            &src,
+            Place {
+                shape: &[2, 3],
+                start: &[0, 0],
+            },
+            &mut dst,
+            Place {
+                shape: &[2, 3],
+                start: &[0, 0],
+            },
+            &[2, 3],
+            1,
+        )
+        .unwrap();
         assert_eq!(dst, src);
     }
 }

@@ -42,9 +42,9 @@ use std::collections::BTreeMap;
 pub use attribute::AttrValue;
 pub use dataset::{DatasetSpec, Layout, MAX_COMPACT};
 pub use datatype::{to_le_bytes, DType, Element};
+pub use sink::Sink;
 #[cfg(feature = "fs")]
 pub use sink::TempFileSink;
-pub use sink::Sink;
 
 use crate::error::{Error, Result};
 use dataset::DatasetState;
@@ -79,7 +79,10 @@ pub struct FileWriter {
 impl FileWriter {
     fn with_backend(sink: Backend) -> Self {
         FileWriter {
-            out: Out { sink, eof: superblock::SIZE },
+            out: Out {
+                sink,
+                eof: superblock::SIZE,
+            },
             groups: vec![GroupNode::default()],
             datasets: Vec::new(),
             broken: None,
@@ -89,7 +92,9 @@ impl FileWriter {
     /// Write to a temporary file next to `path`, renamed onto `path` by [`finish`](Self::finish).
     #[cfg(feature = "fs")]
     pub fn create(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        Ok(Self::with_backend(Backend::File(TempFileSink::create(path.as_ref())?)))
+        Ok(Self::with_backend(Backend::File(TempFileSink::create(
+            path.as_ref(),
+        )?)))
     }
 
     /// Write to memory; get the bytes with [`finish_to_vec`](Self::finish_to_vec).
@@ -122,11 +127,17 @@ impl FileWriter {
         let mut g = 0;
         for (i, part) in parts.iter().enumerate() {
             let next = self.groups.len();
-            let node = self.groups.get_mut(g).ok_or_else(|| usage("bad group index"))?;
+            let node = self
+                .groups
+                .get_mut(g)
+                .ok_or_else(|| usage("bad group index"))?;
             g = match node.members.get(*part) {
                 Some(Child::Group(c)) => *c,
                 Some(Child::Dataset(_)) => {
-                    return Err(usage(format!("/{} is a dataset, not a group", parts[..=i].join("/"))))
+                    return Err(usage(format!(
+                        "/{} is a dataset, not a group",
+                        parts[..=i].join("/")
+                    )))
                 }
                 None if create => {
                     node.members.insert(part.to_string(), Child::Group(next));
@@ -191,12 +202,16 @@ impl FileWriter {
         let state = self.guard(r)?;
         let id = self.datasets.len();
         self.datasets.push(state);
-        self.groups[g].members.insert(last.to_string(), Child::Dataset(id));
+        self.groups[g]
+            .members
+            .insert(last.to_string(), Child::Dataset(id));
         Ok(DatasetId(id))
     }
 
     fn dataset(&mut self, ds: DatasetId) -> Result<&mut DatasetState> {
-        self.datasets.get_mut(ds.0).ok_or_else(|| usage("unknown dataset id"))
+        self.datasets
+            .get_mut(ds.0)
+            .ok_or_else(|| usage("unknown dataset id"))
     }
 
     /// Write the whole dataset from little-endian element bytes (row-major).
@@ -215,7 +230,12 @@ impl FileWriter {
     fn check_type<T: Element>(&mut self, ds: DatasetId) -> Result<()> {
         let d = self.dataset(ds)?;
         if d.spec.dtype != T::DTYPE {
-            return Err(usage(format!("{}: dataset of {:?} written with {:?}", d.path, d.spec.dtype, T::DTYPE)));
+            return Err(usage(format!(
+                "{}: dataset of {:?} written with {:?}",
+                d.path,
+                d.spec.dtype,
+                T::DTYPE
+            )));
         }
         Ok(())
     }
@@ -224,9 +244,18 @@ impl FileWriter {
     ///
     /// With chunked layout, the chunks stay in memory until [`finish`](Self::finish) (or until
     /// [`append`](Self::append) writes them out); a chunk already written out cannot be changed.
-    pub fn write_hyperslab(&mut self, ds: DatasetId, start: &[u64], count: &[u64], bytes: &[u8]) -> Result<()> {
+    pub fn write_hyperslab(
+        &mut self,
+        ds: DatasetId,
+        start: &[u64],
+        count: &[u64],
+        bytes: &[u8],
+    ) -> Result<()> {
         self.check()?;
-        let d = self.datasets.get_mut(ds.0).ok_or_else(|| usage("unknown dataset id"))?;
+        let d = self
+            .datasets
+            .get_mut(ds.0)
+            .ok_or_else(|| usage("unknown dataset id"))?;
         let r = d.write_hyperslab(&mut self.out, start, count, bytes);
         self.guard(r)
     }
@@ -237,7 +266,10 @@ impl FileWriter {
     /// bounded by a few chunks (times the chunks across the other dimensions).
     pub fn append(&mut self, ds: DatasetId, bytes: &[u8]) -> Result<()> {
         self.check()?;
-        let d = self.datasets.get_mut(ds.0).ok_or_else(|| usage("unknown dataset id"))?;
+        let d = self
+            .datasets
+            .get_mut(ds.0)
+            .ok_or_else(|| usage("unknown dataset id"))?;
         let r = d.append(&mut self.out, bytes);
         self.guard(r)
     }
@@ -253,7 +285,10 @@ impl FileWriter {
         self.check()?;
         let d = self.dataset(ds)?;
         if !d.spec.dtype.is_vlen() {
-            return Err(usage(format!("{}: not a variable-length string dataset", d.path)));
+            return Err(usage(format!(
+                "{}: not a variable-length string dataset",
+                d.path
+            )));
         }
         let bytes: Vec<&[u8]> = strings.iter().map(|s| s.as_ref().as_bytes()).collect();
         if bytes.iter().any(|b| u32::try_from(b.len()).is_err()) {
@@ -267,7 +302,10 @@ impl FileWriter {
     pub fn write_strings<S: AsRef<str>>(&mut self, ds: DatasetId, strings: &[S]) -> Result<()> {
         let n = encode::product(&self.dataset(ds)?.shape)?;
         if n != strings.len() as u64 {
-            return Err(usage(format!("dataset has {n} elements, got {} strings", strings.len())));
+            return Err(usage(format!(
+                "dataset has {n} elements, got {} strings",
+                strings.len()
+            )));
         }
         let refs = self.string_refs(ds, strings)?;
         self.write_all(ds, &refs)
@@ -292,7 +330,9 @@ impl FileWriter {
     pub fn finish_to_vec(self) -> Result<Vec<u8>> {
         match self.finish_backend()? {
             Backend::Mem(v) => Ok(v),
-            _ => Err(usage("finish_to_vec needs a writer made by FileWriter::in_memory")),
+            _ => Err(usage(
+                "finish_to_vec needs a writer made by FileWriter::in_memory",
+            )),
         }
     }
 
@@ -300,7 +340,12 @@ impl FileWriter {
         self.check()?;
         // Attribute strings of all objects share global heap collections.
         let mut strings: Vec<&[u8]> = Vec::new();
-        for (_, v) in self.groups.iter().flat_map(|g| &g.attrs).chain(self.datasets.iter().flat_map(|d| &d.attrs)) {
+        for (_, v) in self
+            .groups
+            .iter()
+            .flat_map(|g| &g.attrs)
+            .chain(self.datasets.iter().flat_map(|d| &d.attrs))
+        {
             strings.extend(v.vlen_strings());
         }
         let refs = global_heap::write_strings(&mut self.out, &strings)?;
@@ -311,7 +356,11 @@ impl FileWriter {
                 .map(|(name, v)| {
                     let n = v.vlen_strings().len();
                     let mine: Vec<[u8; 16]> = refs.by_ref().take(n).collect();
-                    Ok(Message::new(object_header::ATTRIBUTE, 0, v.message(name, &mine)?))
+                    Ok(Message::new(
+                        object_header::ATTRIBUTE,
+                        0,
+                        v.message(name, &mine)?,
+                    ))
                 })
                 .collect()
         };
@@ -361,19 +410,37 @@ impl Finisher<'_> {
                     (h, Some((t, hp)))
                 }
                 Child::Dataset(d) => {
-                    let attrs = std::mem::take(self.dataset_attrs.get_mut(*d).ok_or_else(|| usage("bad dataset"))?);
-                    let ds = self.datasets.get_mut(*d).ok_or_else(|| usage("bad dataset"))?;
+                    let attrs = std::mem::take(
+                        self.dataset_attrs
+                            .get_mut(*d)
+                            .ok_or_else(|| usage("bad dataset"))?,
+                    );
+                    let ds = self
+                        .datasets
+                        .get_mut(*d)
+                        .ok_or_else(|| usage("bad dataset"))?;
                     let path = ds.path.clone();
                     let bytes = ds.finish(self.out, attrs).map_err(|e| e.in_object(&path))?;
                     (self.out.append(&bytes)?, None)
                 }
             };
-            members.push(group::Member { name: name.clone(), header, stab });
+            members.push(group::Member {
+                name: name.clone(),
+                header,
+                stab,
+            });
         }
         let (tree, heap) = group::write(self.out, &members)?;
-        let mut msgs =
-            vec![Message::new(object_header::SYMBOL_TABLE, 0, group::stab_message(tree, heap))];
-        msgs.extend(std::mem::take(self.group_attrs.get_mut(g).ok_or_else(|| usage("bad group"))?));
+        let mut msgs = vec![Message::new(
+            object_header::SYMBOL_TABLE,
+            0,
+            group::stab_message(tree, heap),
+        )];
+        msgs.extend(std::mem::take(
+            self.group_attrs
+                .get_mut(g)
+                .ok_or_else(|| usage("bad group"))?,
+        ));
         let header = self.out.append(&object_header::encode(&msgs)?)?;
         Ok((header, tree, heap))
     }

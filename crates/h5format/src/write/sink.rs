@@ -14,7 +14,9 @@ pub trait Sink: Send {
 impl Sink for Vec<u8> {
     fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
         let start = usize::try_from(offset).map_err(|_| too_big(offset))?;
-        let end = start.checked_add(data.len()).ok_or_else(|| too_big(offset))?;
+        let end = start
+            .checked_add(data.len())
+            .ok_or_else(|| too_big(offset))?;
         if end > self.len() {
             self.resize(end, 0);
         }
@@ -85,7 +87,12 @@ mod file {
                     std::process::id(),
                     nanos.wrapping_add(attempt)
                 ));
-                match OpenOptions::new().read(true).write(true).create_new(true).open(&tmp) {
+                match OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)
+                {
                     Ok(file) => {
                         return Ok(TempFileSink {
                             file: Some(file),
@@ -97,7 +104,10 @@ mod file {
                     Err(e) => return Err(io(0, e)),
                 }
             }
-            Err(io(0, last.unwrap_or_else(|| std::io::Error::other("no temporary name"))))
+            Err(io(
+                0,
+                last.unwrap_or_else(|| std::io::Error::other("no temporary name")),
+            ))
         }
 
         /// The temporary path being written.
@@ -116,7 +126,9 @@ mod file {
         }
 
         fn file(&mut self) -> Result<&mut File> {
-            self.file.as_mut().ok_or_else(|| Error::Usage("file already committed".into()))
+            self.file
+                .as_mut()
+                .ok_or_else(|| Error::Usage("file already committed".into()))
         }
     }
 

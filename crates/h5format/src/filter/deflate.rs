@@ -1,0 +1,123 @@
+//! Deflate (filter 1): a zlib stream (RFC 1950) per chunk, level in `client_data[0]`.
+//!
+//! Decoding inflates into a buffer sized to the expected output; a stream that would produce
+//! more than that (a "deflate bomb") is an error, found without allocating further.
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+use super::{Codec, CodecResult, Ctx};
+
+/// The deflate filter.
+#[derive(Debug, Clone, Copy)]
+pub struct Deflate {
+    /// Compression level 0..=9 used when encoding.
+    pub level: u32,
+}
+
+impl Deflate {
+    /// From the filter's client data: `[level]` (default 6 when absent).
+    pub fn from_client_data(cd: &[u32]) -> Self {
+        Deflate {
+            level: cd.first().copied().unwrap_or(6).min(9),
+        }
+    }
+}
+
+/// Inflate `input` into at most `limit` bytes. With `stop_at = Some(n)`, stop once `n` bytes
+/// are out (the stream need not be complete). Otherwise the stream must end within `limit`.
+pub fn inflate(input: &[u8], limit: usize, stop_at: Option<usize>) -> CodecResult<Vec<u8>> {
+    let target = stop_at.map_or(limit, |n| n.min(limit));
+    let mut z = Decompress::new(true);
+    // One byte more than allowed: producing it proves the stream is too long.
+    let cap = if stop_at.is_some() {
+        target
+    } else {
+        target.saturating_add(1)
+    };
+    let mut out: Vec<u8> = Vec::new();
+    out.try_reserve_exact(cap)
+        .map_err(|e| format!("cannot allocate {cap} bytes: {e}"))?;
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = input.get(consumed..).unwrap_or(&[]);
+        let before = (z.total_in(), z.total_out());
+        let status = z
+            .decompress_vec(rest, &mut out, FlushDecompress::Finish)
+            .map_err(|e| format!("corrupt deflate stream: {e}"))?;
+        if out.len() > limit {
+            return Err(format!(
+                "stream inflates to more than the {limit} bytes expected"
+            ));
+        }
+        if let Some(n) = stop_at {
+            if out.len() >= n {
+                return Ok(out);
+            }
+        }
+        match status {
+            Status::StreamEnd => return Ok(out),
+            Status::Ok | Status::BufError => {
+                if out.len() == out.capacity() {
+                    // Output buffer full yet the stream goes on.
+                    if out.len() >= cap {
+                        return Err(format!(
+                            "stream inflates to more than the {limit} bytes expected"
+                        ));
+                    }
+                    out.try_reserve_exact(cap - out.len())
+                        .map_err(|e| format!("cannot allocate {cap} bytes: {e}"))?;
+                } else if (z.total_in(), z.total_out()) == before {
+                    return Err(format!(
+                        "truncated deflate stream ({} bytes in, {} bytes out)",
+                        input.len(),
+                        out.len()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Compress `input` as one zlib stream at `level`.
+pub fn deflate(input: &[u8], level: u32) -> CodecResult<Vec<u8>> {
+    let mut z = Compress::new(Compression::new(level.min(9)), true);
+    let bound = input.len() + input.len() / 1000 + input.len() / 16383 * 5 + 64;
+    let mut out = Vec::with_capacity(bound);
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = input.get(consumed..).unwrap_or(&[]);
+        let status = z
+            .compress_vec(rest, &mut out, FlushCompress::Finish)
+            .map_err(|e| format!("deflate failed: {e}"))?;
+        match status {
+            Status::StreamEnd => return Ok(out),
+            Status::Ok | Status::BufError => out.reserve(out.capacity().max(1024)),
+        }
+    }
+}
+
+impl Codec for Deflate {
+    fn decode(&self, input: Vec<u8>, ctx: &Ctx) -> CodecResult<Vec<u8>> {
+        inflate(&input, ctx.max_out, None)
+    }
+
+    fn decode_prefix(&self, input: Vec<u8>, ctx: &Ctx, needed: usize) -> CodecResult<Vec<u8>> {
+        inflate(&input, ctx.max_out, Some(needed))
+    }
+
+    fn encode(&self, input: Vec<u8>, _elem_size: usize) -> CodecResult<Vec<u8>> {
+        deflate(&input, self.level)
+    }
+
+    fn max_encoded_len(&self, n: usize) -> usize {
+        // zlib's compressBound plus slack.
+        n.saturating_add(n >> 12)
+            .saturating_add(n >> 14)
+            .saturating_add(n >> 25)
+            .saturating_add(64)
+    }
+
+    fn describe(&self) -> String {
+        format!("deflate({})", self.level)
+    }
+}
