@@ -239,7 +239,11 @@ fn compressed_link_heap() {
     let (heap, _) = heap_of(&file, "/zipped");
     assert_eq!(heap.huge_objects, 1, "one filtered huge link message");
     assert_eq!(
-        heap.filters.iter().map(|f| f.id).collect::<Vec<_>>(),
+        heap.pipeline
+            .filters
+            .iter()
+            .map(|f| f.id)
+            .collect::<Vec<_>>(),
         vec![1],
         "deflate filter on the heap"
     );
@@ -323,7 +327,7 @@ fn self_referencing_indirect_block_is_a_cycle() {
     let file = File::open(&fx.path).unwrap();
     let (heap, _) = heap_of(&file, "/soft");
     assert_eq!(file.sizes().offset, 8);
-    assert!(heap.filters.is_empty());
+    assert!(heap.pipeline.is_empty());
     // Layout of the root indirect block: signature, version, heap address, block offset,
     // direct children (8-byte addresses), indirect children, checksum.
     let off_size = usize::from(heap.max_heap_size_bits).div_ceil(8);

@@ -12,11 +12,11 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
+use crate::filter::FilterPipeline;
 use crate::io::Source;
 
 const HEADER: &str = "fractal heap header";
@@ -32,17 +32,6 @@ const MAX_WIDTH: u64 = 1 << 16;
 /// Bytes of decoded direct blocks a heap keeps while it is in use.
 const CACHE_BYTES: u64 = 64 << 20;
 
-/// One filter of the heap's I/O filter pipeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeapFilter {
-    /// Filter identifier (1 = deflate, 3 = Fletcher-32, ...).
-    pub id: u16,
-    /// Filter flags (bit 0: optional).
-    pub flags: u16,
-    /// Client data values.
-    pub client_data: Vec<u32>,
-}
-
 /// A parsed fractal heap header, ready to fetch objects by heap ID.
 #[derive(Debug)]
 pub struct FractalHeap {
@@ -52,7 +41,7 @@ pub struct FractalHeap {
     /// Length in bytes of the heap IDs of this heap.
     pub id_len: u16,
     /// I/O filters applied to direct blocks and huge objects (empty when none).
-    pub filters: Vec<HeapFilter>,
+    pub pipeline: FilterPipeline,
     /// Huge object IDs wrap around (flag bit 0).
     pub huge_ids_wrapped: bool,
     /// Direct blocks carry a checksum (flag bit 1).
@@ -191,7 +180,7 @@ impl FractalHeap {
         verify_checksum(HEADER, addr, &all)?;
         let mut c = Cursor::new(&all, addr, HEADER, sizes);
         c.seek(fixed as usize)?;
-        let mut filters = Vec::new();
+        let mut pipeline = FilterPipeline::default();
         let mut root_filtered = None;
         if filter_len > 0 {
             let size = c.length()?;
@@ -199,7 +188,7 @@ impl FractalHeap {
             root_filtered = Some((size, mask));
             let at = c.offset();
             let bytes = c.bytes(usize::from(filter_len))?;
-            filters = parse_pipeline(&mut Cursor::new(
+            pipeline = FilterPipeline::parse(&mut Cursor::new(
                 bytes,
                 at,
                 "filter pipeline message",
@@ -262,7 +251,7 @@ impl FractalHeap {
             address: addr,
             sizes,
             id_len,
-            filters,
+            pipeline,
             huge_ids_wrapped: flags & 1 != 0,
             checksum_direct_blocks: flags & 2 != 0,
             max_managed_size,
@@ -549,7 +538,7 @@ impl FractalHeap {
         let w = u64::from(self.table_width);
         let direct_rows = u64::from(rows.min(self.max_direct_rows));
         let indirect_rows = u64::from(rows.saturating_sub(self.max_direct_rows));
-        let direct_entry = if self.filters.is_empty() {
+        let direct_entry = if self.pipeline.is_empty() {
             o
         } else {
             o + u64::from(self.sizes.length) + 4
@@ -598,7 +587,7 @@ impl FractalHeap {
                     .ok_or_else(too_big)?;
                 let child_addr = c.addr()?;
                 if row < self.max_direct_rows {
-                    let filtered = if self.filters.is_empty() {
+                    let filtered = if self.pipeline.is_empty() {
                         None
                     } else {
                         let s = c.length()?;
@@ -690,61 +679,20 @@ impl FractalHeap {
         Ok(image)
     }
 
-    /// Undo the heap's filters (in reverse order, skipping those set in `mask`).
+    /// Undo the heap's filters (in reverse order, skipping those set in `mask`); the result
+    /// must be exactly `expected` bytes.
     fn unfilter(&self, raw: Cow<'_, [u8]>, mask: u32, expected: u64, at: u64) -> Result<Vec<u8>> {
-        let mut data = raw.into_owned();
-        for (i, f) in self.filters.iter().enumerate().rev() {
-            if i < 32 && mask & (1 << i) != 0 {
-                continue;
-            }
-            let fail = |detail: String| Error::Filter {
-                id: f.id,
-                name: filter_name(f.id).to_string(),
-                offset: at,
-                detail,
-            };
-            data = match f.id {
-                1 => {
-                    let mut out = Vec::new();
-                    flate2::read::ZlibDecoder::new(data.as_slice())
-                        .take(expected.saturating_add(1))
-                        .read_to_end(&mut out)
-                        .map_err(|e| fail(e.to_string()))?;
-                    out
-                }
-                3 => {
-                    if data.len() < 4 {
-                        return Err(fail("shorter than its checksum".into()));
-                    }
-                    let (body, sum) = data.split_at(data.len() - 4);
-                    let stored = u32::from_be_bytes([sum[0], sum[1], sum[2], sum[3]]);
-                    let computed = crate::checksum::fletcher32(body);
-                    if stored != computed && stored != computed.swap_bytes() {
-                        return Err(fail(format!(
-                            "checksum {stored:#010x}, computed {computed:#010x}"
-                        )));
-                    }
-                    body.to_vec()
-                }
-                id => {
-                    return Err(Error::unsupported(
-                        "fractal heap filter",
-                        format!("filter {id} ({})", filter_name(id)),
-                    ))
-                }
-            };
-            if data.len() as u64 > expected {
-                return Err(fail(format!("decodes to more than {expected} bytes")));
-            }
-        }
-        Ok(data)
+        let expected = usize::try_from(expected)
+            .map_err(|_| Error::malformed(HEADER, self.address, "object size overflows"))?;
+        self.pipeline
+            .decode(raw.into_owned(), mask, expected, 1, at)
     }
 
     fn get_huge(&self, source: &Source, c: &mut Cursor<'_>) -> Result<Vec<u8>> {
         let o = usize::from(self.sizes.offset);
         let l = usize::from(self.sizes.length);
         let id_len = usize::from(self.id_len);
-        let filtered = !self.filters.is_empty();
+        let filtered = !self.pipeline.is_empty();
         // IDs long enough to hold the address and length hold them directly.
         let direct = if filtered {
             id_len > o + l + 4 + l
@@ -798,7 +746,7 @@ impl FractalHeap {
         if let Some(m) = self.huge_index.get() {
             return Ok(m);
         }
-        let filtered = !self.filters.is_empty();
+        let filtered = !self.pipeline.is_empty();
         let rtype = if filtered { 2 } else { 1 };
         let records =
             crate::read::dense::btree2_records(source, self.sizes, self.huge_btree_address, rtype)?;
@@ -893,58 +841,4 @@ impl FractalHeap {
         }
         Ok(())
     }
-}
-
-fn filter_name(id: u16) -> &'static str {
-    match id {
-        1 => "deflate",
-        2 => "shuffle",
-        3 => "fletcher32",
-        4 => "szip",
-        5 => "nbit",
-        6 => "scaleoffset",
-        _ => "unknown",
-    }
-}
-
-/// Parse a filter pipeline message body (versions 1 and 2).
-fn parse_pipeline(c: &mut Cursor<'_>) -> Result<Vec<HeapFilter>> {
-    let version = c.u8()?;
-    let n = c.u8()?;
-    if !(1..=2).contains(&version) {
-        return Err(c.err(format!("unknown filter pipeline version {version}")));
-    }
-    if version == 1 {
-        c.skip(6)?;
-    }
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let id = c.u16()?;
-        let name_len = if version == 1 || id >= 256 {
-            usize::from(c.u16()?)
-        } else {
-            0
-        };
-        let flags = c.u16()?;
-        let nvalues = usize::from(c.u16()?);
-        let name_len = if version == 1 {
-            name_len.div_ceil(8) * 8
-        } else {
-            name_len
-        };
-        c.skip(name_len)?;
-        let mut client_data = Vec::new();
-        for _ in 0..nvalues {
-            client_data.push(c.u32()?);
-        }
-        if version == 1 && nvalues % 2 == 1 {
-            c.skip(4)?;
-        }
-        out.push(HeapFilter {
-            id,
-            flags,
-            client_data,
-        });
-    }
-    Ok(out)
 }
