@@ -330,10 +330,9 @@ impl Node {
         if let Some(m) = self.header.first(msg::ATTRIBUTE_INFO) {
             let info = AttributeInfo::parse(&mut m.cursor("attribute info message", sizes))?;
             if info.heap_address != UNDEF_ADDR {
-                return Err(Error::unsupported(
-                    "attribute storage",
-                    "dense attributes (fractal heap)",
-                ));
+                for am in crate::read::dense::dense_attributes(self.file.source(), sizes, &info)? {
+                    out.push(self.file.attribute_from(am)?);
+                }
             }
         }
         Ok(out)
@@ -477,10 +476,7 @@ impl Group {
             let info = LinkInfo::parse(&mut m.cursor("link info message", sizes))?;
             by_order = info.creation_order_tracked;
             if info.is_dense() {
-                return Err(Error::unsupported(
-                    "group storage",
-                    "dense links (fractal heap)",
-                ));
+                return crate::read::dense::dense_links(file.source(), sizes, &info);
             }
         }
         if by_order {

@@ -1,0 +1,844 @@
+//! Fractal heaps (spec III.G): the "FRHP" header, "FHIB" indirect blocks of any depth, "FHDB"
+//! direct blocks (optionally filtered), and the three kinds of heap IDs (managed, tiny, huge).
+//!
+//! Dense groups keep their link messages in a fractal heap, and objects with dense attribute
+//! storage keep their attribute messages in one; the v2 B-tree indexes store heap IDs.
+//!
+//! The managed space of a heap is one linear address space laid out by a *doubling table*:
+//! row 0 and row 1 hold `width` blocks of the starting block size, every further row holds
+//! `width` blocks twice as large as the row before. Rows whose blocks are no larger than the
+//! maximum direct block size are direct blocks; larger ones are indirect blocks, each one a
+//! smaller doubling table of its own.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
+use crate::error::{Error, Result};
+use crate::filter::FilterPipeline;
+use crate::io::Source;
+
+const HEADER: &str = "fractal heap header";
+const DIRECT: &str = "fractal heap direct block";
+const INDIRECT: &str = "fractal heap indirect block";
+const HEAP_ID: &str = "fractal heap ID";
+const HUGE: &str = "fractal heap huge object";
+
+/// Deepest nesting of indirect blocks accepted (a 64-bit heap needs far fewer levels).
+const MAX_DEPTH: usize = 64;
+/// Largest table width accepted (libhdf5 caps it at 65535; real files use 4).
+const MAX_WIDTH: u64 = 1 << 16;
+/// Bytes of decoded direct blocks a heap keeps while it is in use.
+const CACHE_BYTES: u64 = 64 << 20;
+
+/// A parsed fractal heap header, ready to fetch objects by heap ID.
+#[derive(Debug)]
+pub struct FractalHeap {
+    /// Address of the header.
+    pub address: u64,
+    sizes: Sizes,
+    /// Length in bytes of the heap IDs of this heap.
+    pub id_len: u16,
+    /// I/O filters applied to direct blocks and huge objects (empty when none).
+    pub pipeline: FilterPipeline,
+    /// Huge object IDs wrap around (flag bit 0).
+    pub huge_ids_wrapped: bool,
+    /// Direct blocks carry a checksum (flag bit 1).
+    pub checksum_direct_blocks: bool,
+    /// Largest object stored in managed space; larger objects are "huge".
+    pub max_managed_size: u32,
+    /// Address of the v2 B-tree indexing huge objects.
+    pub huge_btree_address: u64,
+    /// Number of managed objects.
+    pub managed_objects: u64,
+    /// Number of huge objects.
+    pub huge_objects: u64,
+    /// Number of tiny objects.
+    pub tiny_objects: u64,
+    /// Width of the doubling table.
+    pub table_width: u16,
+    /// Size of the blocks of rows 0 and 1.
+    pub start_block_size: u64,
+    /// Largest direct block size.
+    pub max_direct_block_size: u64,
+    /// Log2 of the maximum heap size: the number of bits of a managed object offset.
+    pub max_heap_size_bits: u16,
+    /// Address of the root block (direct or indirect; undefined when the heap is empty).
+    pub root_address: u64,
+    /// Rows of the root indirect block; 0 when the root is a direct block.
+    pub root_rows: u16,
+    /// On-disk size and filter mask of the root direct block, when filtered.
+    root_filtered: Option<(u64, u32)>,
+    /// Bytes of the "block offset" field of blocks and of the offset in managed heap IDs.
+    off_size: usize,
+    /// Bytes of the length in managed heap IDs.
+    len_size: usize,
+    /// Rows (of a full-size table) made of direct blocks.
+    max_direct_rows: u32,
+    /// Huge object records from the huge-object B-tree, by ID (read on first use).
+    huge_index: OnceLock<HashMap<u64, HugeRecord>>,
+    /// Decoded blocks (objects are fetched in name-hash order, so blocks are revisited).
+    cache: Mutex<BlockCache>,
+}
+
+/// The children of an indirect block (`None` where no block is allocated).
+type Children = Arc<Vec<Option<Child>>>;
+
+/// Blocks already read and checked.
+#[derive(Debug, Default)]
+struct BlockCache {
+    direct: HashMap<u64, Arc<Vec<u8>>>,
+    direct_bytes: u64,
+    indirect: HashMap<(u64, u32, u64), Children>,
+}
+
+/// Where a huge object lives.
+#[derive(Debug, Clone, Copy)]
+struct HugeRecord {
+    address: u64,
+    /// Stored (possibly filtered) length.
+    length: u64,
+    /// Filter mask and de-filtered size, for filtered heaps.
+    filtered: Option<(u32, u64)>,
+}
+
+/// A located direct block.
+#[derive(Debug, Clone, Copy)]
+struct DirectRef {
+    address: u64,
+    /// Size of the block once decoded.
+    size: u64,
+    /// Offset of the block in the heap's managed space.
+    heap_offset: u64,
+    /// On-disk size and filter mask, when the heap is filtered.
+    filtered: Option<(u64, u32)>,
+}
+
+/// A child entry of an indirect block.
+#[derive(Debug, Clone, Copy)]
+enum Child {
+    Direct(DirectRef),
+    Indirect {
+        address: u64,
+        rows: u32,
+        heap_offset: u64,
+    },
+}
+
+fn log2_exact(v: u64) -> Option<u32> {
+    (v != 0 && v.is_power_of_two()).then(|| v.trailing_zeros())
+}
+
+impl FractalHeap {
+    /// Read and check the fractal heap header at `addr`.
+    pub fn open(source: &Source, sizes: Sizes, addr: u64) -> Result<Self> {
+        let o = u64::from(sizes.offset);
+        let l = u64::from(sizes.length);
+        // Fixed part, up to and including "current # of rows in root indirect block".
+        let fixed = 4 + 1 + 2 + 2 + 1 + 4 + l + o + l + o + l * 8 + 2 + l + l + 2 + 2 + o + 2;
+        let head = source.read(HEADER, addr, fixed)?;
+        let mut c = Cursor::new(&head, addr, HEADER, sizes);
+        c.expect_signature(b"FRHP")?;
+        let version = c.u8()?;
+        if version != 0 {
+            return Err(c.err(format!("unknown fractal heap version {version}")));
+        }
+        let id_len = c.u16()?;
+        let filter_len = c.u16()?;
+        let flags = c.u8()?;
+        let max_managed_size = c.u32()?;
+        let _next_huge_id = c.length()?;
+        let huge_btree_address = c.addr()?;
+        let _free_space = c.length()?;
+        let _free_space_manager = c.addr()?;
+        let _managed_space = c.length()?;
+        let _allocated_space = c.length()?;
+        let _iterator_offset = c.length()?;
+        let managed_objects = c.length()?;
+        let _huge_size = c.length()?;
+        let huge_objects = c.length()?;
+        let _tiny_size = c.length()?;
+        let tiny_objects = c.length()?;
+        let table_width = c.u16()?;
+        let start_block_size = c.length()?;
+        let max_direct_block_size = c.length()?;
+        let max_heap_size_bits = c.u16()?;
+        let _start_root_rows = c.u16()?;
+        let root_address = c.addr()?;
+        let root_rows = c.u16()?;
+        drop(head);
+
+        // Optional filter information, then the checksum over the whole header.
+        let tail = if filter_len > 0 {
+            l + 4 + u64::from(filter_len)
+        } else {
+            0
+        };
+        let total = fixed + tail + 4;
+        let all = source.read(HEADER, addr, total)?;
+        verify_checksum(HEADER, addr, &all)?;
+        let mut c = Cursor::new(&all, addr, HEADER, sizes);
+        c.seek(fixed as usize)?;
+        let mut pipeline = FilterPipeline::default();
+        let mut root_filtered = None;
+        if filter_len > 0 {
+            let size = c.length()?;
+            let mask = c.u32()?;
+            root_filtered = Some((size, mask));
+            let at = c.offset();
+            let bytes = c.bytes(usize::from(filter_len))?;
+            pipeline = FilterPipeline::parse(&mut Cursor::new(
+                bytes,
+                at,
+                "filter pipeline message",
+                sizes,
+            ))?;
+        }
+
+        let bad = |detail: String| Error::malformed(HEADER, addr, detail);
+        if id_len == 0 {
+            return Err(bad("heap ID length is zero".into()));
+        }
+        let w = u64::from(table_width);
+        if log2_exact(w).is_none() || w > MAX_WIDTH {
+            return Err(bad(format!(
+                "table width {table_width} is not a power of two"
+            )));
+        }
+        let start_bits = log2_exact(start_block_size).ok_or_else(|| {
+            bad(format!(
+                "starting block size {start_block_size} is not a power of two"
+            ))
+        })?;
+        let max_direct_bits = log2_exact(max_direct_block_size).ok_or_else(|| {
+            bad(format!(
+                "maximum direct block size {max_direct_block_size} is not a power of two"
+            ))
+        })?;
+        if max_direct_bits < start_bits {
+            return Err(bad(
+                "maximum direct block size below the starting block size".into(),
+            ));
+        }
+        if max_heap_size_bits == 0 || max_heap_size_bits > 64 {
+            return Err(bad(format!(
+                "maximum heap size of 2^{max_heap_size_bits} bytes"
+            )));
+        }
+        if u32::from(max_heap_size_bits) < max_direct_bits {
+            return Err(bad(
+                "maximum heap size below the maximum direct block size".into()
+            ));
+        }
+        let off_size = usize::from(max_heap_size_bits).div_ceil(8);
+        let dblock_len_size = (max_direct_bits as usize).div_ceil(8).max(1);
+        let man_len_size =
+            (63 - u64::from(max_managed_size.max(1)).leading_zeros()) as usize / 8 + 1;
+        let len_size = dblock_len_size.min(man_len_size);
+        let max_direct_rows = max_direct_bits - start_bits + 2;
+        // Rows beyond what the heap's address space can hold are impossible.
+        let width_bits = w.trailing_zeros();
+        let max_rows = u32::from(max_heap_size_bits)
+            .saturating_sub(start_bits + width_bits)
+            .saturating_add(1);
+        if u32::from(root_rows) > max_rows {
+            return Err(bad(format!(
+                "root indirect block has {root_rows} rows, at most {max_rows} fit the heap"
+            )));
+        }
+        Ok(FractalHeap {
+            address: addr,
+            sizes,
+            id_len,
+            pipeline,
+            huge_ids_wrapped: flags & 1 != 0,
+            checksum_direct_blocks: flags & 2 != 0,
+            max_managed_size,
+            huge_btree_address,
+            managed_objects,
+            huge_objects,
+            tiny_objects,
+            table_width,
+            start_block_size,
+            max_direct_block_size,
+            max_heap_size_bits,
+            root_address,
+            root_rows,
+            root_filtered,
+            off_size,
+            len_size,
+            max_direct_rows,
+            huge_index: OnceLock::new(),
+            cache: Mutex::new(BlockCache::default()),
+        })
+    }
+
+    /// The object whose heap ID is `heap_id` (managed, tiny or huge).
+    pub fn get(&self, source: &Source, heap_id: &[u8]) -> Result<Vec<u8>> {
+        let mut c = Cursor::new(heap_id, self.address, HEAP_ID, self.sizes);
+        let first = c.u8()?;
+        let version = first >> 6;
+        if version != 0 {
+            return Err(c.err(format!("unknown heap ID version {version}")));
+        }
+        match (first >> 4) & 3 {
+            0 => {
+                let offset = c.uint(self.off_size)?;
+                let len = c.uint(self.len_size)?;
+                self.get_managed(source, offset, len)
+            }
+            1 => self.get_huge(source, &mut c),
+            2 => {
+                // Tiny: the object is inside the ID; its length is 4 bits, or 12 bits when
+                // the IDs are longer than 18 bytes.
+                let extended = usize::from(self.id_len).saturating_sub(1) > 16;
+                let len = if extended {
+                    usize::from(c.u8()?) | (usize::from(first & 0x0f) << 8)
+                } else {
+                    usize::from(first & 0x0f)
+                };
+                Ok(c.bytes(len + 1)?.to_vec())
+            }
+            t => Err(c.err(format!("reserved heap ID type {t}"))),
+        }
+    }
+
+    fn get_managed(&self, source: &Source, offset: u64, len: u64) -> Result<Vec<u8>> {
+        if len > u64::from(self.max_managed_size) {
+            return Err(Error::malformed(
+                HEAP_ID,
+                self.address,
+                format!(
+                    "managed object of {len} bytes exceeds the heap's maximum of {}",
+                    self.max_managed_size
+                ),
+            ));
+        }
+        let block = self.locate(source, offset)?;
+        let image = self.direct_cached(source, &block)?;
+        let start = offset - block.heap_offset;
+        let end = start.checked_add(len).filter(|&e| e <= image.len() as u64);
+        let Some(end) = end else {
+            return Err(Error::malformed(
+                DIRECT,
+                block.address,
+                format!("object at heap offset {offset} ({len} bytes) runs past the block"),
+            ));
+        };
+        // Objects never overlap the block's own header.
+        if start < self.direct_header_len() as u64 {
+            return Err(Error::malformed(
+                DIRECT,
+                block.address,
+                format!("object at heap offset {offset} overlaps the block header"),
+            ));
+        }
+        Ok(image[start as usize..end as usize].to_vec())
+    }
+
+    /// Bytes before the first object of a direct block.
+    fn direct_header_len(&self) -> usize {
+        4 + 1
+            + usize::from(self.sizes.offset)
+            + self.off_size
+            + if self.checksum_direct_blocks { 4 } else { 0 }
+    }
+
+    /// Size of the blocks of row `row` of a doubling table.
+    fn row_block_size(&self, row: u32) -> Option<u64> {
+        if row == 0 {
+            Some(self.start_block_size)
+        } else {
+            let bits = self
+                .start_block_size
+                .trailing_zeros()
+                .checked_add(row - 1)?;
+            (bits < 64).then(|| 1u64 << bits)
+        }
+    }
+
+    /// Offset of row `row` from the start of a doubling table.
+    fn row_offset(&self, row: u32) -> Option<u64> {
+        if row == 0 {
+            Some(0)
+        } else {
+            self.row_block_size(row)?
+                .checked_mul(u64::from(self.table_width))
+        }
+    }
+
+    /// Number of rows of an indirect block spanning `size` bytes.
+    fn rows_for_size(&self, size: u64, at: u64) -> Result<u32> {
+        let first_row = self
+            .start_block_size
+            .checked_mul(u64::from(self.table_width))
+            .and_then(log2_exact);
+        match (log2_exact(size), first_row) {
+            (Some(s), Some(f)) if s >= f => Ok(s - f + 1),
+            _ => Err(Error::malformed(
+                INDIRECT,
+                at,
+                format!("indirect block of {size} bytes does not fit the doubling table"),
+            )),
+        }
+    }
+
+    /// Row and column of the block holding `offset` (relative to the start of a table).
+    fn row_col(&self, offset: u64) -> Option<(u32, u64)> {
+        let first_row_span = self
+            .start_block_size
+            .checked_mul(u64::from(self.table_width))?;
+        if offset < first_row_span {
+            return Some((0, offset / self.start_block_size));
+        }
+        let high = 63 - offset.leading_zeros();
+        let first_bits = first_row_span.trailing_zeros();
+        let row = high - first_bits + 1;
+        let col = (offset - (1u64 << high)) / self.row_block_size(row)?;
+        Some((row, col))
+    }
+
+    /// Find the direct block that holds managed-space offset `offset`.
+    fn locate(&self, source: &Source, offset: u64) -> Result<DirectRef> {
+        let out_of_heap = || {
+            Error::malformed(
+                HEAP_ID,
+                self.address,
+                format!("managed object offset {offset} is outside the heap"),
+            )
+        };
+        if self.max_heap_size_bits < 64 && offset >> self.max_heap_size_bits != 0 {
+            return Err(out_of_heap());
+        }
+        if self.root_address == UNDEF_ADDR {
+            return Err(out_of_heap());
+        }
+        if self.root_rows == 0 {
+            if offset >= self.start_block_size {
+                return Err(out_of_heap());
+            }
+            return Ok(DirectRef {
+                address: self.root_address,
+                size: self.start_block_size,
+                heap_offset: 0,
+                filtered: self.root_filtered,
+            });
+        }
+        let mut address = self.root_address;
+        let mut rows = u32::from(self.root_rows);
+        let mut base = 0u64;
+        let mut seen = HashSet::new();
+        for _ in 0..MAX_DEPTH {
+            if !seen.insert(address) {
+                return Err(Error::Cycle {
+                    what: INDIRECT,
+                    offset: address,
+                });
+            }
+            let rel = offset - base;
+            let (row, col) = self.row_col(rel).ok_or_else(out_of_heap)?;
+            if row >= rows || col >= u64::from(self.table_width) {
+                return Err(out_of_heap());
+            }
+            let index = u64::from(row) * u64::from(self.table_width) + col;
+            let children = self.indirect_cached(source, address, rows, base)?;
+            let child = usize::try_from(index)
+                .ok()
+                .and_then(|i| children.get(i).copied())
+                .ok_or_else(out_of_heap)?;
+            match child {
+                None => {
+                    return Err(Error::malformed(
+                        INDIRECT,
+                        address,
+                        format!("no block allocated for heap offset {offset}"),
+                    ))
+                }
+                Some(Child::Direct(d)) => return Ok(d),
+                Some(Child::Indirect {
+                    address: a,
+                    rows: r,
+                    heap_offset,
+                }) => {
+                    address = a;
+                    rows = r;
+                    base = heap_offset;
+                }
+            }
+        }
+        Err(Error::malformed(
+            INDIRECT,
+            self.root_address,
+            "indirect blocks nested too deeply",
+        ))
+    }
+
+    /// [`Self::read_direct`] through the block cache.
+    fn direct_cached(&self, source: &Source, block: &DirectRef) -> Result<Arc<Vec<u8>>> {
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.direct.get(&block.address).cloned())
+        {
+            if hit.len() as u64 == block.size {
+                return Ok(hit);
+            }
+        }
+        let image = Arc::new(self.read_direct(source, block)?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.direct_bytes.saturating_add(block.size) > CACHE_BYTES {
+                c.direct.clear();
+                c.direct_bytes = 0;
+            }
+            c.direct_bytes = c.direct_bytes.saturating_add(block.size);
+            c.direct.insert(block.address, image.clone());
+        }
+        Ok(image)
+    }
+
+    /// [`Self::read_indirect`] through the block cache.
+    fn indirect_cached(
+        &self,
+        source: &Source,
+        address: u64,
+        rows: u32,
+        base: u64,
+    ) -> Result<Children> {
+        let key = (address, rows, base);
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.indirect.get(&key).cloned())
+        {
+            return Ok(hit);
+        }
+        let children = Arc::new(self.read_indirect(source, address, rows, base)?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.indirect.len() >= 4096 {
+                c.indirect.clear();
+            }
+            c.indirect.insert(key, children.clone());
+        }
+        Ok(children)
+    }
+
+    /// Parse the indirect block at `address` with `rows` rows that starts at heap offset
+    /// `base`; unallocated children are `None`.
+    fn read_indirect(
+        &self,
+        source: &Source,
+        address: u64,
+        rows: u32,
+        base: u64,
+    ) -> Result<Vec<Option<Child>>> {
+        let o = u64::from(self.sizes.offset);
+        let w = u64::from(self.table_width);
+        let direct_rows = u64::from(rows.min(self.max_direct_rows));
+        let indirect_rows = u64::from(rows.saturating_sub(self.max_direct_rows));
+        let direct_entry = if self.pipeline.is_empty() {
+            o
+        } else {
+            o + u64::from(self.sizes.length) + 4
+        };
+        let too_big = || Error::malformed(INDIRECT, address, "indirect block size overflows");
+        let body = direct_rows
+            .checked_mul(w)
+            .and_then(|n| n.checked_mul(direct_entry))
+            .and_then(|a| indirect_rows.checked_mul(w)?.checked_mul(o)?.checked_add(a))
+            .ok_or_else(too_big)?;
+        let size = (4 + 1 + o + self.off_size as u64)
+            .checked_add(body)
+            .and_then(|s| s.checked_add(4))
+            .ok_or_else(too_big)?;
+        let bytes = source.read(INDIRECT, address, size)?;
+        verify_checksum(INDIRECT, address, &bytes)?;
+        let mut c = Cursor::new(&bytes, address, INDIRECT, self.sizes);
+        c.expect_signature(b"FHIB")?;
+        let version = c.u8()?;
+        if version != 0 {
+            return Err(c.err(format!("unknown indirect block version {version}")));
+        }
+        let heap = c.addr()?;
+        if heap != self.address {
+            return Err(c.err(format!(
+                "belongs to the heap at {heap}, not to the heap at {}",
+                self.address
+            )));
+        }
+        let block_offset = c.uint(self.off_size)?;
+        if block_offset != base {
+            return Err(c.err(format!(
+                "block offset {block_offset} where the doubling table puts {base}"
+            )));
+        }
+        let mut children = Vec::new();
+        for row in 0..rows {
+            let row_size = self.row_block_size(row).ok_or_else(too_big)?;
+            let row_start = base
+                .checked_add(self.row_offset(row).ok_or_else(too_big)?)
+                .ok_or_else(too_big)?;
+            for col in 0..w {
+                let heap_offset = col
+                    .checked_mul(row_size)
+                    .and_then(|x| x.checked_add(row_start))
+                    .ok_or_else(too_big)?;
+                let child_addr = c.addr()?;
+                if row < self.max_direct_rows {
+                    let filtered = if self.pipeline.is_empty() {
+                        None
+                    } else {
+                        let s = c.length()?;
+                        let m = c.u32()?;
+                        Some((s, m))
+                    };
+                    children.push(
+                        (child_addr != UNDEF_ADDR).then_some(Child::Direct(DirectRef {
+                            address: child_addr,
+                            size: row_size,
+                            heap_offset,
+                            filtered,
+                        })),
+                    );
+                } else {
+                    let child_rows = self.rows_for_size(row_size, address)?;
+                    children.push((child_addr != UNDEF_ADDR).then_some(Child::Indirect {
+                        address: child_addr,
+                        rows: child_rows,
+                        heap_offset,
+                    }));
+                }
+            }
+        }
+        Ok(children)
+    }
+
+    /// Read, decode and check the direct block `block`; returns its whole image (header
+    /// included: object offsets count from the start of the block).
+    fn read_direct(&self, source: &Source, block: &DirectRef) -> Result<Vec<u8>> {
+        let at = block.address;
+        let image: Vec<u8> = match block.filtered {
+            None => source.read(DIRECT, at, block.size)?.into_owned(),
+            Some((stored, mask)) => {
+                source.check_alloc(DIRECT, at, block.size)?;
+                let raw = source.read(DIRECT, at, stored)?;
+                self.unfilter(raw, mask, block.size, at)?
+            }
+        };
+        if image.len() as u64 != block.size {
+            return Err(Error::malformed(
+                DIRECT,
+                at,
+                format!(
+                    "decoded to {} bytes, the doubling table says {}",
+                    image.len(),
+                    block.size
+                ),
+            ));
+        }
+        let mut c = Cursor::new(&image, at, DIRECT, self.sizes);
+        c.expect_signature(b"FHDB")?;
+        let version = c.u8()?;
+        if version != 0 {
+            return Err(c.err(format!("unknown direct block version {version}")));
+        }
+        let heap = c.addr()?;
+        if heap != self.address {
+            return Err(c.err(format!(
+                "belongs to the heap at {heap}, not to the heap at {}",
+                self.address
+            )));
+        }
+        let block_offset = c.uint(self.off_size)?;
+        if block_offset != block.heap_offset {
+            return Err(c.err(format!(
+                "block offset {block_offset} where the doubling table puts {}",
+                block.heap_offset
+            )));
+        }
+        if self.checksum_direct_blocks {
+            // The checksum covers the whole block with the checksum field zeroed.
+            let pos = c.pos();
+            let stored = c.u32()?;
+            let mut zeroed = image.clone();
+            if let Some(f) = zeroed.get_mut(pos..pos + 4) {
+                f.fill(0);
+            }
+            let computed = crate::checksum::lookup3(&zeroed, 0);
+            if stored != computed {
+                return Err(Error::Checksum {
+                    what: DIRECT,
+                    offset: at,
+                    stored,
+                    computed,
+                });
+            }
+        }
+        Ok(image)
+    }
+
+    /// Undo the heap's filters (in reverse order, skipping those set in `mask`); the result
+    /// must be exactly `expected` bytes.
+    fn unfilter(&self, raw: Cow<'_, [u8]>, mask: u32, expected: u64, at: u64) -> Result<Vec<u8>> {
+        let expected = usize::try_from(expected)
+            .map_err(|_| Error::malformed(HEADER, self.address, "object size overflows"))?;
+        self.pipeline
+            .decode(raw.into_owned(), mask, expected, 1, at)
+    }
+
+    fn get_huge(&self, source: &Source, c: &mut Cursor<'_>) -> Result<Vec<u8>> {
+        let o = usize::from(self.sizes.offset);
+        let l = usize::from(self.sizes.length);
+        let id_len = usize::from(self.id_len);
+        let filtered = !self.pipeline.is_empty();
+        // IDs long enough to hold the address and length hold them directly.
+        let direct = if filtered {
+            id_len > o + l + 4 + l
+        } else {
+            id_len > o + l
+        };
+        let rec = if direct {
+            let address = c.addr()?;
+            let length = c.length()?;
+            let filtered = if filtered {
+                let mask = c.u32()?;
+                let size = c.length()?;
+                Some((mask, size))
+            } else {
+                None
+            };
+            HugeRecord {
+                address,
+                length,
+                filtered,
+            }
+        } else {
+            let key = c.uint((id_len - 1).min(8))?;
+            *self.huge_index(source)?.get(&key).ok_or_else(|| {
+                Error::malformed(
+                    HUGE,
+                    self.huge_btree_address,
+                    format!("huge object {key} is not in the heap's huge-object B-tree"),
+                )
+            })?
+        };
+        let raw = source.read(HUGE, rec.address, rec.length)?;
+        match rec.filtered {
+            None => Ok(raw.into_owned()),
+            Some((mask, size)) => {
+                source.check_alloc(HUGE, rec.address, size)?;
+                let data = self.unfilter(raw, mask, size, rec.address)?;
+                if data.len() as u64 != size {
+                    return Err(Error::malformed(
+                        HUGE,
+                        rec.address,
+                        format!("decoded to {} bytes instead of {size}", data.len()),
+                    ));
+                }
+                Ok(data)
+            }
+        }
+    }
+
+    fn huge_index(&self, source: &Source) -> Result<&HashMap<u64, HugeRecord>> {
+        if let Some(m) = self.huge_index.get() {
+            return Ok(m);
+        }
+        let filtered = !self.pipeline.is_empty();
+        let rtype = if filtered { 2 } else { 1 };
+        let records =
+            crate::read::dense::btree2_records(source, self.sizes, self.huge_btree_address, rtype)?;
+        let mut map = HashMap::new();
+        for (at, r) in records {
+            let mut c = Cursor::new(&r, at, "huge object record", self.sizes);
+            let address = c.addr()?;
+            let length = c.length()?;
+            let filt = if filtered {
+                let mask = c.u32()?;
+                let size = c.length()?;
+                Some((mask, size))
+            } else {
+                None
+            };
+            let id = c.length()?;
+            map.insert(
+                id,
+                HugeRecord {
+                    address,
+                    length,
+                    filtered: filt,
+                },
+            );
+        }
+        Ok(self.huge_index.get_or_init(|| map))
+    }
+
+    /// Call `f(heap_offset, object_area)` for every allocated direct block, in heap order;
+    /// `object_area` is the block past its header. The heap itself does not record object
+    /// boundaries (the B-tree indexes do), so callers parse the area themselves.
+    pub fn for_each_direct_block(
+        &self,
+        source: &Source,
+        mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        if self.root_address == UNDEF_ADDR {
+            return Ok(());
+        }
+        let skip = self.direct_header_len();
+        let mut visit = |this: &Self, d: &DirectRef| -> Result<()> {
+            let image = this.read_direct(source, d)?;
+            f(d.heap_offset, image.get(skip..).unwrap_or(&[]))
+        };
+        if self.root_rows == 0 {
+            let root = DirectRef {
+                address: self.root_address,
+                size: self.start_block_size,
+                heap_offset: 0,
+                filtered: self.root_filtered,
+            };
+            return visit(self, &root);
+        }
+        let mut seen = HashSet::new();
+        // Depth-first, children in table order.
+        let mut stack = vec![(self.root_address, u32::from(self.root_rows), 0u64, 0usize)];
+        while let Some((address, rows, base, depth)) = stack.pop() {
+            if depth > MAX_DEPTH {
+                return Err(Error::malformed(
+                    INDIRECT,
+                    address,
+                    "indirect blocks nested too deeply",
+                ));
+            }
+            if !seen.insert(address) {
+                return Err(Error::Cycle {
+                    what: INDIRECT,
+                    offset: address,
+                });
+            }
+            let children = self.read_indirect(source, address, rows, base)?;
+            let mut pending = Vec::new();
+            for child in children.into_iter().flatten() {
+                match child {
+                    Child::Direct(d) => {
+                        if !seen.insert(d.address) {
+                            return Err(Error::Cycle {
+                                what: DIRECT,
+                                offset: d.address,
+                            });
+                        }
+                        visit(self, &d)?;
+                    }
+                    Child::Indirect {
+                        address,
+                        rows,
+                        heap_offset,
+                    } => pending.push((address, rows, heap_offset, depth + 1)),
+                }
+            }
+            stack.extend(pending.into_iter().rev());
+        }
+        Ok(())
+    }
+}
