@@ -671,8 +671,42 @@ impl Dataset {
                 }
                 source.read_vec("contiguous data", *address, len)
             }
-            Layout::Chunked { .. } => Err(Error::unsupported("layout", "chunked (not yet)")),
+            Layout::Chunked { .. } => {
+                if self.node.header.first(msg::FILTER_PIPELINE).is_some() {
+                    return Err(Error::unsupported("layout", "filtered chunks (not yet)"));
+                }
+                self.chunked_reader(Arc::new(crate::read::chunked::NoFilters), None)?
+                    .read_all()
+            }
             Layout::Virtual => Err(Error::unsupported("layout", "virtual dataset")),
         }
+    }
+}
+
+impl Dataset {
+    /// A reader for a chunked dataset, decoding chunks with `decoder` and caching them in
+    /// `cache` (keyed by this dataset's object header address).
+    pub fn chunked_reader(
+        &self,
+        decoder: Arc<dyn crate::read::chunked::ChunkDecoder>,
+        cache: Option<Arc<crate::cache::ChunkCache>>,
+    ) -> Result<crate::read::chunked::ChunkedReader> {
+        let max_dims = match &self.space {
+            Dataspace::Simple { max_dims, .. } => max_dims.clone(),
+            _ => Vec::new(),
+        };
+        crate::read::chunked::ChunkedReader::new(crate::read::chunked::ChunkedConfig {
+            source: self.node.file.source().clone(),
+            sizes: self.node.file.sizes(),
+            layout: self.layout.clone(),
+            dims: self.space.dims().to_vec(),
+            max_dims,
+            element_size: self.dtype.size(),
+            fill: self.fill_element(),
+            decoder,
+            cache,
+            dataset_id: self.address(),
+        })
+        .map_err(|e| e.in_object(&self.node.path))
     }
 }
