@@ -35,7 +35,11 @@ struct FileInner {
     superblock: Superblock,
     global_heaps: Mutex<HashMap<u64, Arc<GlobalHeap>>>,
     paths: OnceLock<HashMap<u64, String>>,
+    chunk_cache: Arc<crate::cache::ChunkCache>,
 }
+
+/// Default size of the decoded-chunk cache shared by the datasets of one file.
+pub const DEFAULT_CHUNK_CACHE_BYTES: usize = 16 << 20;
 
 impl std::fmt::Debug for File {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -78,8 +82,22 @@ impl File {
                 superblock,
                 global_heaps: Mutex::new(HashMap::new()),
                 paths: OnceLock::new(),
+                chunk_cache: Arc::new(crate::cache::ChunkCache::new(DEFAULT_CHUNK_CACHE_BYTES)),
             }),
         })
+    }
+
+    /// Replace the decoded-chunk cache (size in bytes; 0 disables caching). Affects datasets
+    /// opened afterwards.
+    pub fn with_chunk_cache(self, bytes: usize) -> Self {
+        let inner = FileInner {
+            source: self.inner.source.clone(),
+            superblock: self.inner.superblock.clone(),
+            global_heaps: Mutex::new(HashMap::new()),
+            paths: OnceLock::new(),
+            chunk_cache: Arc::new(crate::cache::ChunkCache::new(bytes)),
+        };
+        File { inner: Arc::new(inner) }
     }
 
     /// The superblock.
@@ -540,6 +558,19 @@ pub struct Dataset {
     layout: Layout,
     fill: FillValue,
     filters: Option<crate::filter::FilterPipeline>,
+    chunks: OnceLock<Arc<crate::read::chunked::ChunkedReader>>,
+}
+
+/// The filter pipeline of a dataset as the chunk engine's decoder.
+struct PipelineDecoder {
+    pipeline: crate::filter::FilterPipeline,
+    elem_size: usize,
+}
+
+impl crate::read::chunked::ChunkDecoder for PipelineDecoder {
+    fn decode(&self, raw: Vec<u8>, filter_mask: u32, expected_len: usize, chunk_addr: u64) -> Result<Vec<u8>> {
+        self.pipeline.decode(raw, filter_mask, expected_len, self.elem_size, chunk_addr)
+    }
 }
 
 impl std::ops::Deref for Dataset {
@@ -598,6 +629,7 @@ impl Dataset {
             layout,
             fill,
             filters,
+            chunks: OnceLock::new(),
         })
     }
 
@@ -683,7 +715,7 @@ impl Dataset {
                 }
                 source.read_vec("contiguous data", *address, len)
             }
-            Layout::Chunked { .. } => Err(Error::unsupported("layout", "chunked (not yet)")),
+            Layout::Chunked { .. } => self.chunks()?.read_all(),
             Layout::Virtual => Err(Error::unsupported("layout", "virtual dataset")),
         }
     }
@@ -791,8 +823,12 @@ impl Dataset {
                     i = j;
                 }
             }
+            Layout::Chunked { .. } if self.space.dims().len() == 1 => {
+                out.resize(total as usize, 0);
+                self.chunks()?.read_ranges(ranges, &mut out)?;
+            }
             _ => {
-                // Other layouts: read everything once, then cut (until the chunk engine lands).
+                // N-D chunked and other layouts: read everything once, then cut.
                 let all = self.read_raw_inner()?;
                 for r in ranges {
                     out.extend_from_slice(
@@ -817,5 +853,50 @@ impl Dataset {
     pub fn read<T: crate::value::Numeric>(&self) -> Result<Vec<T>> {
         let raw = self.read_raw()?;
         crate::value::convert(&self.dtype, &raw).map_err(|e| e.in_object(&self.node.path))
+    }
+}
+
+impl Dataset {
+    /// The chunk engine of a chunked dataset (built once, sharing the file's chunk cache).
+    pub fn chunks(&self) -> Result<Arc<crate::read::chunked::ChunkedReader>> {
+        if let Some(r) = self.chunks.get() {
+            return Ok(r.clone());
+        }
+        let decoder: Arc<dyn crate::read::chunked::ChunkDecoder> = match &self.filters {
+            Some(p) if !p.filters.is_empty() => Arc::new(PipelineDecoder {
+                pipeline: p.clone(),
+                elem_size: self.dtype.size(),
+            }),
+            _ => Arc::new(crate::read::chunked::NoFilters),
+        };
+        let cache = Some(self.node.file.inner.chunk_cache.clone());
+        let r = Arc::new(self.chunked_reader(decoder, cache)?);
+        Ok(self.chunks.get_or_init(|| r).clone())
+    }
+
+    /// A reader for a chunked dataset, decoding chunks with `decoder` and caching them in
+    /// `cache` (keyed by this dataset's object header address).
+    pub fn chunked_reader(
+        &self,
+        decoder: Arc<dyn crate::read::chunked::ChunkDecoder>,
+        cache: Option<Arc<crate::cache::ChunkCache>>,
+    ) -> Result<crate::read::chunked::ChunkedReader> {
+        let max_dims = match &self.space {
+            Dataspace::Simple { max_dims, .. } => max_dims.clone(),
+            _ => Vec::new(),
+        };
+        crate::read::chunked::ChunkedReader::new(crate::read::chunked::ChunkedConfig {
+            source: self.node.file.source().clone(),
+            sizes: self.node.file.sizes(),
+            layout: self.layout.clone(),
+            dims: self.space.dims().to_vec(),
+            max_dims,
+            element_size: self.dtype.size(),
+            fill: self.fill_element(),
+            decoder,
+            cache,
+            dataset_id: self.address(),
+        })
+        .map_err(|e| e.in_object(&self.node.path))
     }
 }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod checksum;
 pub mod cursor;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod file;
 pub mod filter;
 pub mod io;
 pub mod read;
+pub mod select;
 pub mod value;
 pub mod write;
 

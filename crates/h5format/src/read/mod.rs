@@ -2,6 +2,9 @@
 
 pub mod attribute;
 pub mod btree1;
+pub mod btree2;
+pub mod chunk_index;
+pub mod chunked;
 pub mod dataspace;
 pub mod datatype;
 pub mod dense;

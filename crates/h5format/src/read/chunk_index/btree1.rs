@@ -1,0 +1,184 @@
+//! Layout v1–v3 chunk index: a version 1 B-tree of type 1 (raw data chunks).
+//!
+//! Keys are the chunk's stored size (u32), filter mask (u32) and `rank + 1` element offsets
+//! (u64, the last one zero). Child `i` of a node covers chunks from key `i` up to key `i + 1`.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::{ChunkIndex, ChunkLocation, Geometry};
+use crate::cache::NodeMemo;
+use crate::cursor::{Sizes, UNDEF_ADDR};
+use crate::error::{Error, Result};
+use crate::io::Source;
+use crate::read::btree1::{Node, MAX_DEPTH};
+
+const WHAT: &str = "v1 B-tree node";
+
+/// A v1 B-tree chunk index.
+pub struct BTreeV1Index {
+    source: Source,
+    sizes: Sizes,
+    root: u64,
+    chunk_dims: Vec<u64>,
+    key_size: usize,
+    memo: NodeMemo<Node>,
+}
+
+/// A decoded key.
+struct Key {
+    size: u32,
+    mask: u32,
+    offsets: Vec<u64>,
+}
+
+impl BTreeV1Index {
+    /// The index whose root node is at `root`.
+    pub fn new(source: Source, sizes: Sizes, root: u64, geom: &Geometry) -> Self {
+        let rank = geom.rank();
+        BTreeV1Index {
+            source,
+            sizes,
+            root,
+            chunk_dims: geom.chunk_dims.clone(),
+            key_size: 8 + 8 * (rank + 1),
+            memo: NodeMemo::new(1024),
+        }
+    }
+
+    fn node(&self, addr: u64) -> Result<Arc<Node>> {
+        self.memo.get_or_load(addr, || {
+            Node::read(&self.source, self.sizes, addr, self.key_size, 1)
+        })
+    }
+
+    fn key(&self, node: &Node, i: usize) -> Result<Key> {
+        let rank = self.chunk_dims.len();
+        let start = i * self.key_size;
+        let k = node
+            .keys
+            .get(start..start + self.key_size)
+            .ok_or_else(|| Error::malformed(WHAT, node.address, "key out of range"))?;
+        let word = |j: usize| -> u64 {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(&k[8 + 8 * j..16 + 8 * j]);
+            u64::from_le_bytes(a)
+        };
+        Ok(Key {
+            size: u32::from_le_bytes([k[0], k[1], k[2], k[3]]),
+            mask: u32::from_le_bytes([k[4], k[5], k[6], k[7]]),
+            offsets: (0..rank).map(word).collect(),
+        })
+    }
+
+    fn location(&self, node: &Node, key: Key, child: u64) -> Result<ChunkLocation> {
+        let mut scaled = Vec::with_capacity(key.offsets.len());
+        for (&o, &c) in key.offsets.iter().zip(&self.chunk_dims) {
+            if o % c != 0 {
+                return Err(Error::malformed(
+                    WHAT,
+                    node.address,
+                    format!("chunk offset {o} is not a multiple of chunk dimension {c}"),
+                ));
+            }
+            scaled.push(o / c);
+        }
+        Ok(ChunkLocation {
+            scaled,
+            address: child,
+            size: u64::from(key.size),
+            filter_mask: key.mask,
+        })
+    }
+
+    fn walk(
+        &self,
+        addr: u64,
+        expect_level: Option<u8>,
+        depth: u8,
+        f: &mut dyn FnMut(ChunkLocation) -> Result<()>,
+    ) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::Cycle {
+                what: "v1 B-tree",
+                offset: addr,
+            });
+        }
+        let node = self.node(addr)?;
+        check_level(&node, expect_level)?;
+        for (i, &child) in node.children.iter().enumerate() {
+            if node.level == 0 {
+                let key = self.key(&node, i)?;
+                if child != UNDEF_ADDR {
+                    f(self.location(&node, key, child)?)?;
+                }
+            } else {
+                self.walk(child, Some(node.level - 1), depth + 1, f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_level(node: &Node, expect: Option<u8>) -> Result<()> {
+    match expect {
+        Some(l) if l != node.level => Err(Error::malformed(
+            WHAT,
+            node.address,
+            format!("level {}, expected {l}", node.level),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl ChunkIndex for BTreeV1Index {
+    fn kind(&self) -> &'static str {
+        "v1 B-tree"
+    }
+
+    fn lookup(&self, scaled: &[u64]) -> Result<Option<ChunkLocation>> {
+        let target: Vec<u64> = scaled
+            .iter()
+            .zip(&self.chunk_dims)
+            .map(|(&s, &c)| s.saturating_mul(c))
+            .collect();
+        let mut addr = self.root;
+        let mut expect = None;
+        for _ in 0..=MAX_DEPTH {
+            let node = self.node(addr)?;
+            check_level(&node, expect)?;
+            // Last child whose left key is <= target.
+            let (mut lo, mut hi) = (0usize, node.children.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if self.key(&node, mid)?.offsets.as_slice().cmp(&target) == Ordering::Greater {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            if lo == 0 {
+                return Ok(None);
+            }
+            let i = lo - 1;
+            let child = node.children[i];
+            if node.level == 0 {
+                let key = self.key(&node, i)?;
+                if key.offsets != target || child == UNDEF_ADDR {
+                    return Ok(None);
+                }
+                return self.location(&node, key, child).map(Some);
+            }
+            expect = Some(node.level - 1);
+            addr = child;
+        }
+        Err(Error::Cycle {
+            what: "v1 B-tree",
+            offset: addr,
+        })
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(ChunkLocation) -> Result<()>) -> Result<()> {
+        self.walk(self.root, None, 0, f)
+    }
+}

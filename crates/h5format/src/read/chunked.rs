@@ -1,0 +1,466 @@
+//! The read engine for chunked datasets.
+//!
+//! A [`ChunkedReader`] looks chunks up in the dataset's chunk index, reads them with
+//! positioned reads, decodes them (in parallel on rayon when several are needed) through a
+//! [`ChunkDecoder`], and copies the selected elements out. Never-written chunks read as the
+//! fill value. A full read decodes each stored chunk exactly once; a partial read touches only
+//! the chunks it intersects, and keeps them in an optional shared [`ChunkCache`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use rayon::prelude::*;
+
+use crate::cache::{ChunkCache, ChunkKey};
+use crate::cursor::Sizes;
+use crate::error::{Error, Result};
+use crate::io::Source;
+use crate::read::chunk_index::{self, ChunkIndex, ChunkLocation, Geometry};
+use crate::read::layout::{ChunkIndexKind, Layout};
+use crate::select::{self, BlockCopy};
+
+/// Decoded bytes held at once by one read (chunks are decoded in batches of this size).
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// Turns a stored chunk into its decoded bytes (the filter pipeline).
+pub trait ChunkDecoder: Send + Sync {
+    /// Decode `raw` (stored at `chunk_addr`, filters in `filter_mask` skipped) into
+    /// `expected_len` bytes.
+    fn decode(
+        &self,
+        raw: Vec<u8>,
+        filter_mask: u32,
+        expected_len: usize,
+        chunk_addr: u64,
+    ) -> Result<Vec<u8>>;
+}
+
+/// The decoder of datasets without filters: returns the bytes as stored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFilters;
+
+impl ChunkDecoder for NoFilters {
+    fn decode(&self, raw: Vec<u8>, _: u32, _: usize, _: u64) -> Result<Vec<u8>> {
+        Ok(raw)
+    }
+}
+
+/// Everything a [`ChunkedReader`] is built from.
+#[derive(Clone)]
+pub struct ChunkedConfig {
+    /// The file's bytes.
+    pub source: Source,
+    /// Widths of addresses and lengths.
+    pub sizes: Sizes,
+    /// The dataset's layout (must be [`Layout::Chunked`]).
+    pub layout: Layout,
+    /// Current dimensions.
+    pub dims: Vec<u64>,
+    /// Maximum dimensions (`u64::MAX` for unlimited).
+    pub max_dims: Vec<u64>,
+    /// Size of one element in bytes.
+    pub element_size: usize,
+    /// One element of the fill value (empty: zeros).
+    pub fill: Vec<u8>,
+    /// The filter pipeline.
+    pub decoder: Arc<dyn ChunkDecoder>,
+    /// Shared cache of decoded chunks (`None`: no caching).
+    pub cache: Option<Arc<ChunkCache>>,
+    /// Identity of the dataset in the cache (object header address; make it unique across
+    /// files when a cache is shared between files).
+    pub dataset_id: u64,
+}
+
+/// Reads a chunked dataset.
+pub struct ChunkedReader {
+    source: Source,
+    geom: Geometry,
+    kind: ChunkIndexKind,
+    index: Box<dyn ChunkIndex>,
+    dont_filter_partial_edge: bool,
+    fill: Vec<u8>,
+    decoder: Arc<dyn ChunkDecoder>,
+    cache: Option<Arc<ChunkCache>>,
+    dataset_id: u64,
+    decoded: AtomicU64,
+}
+
+impl std::fmt::Debug for ChunkedReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkedReader")
+            .field("geometry", &self.geom)
+            .field("index", &self.kind)
+            .finish()
+    }
+}
+
+type Chunk = Arc<Vec<u8>>;
+
+impl ChunkedReader {
+    /// Open the chunk index and prepare to read.
+    pub fn new(cfg: ChunkedConfig) -> Result<Self> {
+        let Layout::Chunked {
+            chunk_dims,
+            element_size,
+            index,
+            address,
+            dont_filter_partial_edge,
+        } = &cfg.layout
+        else {
+            return Err(Error::Usage(format!(
+                "not a chunked layout: {}",
+                cfg.layout.name()
+            )));
+        };
+        if *element_size != cfg.element_size as u64 {
+            return Err(Error::malformed(
+                "layout message",
+                *address,
+                format!(
+                    "chunk element size {element_size} differs from the datatype size {}",
+                    cfg.element_size
+                ),
+            ));
+        }
+        let geom = Geometry::new(&cfg.dims, &cfg.max_dims, chunk_dims, *element_size)?;
+        let fill = if cfg.fill.is_empty() {
+            vec![0; cfg.element_size]
+        } else if cfg.fill.len() == cfg.element_size {
+            cfg.fill.clone()
+        } else {
+            return Err(Error::Usage(format!(
+                "fill value of {} bytes for elements of {}",
+                cfg.fill.len(),
+                cfg.element_size
+            )));
+        };
+        let idx = chunk_index::open(&cfg.source, cfg.sizes, index, *address, &geom)?;
+        Ok(ChunkedReader {
+            source: cfg.source,
+            geom,
+            kind: index.clone(),
+            index: idx,
+            dont_filter_partial_edge: *dont_filter_partial_edge,
+            fill,
+            decoder: cfg.decoder,
+            cache: cfg.cache,
+            dataset_id: cfg.dataset_id,
+            decoded: AtomicU64::new(0),
+        })
+    }
+
+    /// The geometry (dims, chunk dims, element and chunk sizes).
+    pub fn geometry(&self) -> &Geometry {
+        &self.geom
+    }
+
+    /// The chunk index kind, as the layout message declares it.
+    pub fn index_kind(&self) -> &ChunkIndexKind {
+        &self.kind
+    }
+
+    /// Number of chunks decoded by this reader so far.
+    pub fn chunks_decoded(&self) -> u64 {
+        self.decoded.load(Ordering::Relaxed)
+    }
+
+    /// Every stored chunk, sorted by coordinates.
+    pub fn chunks(&self) -> Result<Vec<ChunkLocation>> {
+        let mut v = Vec::new();
+        self.index.for_each(&mut |loc| {
+            v.push(loc);
+            Ok(())
+        })?;
+        v.sort_by(|a, b| a.scaled.cmp(&b.scaled));
+        Ok(v)
+    }
+
+    /// Where the chunk at `scaled` chunk coordinates is stored (`None`: never written).
+    pub fn chunk_location(&self, scaled: &[u64]) -> Result<Option<ChunkLocation>> {
+        if scaled.len() != self.geom.rank() {
+            return Err(Error::Usage(format!(
+                "chunk coordinates of rank {} for a dataset of rank {}",
+                scaled.len(),
+                self.geom.rank()
+            )));
+        }
+        self.index.lookup(scaled)
+    }
+
+    fn total_bytes(&self, counts: &[u64]) -> Result<usize> {
+        let n = counts
+            .iter()
+            .try_fold(self.geom.element_size, |a, &c| a.checked_mul(c))
+            .ok_or_else(|| Error::Usage("selection size overflows".into()))?;
+        self.source.check_alloc("chunked read", 0, n)?;
+        usize::try_from(n).map_err(|_| Error::Usage("selection size overflows".into()))
+    }
+
+    fn is_partial_edge(&self, scaled: &[u64]) -> bool {
+        scaled
+            .iter()
+            .zip(&self.geom.chunk_dims)
+            .zip(&self.geom.dims)
+            .any(|((&s, &c), &d)| s.saturating_add(1).saturating_mul(c) > d)
+    }
+
+    fn inside(&self, scaled: &[u64]) -> bool {
+        scaled
+            .iter()
+            .zip(&self.geom.chunk_dims)
+            .zip(&self.geom.dims)
+            .all(|((&s, &c), &d)| s.checked_mul(c).is_some_and(|o| o < d))
+    }
+
+    /// Read and decode one stored chunk.
+    fn load(&self, loc: &ChunkLocation) -> Result<Vec<u8>> {
+        let expected = self.geom.chunk_bytes as usize;
+        let raw = self.source.read_vec("chunk", loc.address, loc.size)?;
+        let skip_filters = self.dont_filter_partial_edge && self.is_partial_edge(&loc.scaled);
+        let mut data = if skip_filters {
+            raw
+        } else {
+            self.decoder
+                .decode(raw, loc.filter_mask, expected, loc.address)?
+        };
+        self.decoded.fetch_add(1, Ordering::Relaxed);
+        if data.len() < expected {
+            return Err(Error::malformed(
+                "chunk",
+                loc.address,
+                format!("decoded to {} bytes, expected {expected}", data.len()),
+            ));
+        }
+        data.truncate(expected);
+        Ok(data)
+    }
+
+    fn key(&self, scaled: &[u64]) -> ChunkKey {
+        ChunkKey {
+            dataset: self.dataset_id,
+            coords: scaled.into(),
+        }
+    }
+
+    fn cached(&self, scaled: &[u64]) -> Option<Chunk> {
+        self.cache.as_ref()?.get(&self.key(scaled))
+    }
+
+    /// Chunks decoded per batch.
+    fn batch_len(&self) -> usize {
+        (BATCH_BYTES / self.geom.chunk_bytes.max(1)).clamp(1, 4096) as usize
+    }
+
+    fn fill_chunk(&self, slot: &OnceLock<Chunk>) -> Chunk {
+        slot.get_or_init(|| {
+            Arc::new(
+                self.fill
+                    .repeat(self.geom.chunk_bytes as usize / self.geom.element_size as usize),
+            )
+        })
+        .clone()
+    }
+
+    /// The decoded chunks at `scaled` coordinates (fill for never-written ones): cache first,
+    /// then index lookups, then decoding of the misses in parallel.
+    fn fetch(&self, scaled: &[Vec<u64>], fill: &OnceLock<Chunk>) -> Result<Vec<Chunk>> {
+        let mut out: Vec<Option<Chunk>> = Vec::with_capacity(scaled.len());
+        let mut misses = Vec::new();
+        for (i, s) in scaled.iter().enumerate() {
+            if let Some(c) = self.cached(s) {
+                out.push(Some(c));
+                continue;
+            }
+            match self.index.lookup(s)? {
+                Some(loc) => {
+                    out.push(None);
+                    misses.push((i, loc));
+                }
+                None => out.push(Some(self.fill_chunk(fill))),
+            }
+        }
+        let decoded: Vec<Result<Vec<u8>>> = if misses.len() > 1 {
+            misses.par_iter().map(|(_, loc)| self.load(loc)).collect()
+        } else {
+            misses.iter().map(|(_, loc)| self.load(loc)).collect()
+        };
+        for ((i, loc), data) in misses.into_iter().zip(decoded) {
+            let data = Arc::new(data?);
+            if let Some(cache) = &self.cache {
+                cache.insert(self.key(&loc.scaled), data.clone());
+            }
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(data);
+            }
+        }
+        out.into_iter()
+            .map(|c| c.ok_or_else(|| Error::Usage("chunk not fetched".into())))
+            .collect()
+    }
+
+    /// Read every element, row-major, as raw bytes.
+    pub fn read_all(&self) -> Result<Vec<u8>> {
+        let total = self.total_bytes(&self.geom.dims)?;
+        let mut out = if self.fill.iter().all(|&b| b == 0) {
+            vec![0u8; total]
+        } else {
+            self.fill.repeat(total / self.geom.element_size as usize)
+        };
+        if total == 0 {
+            return Ok(out);
+        }
+        let mut locs = Vec::new();
+        self.index.for_each(&mut |loc| {
+            if self.inside(&loc.scaled) {
+                locs.push(loc);
+            }
+            Ok(())
+        })?;
+        let rank = self.geom.rank();
+        let chunk_strides = select::strides(&self.geom.chunk_dims);
+        let out_strides = select::strides(&self.geom.dims);
+        for batch in locs.chunks(self.batch_len()) {
+            let decoded: Vec<Result<Chunk>> = batch
+                .par_iter()
+                .map(|loc| match self.cached(&loc.scaled) {
+                    Some(c) => Ok(c),
+                    None => self.load(loc).map(Arc::new),
+                })
+                .collect();
+            for (loc, data) in batch.iter().zip(decoded) {
+                let data = data?;
+                let mut counts = Vec::with_capacity(rank);
+                let mut dst_base = 0u64;
+                for d in 0..rank {
+                    let origin = loc.scaled[d] * self.geom.chunk_dims[d];
+                    counts.push(self.geom.chunk_dims[d].min(self.geom.dims[d] - origin));
+                    dst_base += origin * out_strides[d];
+                }
+                BlockCopy {
+                    elem: self.geom.element_size as usize,
+                    counts: &counts,
+                    src_base: 0,
+                    src_strides: &chunk_strides,
+                    dst_base,
+                    dst_strides: &out_strides,
+                }
+                .run(&data, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Read the hyperslab `start + k * step` (`k < count` per dimension) into `out`, which
+    /// must hold exactly `product(count)` elements, row-major.
+    pub fn read_hyperslab(
+        &self,
+        start: &[u64],
+        count: &[u64],
+        step: &[u64],
+        out: &mut [u8],
+    ) -> Result<()> {
+        select::check_hyperslab(&self.geom.dims, start, count, step)?;
+        let total = self.total_bytes(count)?;
+        if out.len() != total {
+            return Err(Error::Usage(format!(
+                "output buffer of {} bytes for a selection of {total}",
+                out.len()
+            )));
+        }
+        if total == 0 {
+            return Ok(());
+        }
+        let rank = self.geom.rank();
+        let pieces: Vec<Vec<select::DimPiece>> = (0..rank)
+            .map(|d| select::dim_pieces(start[d], count[d], step[d], self.geom.chunk_dims[d]))
+            .collect();
+        let chunk_strides = select::strides(&self.geom.chunk_dims);
+        let src_strides: Vec<u64> = chunk_strides.iter().zip(step).map(|(&s, &t)| s * t).collect();
+        let out_strides = select::strides(count);
+        let fill = OnceLock::new();
+        let batch = self.batch_len();
+        // Odometer over the per-dimension pieces.
+        let mut idx = vec![0usize; rank];
+        let mut done = false;
+        while !done {
+            let mut group: Vec<Vec<usize>> = Vec::with_capacity(batch);
+            while group.len() < batch && !done {
+                group.push(idx.clone());
+                let mut k = rank;
+                loop {
+                    if k == 0 {
+                        done = true;
+                        break;
+                    }
+                    k -= 1;
+                    idx[k] += 1;
+                    if idx[k] < pieces[k].len() {
+                        break;
+                    }
+                    idx[k] = 0;
+                }
+            }
+            let scaled: Vec<Vec<u64>> = group
+                .iter()
+                .map(|g| (0..rank).map(|d| pieces[d][g[d]].chunk).collect())
+                .collect();
+            let chunks = self.fetch(&scaled, &fill)?;
+            for (g, data) in group.iter().zip(chunks) {
+                let mut counts = Vec::with_capacity(rank);
+                let (mut src_base, mut dst_base) = (0u64, 0u64);
+                for d in 0..rank {
+                    let p = pieces[d][g[d]];
+                    counts.push(p.count);
+                    src_base += p.first * chunk_strides[d];
+                    dst_base += p.out_start * out_strides[d];
+                }
+                BlockCopy {
+                    elem: self.geom.element_size as usize,
+                    counts: &counts,
+                    src_base,
+                    src_strides: &src_strides,
+                    dst_base,
+                    dst_strides: &out_strides,
+                }
+                .run(&data, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Read 1-D element ranges, concatenated in order, into `out` (exactly the total number
+    /// of elements). Each needed chunk is looked up and decoded once.
+    pub fn read_ranges(&self, ranges: &[std::ops::Range<u64>], out: &mut [u8]) -> Result<()> {
+        if self.geom.rank() != 1 {
+            return Err(Error::Usage(format!(
+                "range reads need a 1-D dataset, not rank {}",
+                self.geom.rank()
+            )));
+        }
+        let (groups, n) = select::range_pieces(self.geom.dims[0], self.geom.chunk_dims[0], ranges)?;
+        let total = self.total_bytes(&[n])?;
+        if out.len() != total {
+            return Err(Error::Usage(format!(
+                "output buffer of {} bytes for ranges totalling {total}",
+                out.len()
+            )));
+        }
+        let e = self.geom.element_size as usize;
+        let fill = OnceLock::new();
+        for batch in groups.chunks(self.batch_len()) {
+            let scaled: Vec<Vec<u64>> = batch.iter().map(|(c, _)| vec![*c]).collect();
+            let chunks = self.fetch(&scaled, &fill)?;
+            for ((_, pieces), data) in batch.iter().zip(chunks) {
+                for p in pieces {
+                    let s = p.in_chunk as usize * e;
+                    let d = p.out as usize * e;
+                    let len = p.len as usize * e;
+                    let oob = || Error::Usage("range copy out of range".into());
+                    let from = data.get(s..s + len).ok_or_else(oob)?;
+                    out.get_mut(d..d + len).ok_or_else(oob)?.copy_from_slice(from);
+                }
+            }
+        }
+        Ok(())
+    }
+}
