@@ -669,9 +669,13 @@ def gen_h5ad(rng):
         name = "adata_%s.h5ad" % kind
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            a.write_h5ad(os.path.join(HERE, name), compression="gzip" if kind == "csc" else None)
+            # keep string columns as strings (nullable-string-array, string-array) for "dense"
+            if kind == "dense":
+                ad.settings.allow_write_nullable_strings = True
+            a.write_h5ad(os.path.join(HERE, name), compression="gzip" if kind == "csc" else None,
+                         convert_strings_to_categoricals=(kind != "dense"))
         finish(name, ["AnnData with %s X, layers, obs/var (categorical, nullable int/bool/string), obsm/varm, "
-                      "obsp/varp, nested uns" % kind])
+                      "obsp/varp, nested uns%s" % (kind, "; nullable-string-array" if kind == "dense" else "")])
 
 
 # -------------------------------------------------------------------------- big

@@ -25,6 +25,11 @@ import numpy as np
 import h5py
 from h5py import h5, h5a, h5i, h5l, h5o, h5p, h5s, h5t
 
+try:  # registers the Zstd/LZ4/Bitshuffle/Blosc filters with libhdf5
+    import hdf5plugin  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
 # ----------------------------------------------------------------------------- types
 
 # IEEE layouts: size -> (sign pos, exp pos, exp size, mantissa pos, mantissa size), bias
