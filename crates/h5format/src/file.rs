@@ -76,6 +76,19 @@ impl File {
         let raw = Source::new(source);
         let superblock = Superblock::find(&raw)?;
         let source = raw.rebased(superblock.position);
+        // libhdf5 refuses a file shorter than its recorded end of file: it is truncated. (The
+        // recorded end counts the user block too.)
+        if superblock.eof_address != UNDEF_ADDR && superblock.eof_address > raw.len() {
+            return Err(Error::malformed(
+                "superblock",
+                superblock.position,
+                format!(
+                    "file is truncated: end-of-file address is {} but the file has {} bytes",
+                    superblock.eof_address,
+                    raw.len()
+                ),
+            ));
+        }
         Ok(File {
             inner: Arc::new(FileInner {
                 source,
