@@ -110,7 +110,9 @@ impl File {
             paths: OnceLock::new(),
             chunk_cache: Arc::new(crate::cache::ChunkCache::new(bytes)),
         };
-        File { inner: Arc::new(inner) }
+        File {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The superblock.
@@ -345,6 +347,21 @@ impl Node {
         self.file.resolve_type(tref)
     }
 
+    /// The datatype message body of a dataset or committed datatype, exactly as stored
+    /// (trailing padding removed); a shared (committed) type is resolved to the committed
+    /// type's own message body.
+    pub fn datatype_raw(&self) -> Result<Vec<u8>> {
+        let m = self.header.first(msg::DATATYPE).ok_or_else(|| {
+            Error::malformed("object header", self.address(), "no datatype message")
+        })?;
+        let tref =
+            crate::read::shared::parse_type(&m.data, m.offset, m.is_shared(), self.file.sizes())?;
+        match tref {
+            TypeRef::Inline(_) => self.file.datatype_bytes(&m.data, m.offset),
+            TypeRef::Shared(r) => self.file.shared_datatype_raw(r),
+        }
+    }
+
     /// The attributes of the object, in the order libhdf5 lists them (creation order when
     /// tracked, else name order for dense storage, storage order for compact).
     pub fn attributes(&self) -> Result<Vec<Attribute>> {
@@ -397,11 +414,45 @@ impl File {
         }
     }
 
+    /// The bytes of the datatype encoded at the start of `data` (trailing padding cut off).
+    fn datatype_bytes(&self, data: &[u8], offset: u64) -> Result<Vec<u8>> {
+        let mut c = crate::cursor::Cursor::new(data, offset, "datatype message", self.sizes());
+        Datatype::parse(&mut c)?;
+        let used = c.offset().saturating_sub(offset) as usize;
+        Ok(data.get(..used).unwrap_or(data).to_vec())
+    }
+
+    /// The datatype message body of the committed datatype a shared message points to.
+    fn shared_datatype_raw(&self, r: SharedRef) -> Result<Vec<u8>> {
+        match r {
+            SharedRef::ObjectHeader(addr) => {
+                let h = self.header(addr)?;
+                let m = h.first(msg::DATATYPE).ok_or_else(|| {
+                    Error::malformed("committed datatype", addr, "no datatype message")
+                })?;
+                if m.is_shared() {
+                    return Err(Error::malformed(
+                        "committed datatype",
+                        addr,
+                        "datatype message is itself shared",
+                    ));
+                }
+                self.datatype_bytes(&m.data, m.offset)
+            }
+            SharedRef::Heap(_) => Err(crate::read::shared::unsupported_heap()),
+        }
+    }
+
     fn attribute_from(&self, am: AttributeMessage) -> Result<Attribute> {
+        let dtype_raw = match &am.dtype {
+            TypeRef::Inline(_) => am.dtype_raw.clone(),
+            TypeRef::Shared(r) => self.shared_datatype_raw(*r)?,
+        };
         let dtype = self.resolve_type(am.dtype)?;
         Ok(Attribute {
             name: am.name,
             dtype,
+            dtype_raw,
             space: am.space,
             data: am.data,
             offset: am.offset,
@@ -554,6 +605,8 @@ pub struct Attribute {
     pub name: String,
     /// Datatype (committed types resolved).
     pub dtype: Datatype,
+    /// The datatype message body (committed types resolved to their own message body).
+    pub dtype_raw: Vec<u8>,
     /// Shape.
     pub space: Dataspace,
     /// Raw value bytes.
@@ -581,8 +634,15 @@ struct PipelineDecoder {
 }
 
 impl crate::read::chunked::ChunkDecoder for PipelineDecoder {
-    fn decode(&self, raw: Vec<u8>, filter_mask: u32, expected_len: usize, chunk_addr: u64) -> Result<Vec<u8>> {
-        self.pipeline.decode(raw, filter_mask, expected_len, self.elem_size, chunk_addr)
+    fn decode(
+        &self,
+        raw: Vec<u8>,
+        filter_mask: u32,
+        expected_len: usize,
+        chunk_addr: u64,
+    ) -> Result<Vec<u8>> {
+        self.pipeline
+            .decode(raw, filter_mask, expected_len, self.elem_size, chunk_addr)
     }
 }
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod copy;
 mod dump;
 mod example;
 mod import;
@@ -100,6 +101,22 @@ enum Command {
         /// Folder for the example files (default: the temp dir).
         dir: Option<String>,
     },
+    /// Copy every object of IN into a new file OUT (like h5repack).
+    Copy {
+        /// The HDF5 file to read.
+        input: String,
+        /// The HDF5 file to write.
+        output: String,
+        /// Deflate level (0-9) for every dataset of more than one element.
+        #[arg(long)]
+        gzip: Option<u8>,
+        /// Shuffle filter for every dataset of more than one element.
+        #[arg(long)]
+        shuffle: bool,
+        /// Elements per chunk when re-chunking.
+        #[arg(long)]
+        chunk_elems: Option<u64>,
+    },
     /// Print format, shape, nnz and types of a sparse matrix group as JSON.
     Info {
         /// The HDF5 file.
@@ -166,7 +183,15 @@ fn main() -> ExitCode {
             repeat,
         ),
         Command::Info { file, group } => slice::info(&mut out, &file, &group),
-        Command::ImportMtx { input, output, group, format, encoding, gzip, chunk_elems } => {
+        Command::ImportMtx {
+            input,
+            output,
+            group,
+            format,
+            encoding,
+            gzip,
+            chunk_elems,
+        } => {
             let o = import::ImportOptions {
                 group: &group,
                 format: &format,
@@ -176,6 +201,21 @@ fn main() -> ExitCode {
             };
             import::run(&input, &output, &o)
         }
+        Command::Copy {
+            input,
+            output,
+            gzip,
+            shuffle,
+            chunk_elems,
+        } => copy::run(
+            &input,
+            &output,
+            &copy::CopyOptions {
+                gzip,
+                shuffle,
+                chunk_elems,
+            },
+        ),
         Command::Example { dir } => example::run(&mut out, dir.as_deref()),
     };
     let result = result.and_then(|()| out.flush().map_err(UserError::from));

@@ -12,6 +12,8 @@ pub struct AttributeMessage {
     pub name: String,
     /// The datatype (or a reference to a committed one).
     pub dtype: TypeRef,
+    /// The datatype message bytes as stored (a shared-message reference when shared).
+    pub dtype_raw: Vec<u8>,
     /// The shape.
     pub space: Dataspace,
     /// The raw value bytes (element size x number of elements).
@@ -44,6 +46,7 @@ impl AttributeMessage {
         let type_at = c.offset();
         let type_bytes = c.bytes(pad(type_len))?;
         let dtype = shared::parse_type(type_bytes, type_at, flags & 1 != 0, sizes)?;
+        let dtype_raw = type_bytes.get(..type_len).unwrap_or(type_bytes).to_vec();
         let space_at = c.offset();
         let space_bytes = c.bytes(pad(space_len))?;
         let space = if flags & 2 != 0 {
@@ -60,6 +63,7 @@ impl AttributeMessage {
         Ok(AttributeMessage {
             name,
             dtype,
+            dtype_raw,
             space,
             data,
             offset,

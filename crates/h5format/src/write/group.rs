@@ -2,7 +2,7 @@
 //! 2 × leaf-K entries, and a v1 B-tree over the nodes.
 
 use super::btree::{self, TreeKind};
-use super::encode::Put;
+use super::encode::{to_u32, Put};
 use super::sink::Out;
 use crate::error::Result;
 
@@ -21,6 +21,8 @@ pub(crate) struct Member {
     pub header: u64,
     /// For a member group: its (B-tree, local heap) addresses, cached in the entry.
     pub stab: Option<(u64, u64)>,
+    /// For a soft link: the target path (then `header` is unused).
+    pub soft: Option<String>,
 }
 
 /// Encode a symbol table entry (40 bytes with 8-byte offsets).
@@ -42,17 +44,42 @@ pub(crate) fn entry(out: &mut Vec<u8>, name_offset: u64, header: u64, stab: Opti
     }
 }
 
+/// Encode the symbol table entry of a soft link: no object header, cache type 2, and the
+/// offset of the link value in the group's local heap in the scratch pad.
+fn soft_entry(out: &mut Vec<u8>, name_offset: u64, value_offset: u32) {
+    out.put_u64(name_offset);
+    out.put_u64(u64::MAX);
+    out.put_u32(2);
+    out.put_u32(0);
+    out.put_u32(value_offset);
+    out.extend_from_slice(&[0; 12]);
+}
+
 /// Write the symbol table of a group whose members are sorted by name; returns the
 /// (B-tree, local heap) addresses for the symbol table message.
 pub(crate) fn write(out: &mut Out, members: &[Member]) -> Result<(u64, u64)> {
     // Local heap data: the empty string at offset 0, then every name, 8-byte aligned.
     let mut data = vec![0u8; 8];
     let mut offsets = Vec::with_capacity(members.len());
+    let mut soft_offsets = Vec::with_capacity(members.len());
     for m in members {
         offsets.push(data.len() as u64);
         data.extend_from_slice(m.name.as_bytes());
         data.put_u8(0);
         data.pad_to(8);
+    }
+    // Soft link values follow the names (the entry's scratch pad holds their offset).
+    for m in members {
+        soft_offsets.push(match &m.soft {
+            Some(target) => {
+                let at = data.len() as u64;
+                data.extend_from_slice(target.as_bytes());
+                data.put_u8(0);
+                data.pad_to(8);
+                Some(to_u32(at, "soft link value offset")?)
+            }
+            None => None,
+        });
     }
     let mut heap = Vec::with_capacity(32 + data.len());
     heap.extend_from_slice(b"HEAP");
@@ -70,14 +97,21 @@ pub(crate) fn write(out: &mut Out, members: &[Member]) -> Result<(u64, u64)> {
     let node_size = 8 + per_node * 40;
     let mut keys = vec![0u64.to_le_bytes().to_vec()];
     let mut children = Vec::new();
-    for (chunk, offs) in members.chunks(per_node).zip(offsets.chunks(per_node)) {
+    for ((chunk, offs), softs) in members
+        .chunks(per_node)
+        .zip(offsets.chunks(per_node))
+        .zip(soft_offsets.chunks(per_node))
+    {
         let mut node = Vec::with_capacity(node_size);
         node.extend_from_slice(b"SNOD");
         node.put_u8(1);
         node.put_u8(0);
         node.put_u16(chunk.len() as u16);
-        for (m, &off) in chunk.iter().zip(offs) {
-            entry(&mut node, off, m.header, m.stab);
+        for ((m, &off), soft) in chunk.iter().zip(offs).zip(softs) {
+            match soft {
+                Some(value_at) => soft_entry(&mut node, off, *value_at),
+                None => entry(&mut node, off, m.header, m.stab),
+            }
         }
         node.resize(node_size, 0);
         children.push(out.append(&node)?);

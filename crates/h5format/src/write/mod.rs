@@ -59,6 +59,8 @@ pub struct DatasetId(usize);
 enum Child {
     Group(usize),
     Dataset(usize),
+    /// A soft link to this path.
+    Soft(String),
 }
 
 #[derive(Default)]
@@ -139,6 +141,12 @@ impl FileWriter {
                         parts[..=i].join("/")
                     )))
                 }
+                Some(Child::Soft(_)) => {
+                    return Err(usage(format!(
+                        "/{} is a soft link, not a group",
+                        parts[..=i].join("/")
+                    )))
+                }
                 None if create => {
                     node.members.insert(part.to_string(), Child::Group(next));
                     self.groups.push(GroupNode::default());
@@ -181,11 +189,15 @@ impl FileWriter {
                 let child = match self.groups.get(g).and_then(|n| n.members.get(*last)) {
                     Some(Child::Group(c)) => Child::Group(*c),
                     Some(Child::Dataset(d)) => Child::Dataset(*d),
+                    Some(Child::Soft(_)) => {
+                        return Err(usage(format!("{obj_path}: a soft link has no attributes")))
+                    }
                     None => return Err(Error::NotFound(obj_path.to_string())),
                 };
                 match child {
                     Child::Group(c) => &mut self.groups[c].attrs,
                     Child::Dataset(d) => &mut self.datasets[d].attrs,
+                    Child::Soft(_) => return Err(usage("a soft link has no attributes")),
                 }
             }
         };
@@ -215,6 +227,27 @@ impl FileWriter {
             .members
             .insert(last.to_string(), Child::Dataset(id));
         Ok(DatasetId(id))
+    }
+
+    /// Create a soft link at `path` (parent groups are created as needed) pointing to
+    /// `target`, a path that need not exist.
+    pub fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
+        self.check()?;
+        let parts = split(path)?;
+        let Some((last, parent)) = parts.split_last() else {
+            return Err(usage("a soft link needs a name"));
+        };
+        if target.is_empty() || target.contains('\0') {
+            return Err(usage(format!("bad soft link target {target:?}")));
+        }
+        let g = self.group_at(parent, true)?;
+        if self.groups[g].members.contains_key(*last) {
+            return Err(usage(format!("{path}: an object of that name exists")));
+        }
+        self.groups[g]
+            .members
+            .insert(last.to_string(), Child::Soft(target.to_string()));
+        Ok(())
     }
 
     fn dataset(&mut self, ds: DatasetId) -> Result<&mut DatasetState> {
@@ -414,6 +447,15 @@ impl Finisher<'_> {
         let mut members = Vec::with_capacity(node.members.len());
         for (name, child) in &node.members {
             let (header, stab) = match child {
+                Child::Soft(target) => {
+                    members.push(group::Member {
+                        name: name.clone(),
+                        header: u64::MAX,
+                        stab: None,
+                        soft: Some(target.clone()),
+                    });
+                    continue;
+                }
                 Child::Group(c) => {
                     let (h, t, hp) = self.write_group(*c, depth + 1)?;
                     (h, Some((t, hp)))
@@ -437,6 +479,7 @@ impl Finisher<'_> {
                 name: name.clone(),
                 header,
                 stab,
+                soft: None,
             });
         }
         let (tree, heap) = group::write(self.out, &members)?;

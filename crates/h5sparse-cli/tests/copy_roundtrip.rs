@@ -1,0 +1,158 @@
+//! `h5sparse copy` on every fixture: the copy, dumped by h5py (`testdata/h5py_dump.py`), must
+//! equal the fixture's committed reference JSON, and `h5dump` must accept it. Fixtures the
+//! writer cannot represent must fail cleanly (exit 1, one `error:` line, no output file).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Fixtures the copy refuses, with the object its error names.
+const REFUSED: &[(&str, &str)] = &[
+    ("everything_earliest.h5", "/grp/ext"),
+    ("everything_v108.h5", "/grp/ext"),
+    ("everything_v110.h5", "/grp/ext"),
+    ("everything_v112.h5", "/grp/ext"),
+    ("everything_latest.h5", "/grp/ext"),
+    ("groups_latest.h5", "/large_attr"),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn have_h5py() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import h5py"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        println!("skipped: python3 with h5py is not available");
+    }
+    ok
+}
+
+fn have_h5dump() -> bool {
+    Command::new("h5dump").arg("--version").output().is_ok()
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("testdata"))
+        .expect("testdata")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("h5") | Some("h5ad")
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn copy(input: &Path, output: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_h5sparse"))
+        .arg("copy")
+        .arg(input)
+        .arg(output)
+        .args(extra)
+        .output()
+        .expect("run h5sparse")
+}
+
+fn h5py_dump(file: &Path) -> String {
+    let out = Command::new("python3")
+        .arg(root().join("testdata/h5py_dump.py"))
+        .arg(file)
+        .output()
+        .expect("run h5py_dump.py");
+    assert!(
+        out.status.success(),
+        "h5py_dump.py failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 dump")
+}
+
+fn check_all(extra: &[&str], tag: &str) {
+    if !have_h5py() {
+        return;
+    }
+    let h5dump = have_h5dump();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    for fx in fixtures() {
+        let name = fx
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let out_path = dir.path().join(format!("{tag}_{name}"));
+        let out = copy(&fx, &out_path, extra);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if let Some((_, obj)) = REFUSED.iter().find(|(f, _)| *f == name) {
+            let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+            if out.status.code() != Some(1) || errors.len() != 1 || !errors[0].contains(obj) {
+                failures.push(format!(
+                    "{name}: expected a clean refusal naming {obj}, got {:?}: {stderr}",
+                    out.status
+                ));
+            }
+            if out_path.exists() {
+                failures.push(format!(
+                    "{name}: a refused copy left {} behind",
+                    out_path.display()
+                ));
+            }
+            continue;
+        }
+        if !out.status.success() {
+            failures.push(format!("{name}: copy failed: {stderr}"));
+            continue;
+        }
+        let reference =
+            std::fs::read_to_string(format!("{}.json", fx.display())).expect("reference json");
+        let got = h5py_dump(&out_path);
+        if got.trim_end() != reference.trim_end() {
+            failures.push(format!(
+                "{name}: h5py dump of the copy differs from the reference"
+            ));
+        }
+        if h5dump {
+            let st = Command::new("h5dump")
+                .arg(&out_path)
+                .output()
+                .expect("h5dump");
+            if !st.status.success() {
+                failures.push(format!("{name}: h5dump failed on the copy"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn copy_keeps_every_fixture() {
+    check_all(&[], "plain");
+}
+
+#[test]
+fn copy_rechunked_gzip_shuffle() {
+    check_all(&["--gzip", "4", "--shuffle", "--chunk-elems", "1000"], "gz");
+}
+
+#[test]
+fn copy_bad_options_are_user_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = root().join("testdata/notebook.h5");
+    let out_path = dir.path().join("x.h5");
+    for extra in [&["--gzip", "12"][..], &["--chunk-elems", "0"][..]] {
+        let out = copy(&input, &out_path, extra);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
+        assert!(!out_path.exists());
+    }
+    let out = copy(&dir.path().join("missing.h5"), &out_path, &[]);
+    assert_eq!(out.status.code(), Some(1));
+}
