@@ -42,14 +42,13 @@ impl Dumper<'_> {
         match obj {
             Object::Group(g) => {
                 let addr = g.address();
-                if self.ancestors.contains(&addr) {
-                    // A hard link back to an ancestor: dumping it fully would never end.
-                    let target = self.file.path_of(addr).unwrap_or_default();
-                    return Ok(
-                        json!({"kind": "group", "attrs": {}, "members": {}, "cycle": target}),
-                    );
-                }
                 let attrs = self.attrs(g.node())?;
+                if self.ancestors.contains(&addr) {
+                    // A hard link back to an enclosing group: dumping it again would never end,
+                    // so the members are left out and `cycle` names the group it repeats.
+                    let target = self.file.path_of(addr).unwrap_or_default();
+                    return Ok(json!({"kind": "group", "attrs": attrs, "members": {}, "cycle": target}));
+                }
                 self.ancestors.push(addr);
                 let mut members = Map::new();
                 for link in g.links()?.iter() {
