@@ -123,7 +123,9 @@ impl BlockCopy<'_> {
             if contiguous {
                 let (s0, d0, n) = ((s * e) as usize, (d * e) as usize, (inner * e) as usize);
                 let from = src.get(s0..s0 + n).ok_or_else(oob)?;
-                dst.get_mut(d0..d0 + n).ok_or_else(oob)?.copy_from_slice(from);
+                dst.get_mut(d0..d0 + n)
+                    .ok_or_else(oob)?
+                    .copy_from_slice(from);
             } else {
                 for i in 0..inner {
                     let s0 = ((s + i * self.src_strides[last]) * e) as usize;
@@ -209,9 +211,24 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                DimPiece { chunk: 0, first: 3, count: 1, out_start: 0 },
-                DimPiece { chunk: 1, first: 1, count: 2, out_start: 1 },
-                DimPiece { chunk: 2, first: 1, count: 2, out_start: 3 },
+                DimPiece {
+                    chunk: 0,
+                    first: 3,
+                    count: 1,
+                    out_start: 0
+                },
+                DimPiece {
+                    chunk: 1,
+                    first: 1,
+                    count: 2,
+                    out_start: 1
+                },
+                DimPiece {
+                    chunk: 2,
+                    first: 1,
+                    count: 2,
+                    out_start: 3
+                },
             ]
         );
         assert_eq!(dim_pieces(0, 0, 1, 4), vec![]);

@@ -375,7 +375,11 @@ impl ChunkedReader {
             .map(|d| select::dim_pieces(start[d], count[d], step[d], self.geom.chunk_dims[d]))
             .collect();
         let chunk_strides = select::strides(&self.geom.chunk_dims);
-        let src_strides: Vec<u64> = chunk_strides.iter().zip(step).map(|(&s, &t)| s * t).collect();
+        let src_strides: Vec<u64> = chunk_strides
+            .iter()
+            .zip(step)
+            .map(|(&s, &t)| s * t)
+            .collect();
         let out_strides = select::strides(count);
         let fill = OnceLock::new();
         let batch = self.batch_len();
@@ -457,7 +461,9 @@ impl ChunkedReader {
                     let len = p.len as usize * e;
                     let oob = || Error::Usage("range copy out of range".into());
                     let from = data.get(s..s + len).ok_or_else(oob)?;
-                    out.get_mut(d..d + len).ok_or_else(oob)?.copy_from_slice(from);
+                    out.get_mut(d..d + len)
+                        .ok_or_else(oob)?
+                        .copy_from_slice(from);
                 }
             }
         }

@@ -66,7 +66,11 @@ impl FixedArrayIndex {
         let dblock = c.addr()?;
         let size_width = size_width_from_entry(HDR, address, entry_size, filtered, sizes)?;
         if page_bits >= 32 {
-            return Err(Error::malformed(HDR, address, format!("page bits {page_bits}")));
+            return Err(Error::malformed(
+                HDR,
+                address,
+                format!("page bits {page_bits}"),
+            ));
         }
         let max_chunks = geom.max_chunks_per_dim();
         if max_chunks.iter().skip(1).any(|&m| m == u64::MAX) {
@@ -177,7 +181,13 @@ impl FixedArrayIndex {
         }
     }
 
-    fn decode(&self, bytes: &[u8], at: usize, base: u64, scaled: Vec<u64>) -> Result<Option<ChunkLocation>> {
+    fn decode(
+        &self,
+        bytes: &[u8],
+        at: usize,
+        base: u64,
+        scaled: Vec<u64>,
+    ) -> Result<Option<ChunkLocation>> {
         let slice = bytes
             .get(at..at + self.entry_size)
             .ok_or_else(|| Error::malformed(DBLK, base, "entry out of range"))?;
