@@ -331,10 +331,11 @@ impl ChunkedReader {
                 let data = data?;
                 let mut counts = Vec::with_capacity(rank);
                 let mut dst_base = 0u64;
-                for d in 0..rank {
-                    let origin = loc.scaled[d] * self.geom.chunk_dims[d];
-                    counts.push(self.geom.chunk_dims[d].min(self.geom.dims[d] - origin));
-                    dst_base += origin * out_strides[d];
+                let dims = self.geom.chunk_dims.iter().zip(&self.geom.dims);
+                for ((&s, (&c, &n)), &st) in loc.scaled.iter().zip(dims).zip(&out_strides) {
+                    let origin = s * c;
+                    counts.push(c.min(n - origin));
+                    dst_base += origin * st;
                 }
                 BlockCopy {
                     elem: self.geom.element_size as usize,

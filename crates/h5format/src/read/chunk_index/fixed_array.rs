@@ -14,6 +14,9 @@ use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
 use crate::io::Source;
 
+/// A page's entries, the byte offset of one entry in it, and the page address.
+type PageEntry = (Arc<Vec<u8>>, usize, u64);
+
 const HDR: &str = "fixed array header";
 const DBLK: &str = "fixed array data block";
 const PAGE: &str = "fixed array data block page";
@@ -153,7 +156,7 @@ impl FixedArrayIndex {
     }
 
     /// The raw bytes of entry `i`, `None` when its page was never written.
-    fn entry(&self, i: u64) -> Result<Option<(Arc<Vec<u8>>, usize, u64)>> {
+    fn entry(&self, i: u64) -> Result<Option<PageEntry>> {
         if i >= self.nelmts || self.dblock == UNDEF_ADDR {
             return Ok(None);
         }
