@@ -116,14 +116,20 @@ impl BlockCopy<'_> {
         loop {
             let mut s = self.src_base;
             let mut d = self.dst_base;
-            for k in 0..last {
-                s += idx[k] * self.src_strides[k];
-                d += idx[k] * self.dst_strides[k];
+            for ((&i, &ss), &ds) in idx[..last]
+                .iter()
+                .zip(self.src_strides)
+                .zip(self.dst_strides)
+            {
+                s += i * ss;
+                d += i * ds;
             }
             if contiguous {
                 let (s0, d0, n) = ((s * e) as usize, (d * e) as usize, (inner * e) as usize);
                 let from = src.get(s0..s0 + n).ok_or_else(oob)?;
-                dst.get_mut(d0..d0 + n).ok_or_else(oob)?.copy_from_slice(from);
+                dst.get_mut(d0..d0 + n)
+                    .ok_or_else(oob)?
+                    .copy_from_slice(from);
             } else {
                 for i in 0..inner {
                     let s0 = ((s + i * self.src_strides[last]) * e) as usize;
@@ -165,13 +171,16 @@ pub struct RangePiece {
     pub len: u64,
 }
 
+/// Pieces of a range read grouped by chunk index.
+pub type ChunkGroups = Vec<(u64, Vec<RangePiece>)>;
+
 /// Split 1-D element ranges (outputs concatenated in order) into per-chunk pieces, grouped by
 /// chunk in ascending chunk order. Returns the groups and the total number of elements.
 pub fn range_pieces(
     dim: u64,
     chunk: u64,
     ranges: &[std::ops::Range<u64>],
-) -> Result<(Vec<(u64, Vec<RangePiece>)>, u64)> {
+) -> Result<(ChunkGroups, u64)> {
     let mut by_chunk: std::collections::BTreeMap<u64, Vec<RangePiece>> = Default::default();
     let mut out = 0u64;
     for r in ranges {
@@ -209,9 +218,24 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                DimPiece { chunk: 0, first: 3, count: 1, out_start: 0 },
-                DimPiece { chunk: 1, first: 1, count: 2, out_start: 1 },
-                DimPiece { chunk: 2, first: 1, count: 2, out_start: 3 },
+                DimPiece {
+                    chunk: 0,
+                    first: 3,
+                    count: 1,
+                    out_start: 0
+                },
+                DimPiece {
+                    chunk: 1,
+                    first: 1,
+                    count: 2,
+                    out_start: 1
+                },
+                DimPiece {
+                    chunk: 2,
+                    first: 1,
+                    count: 2,
+                    out_start: 3
+                },
             ]
         );
         assert_eq!(dim_pieces(0, 0, 1, 4), vec![]);
@@ -249,6 +273,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn ranges_group_by_chunk() {
         let (g, n) = range_pieces(100, 10, &[5..25, 0..3]).unwrap();
         assert_eq!(n, 23);

@@ -67,7 +67,16 @@ impl Header {
     /// Read and verify the header at `address`.
     pub fn read(source: &Source, sizes: Sizes, address: u64) -> Result<Self> {
         const WHAT: &str = "v2 B-tree header";
-        let len = 4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + u64::from(sizes.offset) + 2
+        let len = 4
+            + 1
+            + 1
+            + 4
+            + 2
+            + 2
+            + 1
+            + 1
+            + u64::from(sizes.offset)
+            + 2
             + u64::from(sizes.length)
             + 4;
         let bytes = source.read(WHAT, address, len)?;
@@ -110,7 +119,8 @@ impl Header {
         }];
         for d in 1..=usize::from(depth) {
             let prev = info[d - 1];
-            let ptr = u64::from(sizes.offset) + max_nrec_size as u64 + prev.cum_max_nrec_size as u64;
+            let ptr =
+                u64::from(sizes.offset) + max_nrec_size as u64 + prev.cum_max_nrec_size as u64;
             let room = u64::from(node_size).checked_sub(PREFIX + ptr);
             let max_nrec = room.map_or(0, |r| r / (u64::from(record_size) + ptr));
             if max_nrec == 0 {
@@ -183,7 +193,8 @@ impl Node {
     /// The `i`-th record, if any.
     pub fn record(&self, i: usize) -> Option<&[u8]> {
         let start = i.checked_mul(self.record_size)?;
-        self.records.get(start..start.checked_add(self.record_size)?)
+        self.records
+            .get(start..start.checked_add(self.record_size)?)
     }
 }
 
@@ -245,8 +256,7 @@ impl BTree2 {
 
     /// Read (or recall) the node `ptr` points to.
     pub fn node(&self, ptr: NodePtr) -> Result<Arc<Node>> {
-        self.memo
-            .get_or_load(ptr.address, || self.load_node(ptr))
+        self.memo.get_or_load(ptr.address, || self.load_node(ptr))
     }
 
     fn load_node(&self, ptr: NodePtr) -> Result<Node> {

@@ -331,10 +331,11 @@ impl ChunkedReader {
                 let data = data?;
                 let mut counts = Vec::with_capacity(rank);
                 let mut dst_base = 0u64;
-                for d in 0..rank {
-                    let origin = loc.scaled[d] * self.geom.chunk_dims[d];
-                    counts.push(self.geom.chunk_dims[d].min(self.geom.dims[d] - origin));
-                    dst_base += origin * out_strides[d];
+                let dims = self.geom.chunk_dims.iter().zip(&self.geom.dims);
+                for ((&s, (&c, &n)), &st) in loc.scaled.iter().zip(dims).zip(&out_strides) {
+                    let origin = s * c;
+                    counts.push(c.min(n - origin));
+                    dst_base += origin * st;
                 }
                 BlockCopy {
                     elem: self.geom.element_size as usize,
@@ -375,7 +376,11 @@ impl ChunkedReader {
             .map(|d| select::dim_pieces(start[d], count[d], step[d], self.geom.chunk_dims[d]))
             .collect();
         let chunk_strides = select::strides(&self.geom.chunk_dims);
-        let src_strides: Vec<u64> = chunk_strides.iter().zip(step).map(|(&s, &t)| s * t).collect();
+        let src_strides: Vec<u64> = chunk_strides
+            .iter()
+            .zip(step)
+            .map(|(&s, &t)| s * t)
+            .collect();
         let out_strides = select::strides(count);
         let fill = OnceLock::new();
         let batch = self.batch_len();
@@ -457,7 +462,9 @@ impl ChunkedReader {
                     let len = p.len as usize * e;
                     let oob = || Error::Usage("range copy out of range".into());
                     let from = data.get(s..s + len).ok_or_else(oob)?;
-                    out.get_mut(d..d + len).ok_or_else(oob)?.copy_from_slice(from);
+                    out.get_mut(d..d + len)
+                        .ok_or_else(oob)?
+                        .copy_from_slice(from);
                 }
             }
         }

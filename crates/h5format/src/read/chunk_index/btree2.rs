@@ -76,7 +76,12 @@ impl BTreeV2Index {
     }
 
     fn scaled_offset(&self) -> usize {
-        usize::from(self.sizes.offset) + if self.filtered { self.size_width + 4 } else { 0 }
+        usize::from(self.sizes.offset)
+            + if self.filtered {
+                self.size_width + 4
+            } else {
+                0
+            }
     }
 }
 

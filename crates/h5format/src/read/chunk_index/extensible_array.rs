@@ -254,9 +254,11 @@ impl ExtensibleArrayIndex {
     fn dblock(&self, addr: u64, nelmts: u64) -> Result<Arc<Vec<u8>>> {
         self.blocks.get_or_load(addr, || {
             let body = nelmts.saturating_mul(self.elem_size as u64);
-            let b = self
-                .source
-                .read(DBLK, addr, self.dblk_prefix().saturating_add(body).saturating_add(4))?;
+            let b = self.source.read(
+                DBLK,
+                addr,
+                self.dblk_prefix().saturating_add(body).saturating_add(4),
+            )?;
             verify_checksum(DBLK, addr, &b)?;
             let mut c = Cursor::new(&b, addr, DBLK, self.sizes);
             c.expect_signature(b"EADB")?;

@@ -14,6 +14,9 @@ use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
 use crate::io::Source;
 
+/// A page's entries, the byte offset of one entry in it, and the page address.
+type PageEntry = (Arc<Vec<u8>>, usize, u64);
+
 const HDR: &str = "fixed array header";
 const DBLK: &str = "fixed array data block";
 const PAGE: &str = "fixed array data block page";
@@ -66,7 +69,11 @@ impl FixedArrayIndex {
         let dblock = c.addr()?;
         let size_width = size_width_from_entry(HDR, address, entry_size, filtered, sizes)?;
         if page_bits >= 32 {
-            return Err(Error::malformed(HDR, address, format!("page bits {page_bits}")));
+            return Err(Error::malformed(
+                HDR,
+                address,
+                format!("page bits {page_bits}"),
+            ));
         }
         let max_chunks = geom.max_chunks_per_dim();
         if max_chunks.iter().skip(1).any(|&m| m == u64::MAX) {
@@ -149,7 +156,7 @@ impl FixedArrayIndex {
     }
 
     /// The raw bytes of entry `i`, `None` when its page was never written.
-    fn entry(&self, i: u64) -> Result<Option<(Arc<Vec<u8>>, usize, u64)>> {
+    fn entry(&self, i: u64) -> Result<Option<PageEntry>> {
         if i >= self.nelmts || self.dblock == UNDEF_ADDR {
             return Ok(None);
         }
@@ -177,7 +184,13 @@ impl FixedArrayIndex {
         }
     }
 
-    fn decode(&self, bytes: &[u8], at: usize, base: u64, scaled: Vec<u64>) -> Result<Option<ChunkLocation>> {
+    fn decode(
+        &self,
+        bytes: &[u8],
+        at: usize,
+        base: u64,
+        scaled: Vec<u64>,
+    ) -> Result<Option<ChunkLocation>> {
         let slice = bytes
             .get(at..at + self.entry_size)
             .ok_or_else(|| Error::malformed(DBLK, base, "entry out of range"))?;

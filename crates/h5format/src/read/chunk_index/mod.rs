@@ -100,7 +100,13 @@ impl Geometry {
         self.max_dims
             .iter()
             .zip(&self.chunk_dims)
-            .map(|(&d, &c)| if d == u64::MAX { u64::MAX } else { d.div_ceil(c) })
+            .map(|(&d, &c)| {
+                if d == u64::MAX {
+                    u64::MAX
+                } else {
+                    d.div_ceil(c)
+                }
+            })
             .collect()
     }
 
