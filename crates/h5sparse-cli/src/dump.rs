@@ -47,7 +47,9 @@ impl Dumper<'_> {
                     // A hard link back to an enclosing group: dumping it again would never end,
                     // so the members are left out and `cycle` names the group it repeats.
                     let target = self.file.path_of(addr).unwrap_or_default();
-                    return Ok(json!({"kind": "group", "attrs": attrs, "members": {}, "cycle": target}));
+                    return Ok(
+                        json!({"kind": "group", "attrs": attrs, "members": {}, "cycle": target}),
+                    );
                 }
                 self.ancestors.push(addr);
                 let mut members = Map::new();

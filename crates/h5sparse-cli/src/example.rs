@@ -25,24 +25,44 @@ pub fn peak_rss_mib() -> Option<f64> {
 
 fn mem(out: &mut impl Write, step: &str, t: Instant) -> std::io::Result<()> {
     let rss = peak_rss_mib().map_or("n/a".to_string(), |m| format!("{m:.1} MiB"));
-    writeln!(out, "   [{step}: {:.2} s, peak RSS {rss}]", t.elapsed().as_secs_f64())
+    writeln!(
+        out,
+        "   [{step}: {:.2} s, peak RSS {rss}]",
+        t.elapsed().as_secs_f64()
+    )
 }
 
 /// Run the example, writing its files under `dir` (default: a folder in the temp dir).
 pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
-    let dir = dir.map(PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("h5sparse-example"));
+    let dir = dir
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("h5sparse-example"));
     std::fs::create_dir_all(&dir)?;
     let small = dir.join("notebook.h5");
     let small_s = small.to_string_lossy().to_string();
 
-    writeln!(out, "1. Write the notebook's 4x3 CSR matrix [[1,0,2],[0,0,3],[4,5,6],[0,0,0]] to {small_s}")?;
+    writeln!(
+        out,
+        "1. Write the notebook's 4x3 CSR matrix [[1,0,2],[0,0,3],[4,5,6],[0,0,0]] to {small_s}"
+    )?;
     let t = Instant::now();
     let mut w = FileWriter::create(&small)?;
     let mut opts = WriterOptions::new(Format::Csr, (4, 3), ElemType::F64);
     opts.encoding = Encoding::H5sparse;
-    let sink = H5Sink::new(&mut w, "/X", SinkOptions { chunk_elems: 4, ..SinkOptions::default() })?;
+    let sink = H5Sink::new(
+        &mut w,
+        "/X",
+        SinkOptions {
+            chunk_elems: 4,
+            ..SinkOptions::default()
+        },
+    )?;
     let mut sw = SparseWriter::new(sink, opts)?;
-    sw.push_block(&[0, 2, 3, 6, 6], &[0, 2, 2, 0, 1, 2], &Values::F64(vec![1., 2., 3., 4., 5., 6.]))?;
+    sw.push_block(
+        &[0, 2, 3, 6, 6],
+        &[0, 2, 2, 0, 1, 2],
+        &Values::F64(vec![1., 2., 3., 4., 5., 6.]),
+    )?;
     sw.finish()?;
     w.finish()?;
     mem(out, "written", t)?;
@@ -59,12 +79,19 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
     let big = dir.join("ones.h5");
     let big_s = big.to_string_lossy().to_string();
     let n: u64 = 10_000;
-    writeln!(out, "\n4. Stream the {n}x{n} all-ones CSR matrix (10^8 values, gzip) to {big_s}")?;
+    writeln!(
+        out,
+        "\n4. Stream the {n}x{n} all-ones CSR matrix (10^8 values, gzip) to {big_s}"
+    )?;
     let t = Instant::now();
     let mut w = FileWriter::create(&big)?;
     let mut opts = WriterOptions::new(Format::Csr, (n, n), ElemType::F64);
     opts.nnz_hint = Some(n * n);
-    let sink_opts = SinkOptions { chunk_elems: 1 << 18, gzip: Some(1), shuffle: true };
+    let sink_opts = SinkOptions {
+        chunk_elems: 1 << 18,
+        gzip: Some(1),
+        shuffle: true,
+    };
     let sink = H5Sink::new(&mut w, "/X", sink_opts)?;
     let mut sw = SparseWriter::new(sink, opts)?;
     let block_rows = 100usize;

@@ -35,7 +35,11 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
         "anndata" => Encoding::Anndata,
         "h5sparse" => Encoding::H5sparse,
         "10x" => Encoding::TenX,
-        e => return Err(UserError(format!("unknown encoding {e} (anndata, h5sparse or 10x)"))),
+        e => {
+            return Err(UserError(format!(
+                "unknown encoding {e} (anndata, h5sparse or 10x)"
+            )))
+        }
     };
     if let Some(l) = o.gzip {
         if l > 9 {
@@ -43,7 +47,8 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
         }
     }
     let file = std::fs::File::open(input).map_err(|e| UserError(format!("{input}: {e}")))?;
-    let mut reader = MtxReader::new(BufReader::with_capacity(1 << 20, file)).map_err(|e| UserError(format!("{input}: {e}")))?;
+    let mut reader = MtxReader::new(BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| UserError(format!("{input}: {e}")))?;
     let h = *reader.header();
     let cap = usize::try_from(h.entries).unwrap_or(0).min(1 << 24);
     let mut rows = Vec::with_capacity(cap);
@@ -51,7 +56,10 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
     let integer = h.field == MtxField::Integer;
     let mut fvals: Vec<f64> = Vec::new();
     let mut ivals: Vec<i64> = Vec::new();
-    while let Some(e) = reader.next_entry().map_err(|e| UserError(format!("{input}: {e}")))? {
+    while let Some(e) = reader
+        .next_entry()
+        .map_err(|e| UserError(format!("{input}: {e}")))?
+    {
         rows.push(e.row);
         cols.push(e.col);
         match e.value {
@@ -60,11 +68,19 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
             MtxValue::Pattern => fvals.push(1.0),
         }
     }
-    let (data, elem) = if integer { (Values::I64(ivals), ElemType::I64) } else { (Values::F64(fvals), ElemType::F64) };
+    let (data, elem) = if integer {
+        (Values::I64(ivals), ElemType::I64)
+    } else {
+        (Values::F64(fvals), ElemType::F64)
+    };
 
     let h5ad = output.ends_with(".h5ad");
     let mut w = FileWriter::create(output)?;
-    let group = if h5ad { "/X".to_string() } else { format!("/{}", o.group.trim_start_matches('/')) };
+    let group = if h5ad {
+        "/X".to_string()
+    } else {
+        format!("/{}", o.group.trim_start_matches('/'))
+    };
     if h5ad {
         let obs: Vec<String> = (0..h.rows).map(|i| i.to_string()).collect();
         let var: Vec<String> = (0..h.cols).map(|i| i.to_string()).collect();

@@ -29,7 +29,11 @@ fn slice_equals_scipy_on_every_fixture_group() {
         .expect("python3 runs");
     let text = String::from_utf8_lossy(&out.stdout);
     println!("{text}");
-    assert!(out.status.success(), "slice differs from scipy:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "slice differs from scipy:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -47,18 +51,35 @@ fn import_mtx_is_read_back_by_anndata_and_scipy() {
          sio.mmwrite({:?}, m)\n",
         mtx.to_string_lossy()
     );
-    assert!(Command::new("python3").args(["-c", &gen]).status().expect("python").success());
+    assert!(Command::new("python3")
+        .args(["-c", &gen])
+        .status()
+        .expect("python")
+        .success());
     let bin = env!("CARGO_BIN_EXE_h5sparse");
     let cases: [(&str, &[&str]); 4] = [
         ("a.h5", &[]),
-        ("b.h5", &["--gzip", "4", "--chunk-elems", "100", "--format", "csc"]),
+        (
+            "b.h5",
+            &["--gzip", "4", "--chunk-elems", "100", "--format", "csc"],
+        ),
         ("c.h5", &["--encoding", "h5sparse", "--group", "M"]),
         ("d.h5ad", &["--gzip", "1"]),
     ];
     for (name, extra) in cases {
         let out_path = dir.path().join(name);
-        let st = Command::new(bin).arg("import-mtx").arg(&mtx).arg(&out_path).args(extra).output().expect("run");
-        assert!(st.status.success(), "{name}: {}", String::from_utf8_lossy(&st.stderr));
+        let st = Command::new(bin)
+            .arg("import-mtx")
+            .arg(&mtx)
+            .arg(&out_path)
+            .args(extra)
+            .output()
+            .expect("run");
+        assert!(
+            st.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
         let check = format!(
             "import sys, h5py, anndata, scipy.io as sio, numpy as np\n\
              from anndata.io import sparse_dataset\n\
@@ -81,11 +102,26 @@ fn import_mtx_is_read_back_by_anndata_and_scipy() {
             mtx = mtx.to_string_lossy(),
             p = out_path.to_string_lossy()
         );
-        let st = Command::new("python3").args(["-c", &check]).output().expect("python");
-        assert!(st.status.success(), "{name}: {}", String::from_utf8_lossy(&st.stderr));
+        let st = Command::new("python3")
+            .args(["-c", &check])
+            .output()
+            .expect("python");
+        assert!(
+            st.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
         if Command::new("h5dump").arg("--version").output().is_ok() {
-            let d = Command::new("h5dump").arg("-H").arg(&out_path).output().expect("h5dump");
-            assert!(d.status.success(), "{name}: h5dump failed: {}", String::from_utf8_lossy(&d.stderr));
+            let d = Command::new("h5dump")
+                .arg("-H")
+                .arg(&out_path)
+                .output()
+                .expect("h5dump");
+            assert!(
+                d.status.success(),
+                "{name}: h5dump failed: {}",
+                String::from_utf8_lossy(&d.stderr)
+            );
         }
     }
 }
