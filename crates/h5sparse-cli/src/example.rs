@@ -17,19 +17,34 @@ use crate::UserError;
 
 /// Peak resident set size of this process, in MiB (Linux), if known.
 pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// A memory line of /proc/self/status, in MiB.
+fn status_mib(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
 
-fn mem(out: &mut impl Write, step: &str, t: Instant) -> std::io::Result<()> {
-    let rss = peak_rss_mib().map_or("n/a".to_string(), |m| format!("{m:.1} MiB"));
-    writeln!(
-        out,
-        "   [{step}: {:.2} s, peak RSS {rss}]",
-        t.elapsed().as_secs_f64()
-    )
+/// Reset the peak-RSS counter (Linux: writing 5 to /proc/self/clear_refs), so the next
+/// [`mem`] line shows the peak of one step alone.
+fn reset_peak() -> (Instant, Option<f64>) {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    (Instant::now(), status_mib("VmRSS:"))
+}
+
+fn mem(out: &mut impl Write, step: &str, (t, before): (Instant, Option<f64>)) -> std::io::Result<()> {
+    let secs = t.elapsed().as_secs_f64();
+    match (before, peak_rss_mib()) {
+        (Some(b), Some(p)) => writeln!(
+            out,
+            "   [{step}: {secs:.2} s; RSS {b:.1} MiB before, peak {p:.1} MiB during (+{:.1} MiB)]",
+            (p - b).max(0.0)
+        ),
+        _ => writeln!(out, "   [{step}: {secs:.2} s]"),
+    }
 }
 
 /// Run the example, writing its files under `dir` (default: a folder in the temp dir).
@@ -45,7 +60,7 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
         out,
         "1. Write the notebook's 4x3 CSR matrix [[1,0,2],[0,0,3],[4,5,6],[0,0,0]] to {small_s}"
     )?;
-    let t = Instant::now();
+    let t = reset_peak();
     let mut w = FileWriter::create(&small)?;
     let mut opts = WriterOptions::new(Format::Csr, (4, 3), ElemType::F64);
     opts.encoding = Encoding::H5sparse;
@@ -83,7 +98,7 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
         out,
         "\n4. Stream the {n}x{n} all-ones CSR matrix (10^8 values, gzip) to {big_s}"
     )?;
-    let t = Instant::now();
+    let t = reset_peak();
     let mut w = FileWriter::create(&big)?;
     let mut opts = WriterOptions::new(Format::Csr, (n, n), ElemType::F64);
     opts.nnz_hint = Some(n * n);
@@ -110,7 +125,7 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
 
     for rows in ["1:5", "1,5,10,13"] {
         writeln!(out, "\n5. Read rows [{rows}] of the big matrix:")?;
-        let t = Instant::now();
+        let t = reset_peak();
         let f = crate::ls::open(&big_s)?;
         let m = h5sparse::hdf5::open(&f, "/X")?;
         let r = m.select_text(Some(rows), None)?;
