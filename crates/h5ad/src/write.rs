@@ -280,7 +280,7 @@ fn codes_values(codes: &[i64], n_cat: usize) -> Values {
 }
 
 /// A dataframe column.
-pub(crate) fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result<()> {
+pub fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result<()> {
     let n = c.len();
     match c {
         Column::Numeric(v) => write_dense(w, path, &Dense { shape: vec![n], values: v.clone() }, None, 0),
@@ -349,7 +349,7 @@ pub(crate) fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result
 }
 
 /// A dataframe (`dataframe` 0.2.0).
-pub(crate) fn write_dataframe(w: &mut FileWriter, path: &str, df: &DataFrame) -> Result<()> {
+pub fn write_dataframe(w: &mut FileWriter, path: &str, df: &DataFrame) -> Result<()> {
     let index_name = if df.index_name.is_empty() {
         "_index"
     } else {
@@ -385,7 +385,7 @@ pub(crate) fn write_dataframe(w: &mut FileWriter, path: &str, df: &DataFrame) ->
 }
 
 /// Any element.
-pub(crate) fn write_element(w: &mut FileWriter, path: &str, e: &Element) -> Result<()> {
+pub fn write_element(w: &mut FileWriter, path: &str, e: &Element) -> Result<()> {
     match e {
         Element::Dict(m) => {
             w.create_group(path).at(path)?;
