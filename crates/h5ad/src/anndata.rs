@@ -89,7 +89,10 @@ impl AnnData {
 
     /// True when `X` or a layer is still in its file.
     pub fn is_backed(&self) -> bool {
-        self.x.iter().chain(self.layers.values()).any(|m| matches!(m, Matrix::Backed(_)))
+        self.x
+            .iter()
+            .chain(self.layers.values())
+            .any(|m| matches!(m, Matrix::Backed(_)))
     }
 
     /// The observation names.
@@ -121,7 +124,8 @@ impl AnnData {
         let sel_map = |m: &BTreeMap<String, Matrix>, a: &Selection, b: &Selection, name: &str| {
             m.iter()
                 .map(|(k, v)| {
-                    let sub = matrix_select(v, a, b).map_err(|e| prefix(e, &format!("{name}/{k}")))?;
+                    let sub =
+                        matrix_select(v, a, b).map_err(|e| prefix(e, &format!("{name}/{k}")))?;
                     Ok((k.clone(), sub))
                 })
                 .collect::<Result<BTreeMap<_, _>>>()
@@ -129,7 +133,8 @@ impl AnnData {
         let take_map = |m: &BTreeMap<String, crate::Element>, s: &Selection, name: &str| {
             m.iter()
                 .map(|(k, v)| {
-                    let sub = element_take_rows(v, s).map_err(|e| prefix(e, &format!("{name}/{k}")))?;
+                    let sub =
+                        element_take_rows(v, s).map_err(|e| prefix(e, &format!("{name}/{k}")))?;
                     Ok((k.clone(), sub))
                 })
                 .collect::<Result<BTreeMap<_, _>>>()
@@ -186,7 +191,10 @@ impl AnnData {
         write_dataframe(w, "/var", &self.var)?;
         if let Some(x) = &self.x {
             if x.shape() != (self.n_obs, self.n_vars) {
-                return Err(Error::element("X", format!("shape {:?} differs from the AnnData's", x.shape())));
+                return Err(Error::element(
+                    "X",
+                    format!("shape {:?} differs from the AnnData's", x.shape()),
+                ));
             }
             write_matrix(w, "/X", x, opts.x_format, opts.gzip, opts.chunk_elems)?;
         }
@@ -196,9 +204,20 @@ impl AnnData {
         };
         dict(w, "/layers")?;
         for (k, m) in &self.layers {
-            write_matrix(w, &format!("/layers/{k}"), m, None, opts.gzip, opts.chunk_elems)?;
+            write_matrix(
+                w,
+                &format!("/layers/{k}"),
+                m,
+                None,
+                opts.gzip,
+                opts.chunk_elems,
+            )?;
         }
-        for (g, map) in [("/obsm", &self.obsm), ("/varm", &self.varm), ("/uns", &self.uns)] {
+        for (g, map) in [
+            ("/obsm", &self.obsm),
+            ("/varm", &self.varm),
+            ("/uns", &self.uns),
+        ] {
             dict(w, g)?;
             for (k, e) in map {
                 write_element(w, &format!("{g}/{k}"), e)?;

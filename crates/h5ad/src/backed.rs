@@ -13,7 +13,10 @@ use crate::read::encoding_type;
 #[derive(Clone)]
 enum Kind {
     Sparse(Arc<SparseDataset>),
-    Dense { ds: Dataset, shape: (usize, usize) },
+    Dense {
+        ds: Box<Dataset>,
+        shape: (usize, usize),
+    },
 }
 
 /// A 2-D matrix (sparse group or dense dataset) that stays in its file: only the parts
@@ -57,7 +60,10 @@ impl BackedMatrix {
                         ))
                     }
                 };
-                Kind::Dense { ds, shape }
+                Kind::Dense {
+                    ds: Box::new(ds),
+                    shape,
+                }
             }
             Object::Datatype(_) => return Err(Error::element(path, "expected a matrix")),
         };
@@ -103,9 +109,9 @@ impl BackedMatrix {
     pub fn select(&self, rows: &Selection, cols: &Selection) -> Result<Matrix> {
         match &self.kind {
             Kind::Sparse(s) => Ok(Matrix::Sparse(s.select(rows, cols).at(&self.path)?)),
-            Kind::Dense { ds, shape } => {
-                Ok(Matrix::Dense(dense_rows(ds, *shape, rows, cols, &self.path)?))
-            }
+            Kind::Dense { ds, shape } => Ok(Matrix::Dense(dense_rows(
+                ds, *shape, rows, cols, &self.path,
+            )?)),
         }
     }
 
@@ -240,10 +246,15 @@ fn mem_group(s: &SparseResult) -> MemGroup {
 }
 
 /// `rows` × `cols` of an in-memory sparse matrix.
-pub(crate) fn sparse_select(s: &SparseResult, rows: &Selection, cols: &Selection) -> Result<SparseResult> {
+pub(crate) fn sparse_select(
+    s: &SparseResult,
+    rows: &Selection,
+    cols: &Selection,
+) -> Result<SparseResult> {
     let g = mem_group(s);
     let sd = SparseDataset::open(&g).map_err(|e| Error::Usage(e.to_string()))?;
-    sd.select(rows, cols).map_err(|e| Error::Usage(e.to_string()))
+    sd.select(rows, cols)
+        .map_err(|e| Error::Usage(e.to_string()))
 }
 
 fn positions(sel: &Selection) -> Vec<usize> {
@@ -288,4 +299,3 @@ pub(crate) fn element_take_rows(e: &crate::Element, rows: &Selection) -> Result<
         other => other.clone(),
     })
 }
-

@@ -77,16 +77,18 @@ pub(crate) fn encoding_type(node: &Node) -> Result<Option<String>> {
 fn is_string_type(t: &Datatype) -> bool {
     matches!(
         t,
-        Datatype::String { .. } | Datatype::VarLen { string: Some(_), .. }
+        Datatype::String { .. }
+            | Datatype::VarLen {
+                string: Some(_),
+                ..
+            }
     )
 }
 
 fn shape_of(ds: &Dataset) -> Result<Vec<usize>> {
     ds.shape()
         .iter()
-        .map(|&d| {
-            usize::try_from(d).map_err(|_| Error::element(ds.path(), "dimension too large"))
-        })
+        .map(|&d| usize::try_from(d).map_err(|_| Error::element(ds.path(), "dimension too large")))
         .collect()
 }
 
@@ -217,7 +219,11 @@ fn read_categorical(g: &Group) -> Result<Column> {
     let path = g.node().path();
     let ordered = attr_bool(g.node(), "ordered")?.unwrap_or(false);
     let categories = read_plain_column_at(g, "categories")?;
-    let codes_ds = as_dataset(child(g, "codes")?, &join(path, "codes"), "categorical codes")?;
+    let codes_ds = as_dataset(
+        child(g, "codes")?,
+        &join(path, "codes"),
+        "categorical codes",
+    )?;
     let codes = read_values(&codes_ds)?
         .to_i64()
         .map_err(|e| Error::element(path, format!("categorical codes: {e}")))?;
@@ -234,7 +240,12 @@ fn read_nullable(g: &Group, kind: &str) -> Result<Column> {
     let values = read_plain_column_at(g, "values")?;
     let mask = match read_plain_column_at(g, "mask")? {
         Column::Bool(m) => m,
-        _ => return Err(Error::element(&join(path, "mask"), "expected a boolean mask")),
+        _ => {
+            return Err(Error::element(
+                &join(path, "mask"),
+                "expected a boolean mask",
+            ))
+        }
     };
     let ok = match kind {
         "nullable-integer" => matches!(values, Column::Numeric(_)),
@@ -242,12 +253,19 @@ fn read_nullable(g: &Group, kind: &str) -> Result<Column> {
         _ => matches!(values, Column::Strings(_)),
     };
     if !ok {
-        return Err(Error::element(path, format!("{kind}: values of the wrong type")));
+        return Err(Error::element(
+            path,
+            format!("{kind}: values of the wrong type"),
+        ));
     }
     if mask.len() != values.len() {
         return Err(Error::element(
             path,
-            format!("{kind}: {} values but {} mask entries", values.len(), mask.len()),
+            format!(
+                "{kind}: {} values but {} mask entries",
+                values.len(),
+                mask.len()
+            ),
         ));
     }
     Ok(Column::Nullable {
@@ -303,7 +321,10 @@ pub(crate) fn read_dataframe(g: &Group) -> Result<DataFrame> {
     let path = node.path();
     if g.link("_index").at(path)?.is_none() && attr_string(node, "_index")?.is_none() {
         // Not an anndata dataframe: maybe the pre-0.7 compound "structured array".
-        return Err(Error::element(path, "expected a dataframe (no _index attribute)"));
+        return Err(Error::element(
+            path,
+            "expected a dataframe (no _index attribute)",
+        ));
     }
     let index_name = attr_string(node, "_index")?.unwrap_or_else(|| "_index".into());
     let index_path = join(path, &index_name);
@@ -316,7 +337,11 @@ pub(crate) fn read_dataframe(g: &Group) -> Result<DataFrame> {
         (0..v.len())
             .map(|i| match &v {
                 Values::F32(_) | Values::F64(_) => v.get_f64(i).map(|x| x.to_string()),
-                _ => v.slice(i..i + 1).ok().and_then(|s| s.to_i64().ok()).and_then(|s| s.first().map(|x| x.to_string())),
+                _ => v
+                    .slice(i..i + 1)
+                    .ok()
+                    .and_then(|s| s.to_i64().ok())
+                    .and_then(|s| s.first().map(|x| x.to_string())),
             })
             .map(|s| s.unwrap_or_default())
             .collect()
@@ -329,7 +354,11 @@ pub(crate) fn read_dataframe(g: &Group) -> Result<DataFrame> {
         if col.len() != index.len() {
             return Err(Error::element(
                 &cpath,
-                format!("column has {} rows, the index has {}", col.len(), index.len()),
+                format!(
+                    "column has {} rows, the index has {}",
+                    col.len(),
+                    index.len()
+                ),
             ));
         }
         columns.push((name, col));
@@ -367,9 +396,7 @@ pub(crate) fn read_element(obj: Object, path: &str) -> Result<Element> {
             }
             Some(other) => read_column(Object::Dataset(ds), path)
                 .map(Element::Column)
-                .map_err(|_| {
-                    Error::element(path, format!("unknown dataset encoding {other:?}"))
-                }),
+                .map_err(|_| Error::element(path, format!("unknown dataset encoding {other:?}"))),
         },
         Object::Group(g) => {
             if is_sparse_group(&g, enc.as_deref())? {
@@ -379,7 +406,9 @@ pub(crate) fn read_element(obj: Object, path: &str) -> Result<Element> {
                 None | Some("dict") => Ok(Element::Dict(read_dict(&g)?)),
                 Some("dataframe") => Ok(Element::DataFrame(read_dataframe(&g)?)),
                 Some(
-                    "categorical" | "nullable-integer" | "nullable-boolean"
+                    "categorical"
+                    | "nullable-integer"
+                    | "nullable-boolean"
                     | "nullable-string-array",
                 ) => Ok(Element::Column(read_column(Object::Group(g), path)?)),
                 Some(other) => Err(Error::element(
@@ -388,7 +417,10 @@ pub(crate) fn read_element(obj: Object, path: &str) -> Result<Element> {
                 )),
             }
         }
-        Object::Datatype(_) => Err(Error::element(path, "a committed datatype is not an element")),
+        Object::Datatype(_) => Err(Error::element(
+            path,
+            "a committed datatype is not an element",
+        )),
     }
 }
 
@@ -408,7 +440,10 @@ pub(crate) fn read_matrix(obj: Object, path: &str) -> Result<Matrix> {
     match read_element(obj, path)? {
         Element::Dense(d) => Ok(Matrix::Dense(d)),
         Element::Sparse(s) => Ok(Matrix::Sparse(s)),
-        _ => Err(Error::element(path, "expected a dense array or a sparse matrix")),
+        _ => Err(Error::element(
+            path,
+            "expected a dense array or a sparse matrix",
+        )),
     }
 }
 

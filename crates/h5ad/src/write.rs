@@ -74,12 +74,22 @@ fn spec_for(dtype: DType, shape: &[usize], gzip: Option<u8>, chunk_elems: u64) -
 }
 
 /// A dense array (`array` 0.2.0) or a numeric scalar (`numeric-scalar` 0.2.0).
-fn write_dense(w: &mut FileWriter, path: &str, d: &Dense, gzip: Option<u8>, chunk: u64) -> Result<()> {
+fn write_dense(
+    w: &mut FileWriter,
+    path: &str,
+    d: &Dense,
+    gzip: Option<u8>,
+    chunk: u64,
+) -> Result<()> {
     let expect: usize = d.shape.iter().product();
     if expect != d.values.len() {
         return Err(Error::element(
             path,
-            format!("shape {:?} needs {expect} values, found {}", d.shape, d.values.len()),
+            format!(
+                "shape {:?} needs {expect} values, found {}",
+                d.shape,
+                d.values.len()
+            ),
         ));
     }
     let (dtype, bytes) = dtype_and_bytes(&d.values);
@@ -124,24 +134,30 @@ fn to_csr_or_csc(s: &SparseResult, target: Format) -> Result<SparseResult> {
             .ok_or_else(|| Error::Usage(format!("index {j} out of range")))?;
         *slot += 1;
     }
-    for k in 0..minor_len {
-        counts[k + 1] += counts[k];
+    let mut acc = 0usize;
+    for c in counts.iter_mut() {
+        acc += *c;
+        *c = acc;
     }
     let indptr = counts.clone();
     let mut next = counts;
     let mut new_indices = vec![0usize; nnz];
     let mut perm = vec![0usize; nnz];
-    for major in 0..s.indptr.len().saturating_sub(1) {
-        let (a, b) = (s.indptr[major], s.indptr[major + 1]);
-        for k in a..b.min(nnz) {
-            let j = s.indices[k];
-            let dst = next[j];
-            next[j] += 1;
-            new_indices[dst] = major;
-            perm[dst] = k;
+    let bad = || Error::Usage("inconsistent sparse matrix (indptr and indices disagree)".into());
+    for (major, w) in s.indptr.windows(2).enumerate() {
+        let part = s.indices.get(w[0]..w[1]).ok_or_else(bad)?;
+        for (k, &j) in (w[0]..w[1]).zip(part) {
+            let slot = next.get_mut(j).ok_or_else(bad)?;
+            let dst = *slot;
+            *slot += 1;
+            *new_indices.get_mut(dst).ok_or_else(bad)? = major;
+            *perm.get_mut(dst).ok_or_else(bad)? = k;
         }
     }
-    let data = s.data.gather(&perm).map_err(|e| Error::Usage(e.to_string()))?;
+    let data = s
+        .data
+        .gather(&perm)
+        .map_err(|e| Error::Usage(e.to_string()))?;
     Ok(SparseResult {
         format: target,
         shape: s.shape,
@@ -173,7 +189,10 @@ fn dense_to_sparse(d: &Dense, format: Format) -> Result<SparseResult> {
         }
         indptr.push(indices.len());
     }
-    let data = d.values.gather(&pos).map_err(|e| Error::Usage(e.to_string()))?;
+    let data = d
+        .values
+        .gather(&pos)
+        .map_err(|e| Error::Usage(e.to_string()))?;
     to_csr_or_csc(
         &SparseResult {
             format: Format::Csr,
@@ -194,9 +213,19 @@ fn sink_options(gzip: Option<u8>, chunk: u64) -> SinkOptions {
     }
 }
 
-fn write_sparse(w: &mut FileWriter, path: &str, s: &SparseResult, gzip: Option<u8>, chunk: u64) -> Result<()> {
+fn write_sparse(
+    w: &mut FileWriter,
+    path: &str,
+    s: &SparseResult,
+    gzip: Option<u8>,
+    chunk: u64,
+) -> Result<()> {
     let sink = H5Sink::new(w, path, sink_options(gzip, chunk)).at(path)?;
-    let mut opts = WriterOptions::new(s.format, (s.shape.0 as u64, s.shape.1 as u64), s.data.elem());
+    let mut opts = WriterOptions::new(
+        s.format,
+        (s.shape.0 as u64, s.shape.1 as u64),
+        s.data.elem(),
+    );
     opts.nnz_hint = Some(s.indices.len() as u64);
     let mut sw = SparseWriter::new(sink, opts).at(path)?;
     let indices: Vec<u64> = s.indices.iter().map(|&i| i as u64).collect();
@@ -225,7 +254,11 @@ fn stream_sparse(
     let mut start = 0u64;
     while start < major {
         let len = step.min(major - start);
-        let block = Selection::Range { start, step: 1, len };
+        let block = Selection::Range {
+            start,
+            step: 1,
+            len,
+        };
         let part = if format == Format::Csr {
             sd.select(&block, &Selection::all(nc))
         } else {
@@ -283,7 +316,16 @@ fn codes_values(codes: &[i64], n_cat: usize) -> Values {
 pub fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result<()> {
     let n = c.len();
     match c {
-        Column::Numeric(v) => write_dense(w, path, &Dense { shape: vec![n], values: v.clone() }, None, 0),
+        Column::Numeric(v) => write_dense(
+            w,
+            path,
+            &Dense {
+                shape: vec![n],
+                values: v.clone(),
+            },
+            None,
+            0,
+        ),
         Column::Bool(b) => write_dense(
             w,
             path,
@@ -307,7 +349,10 @@ pub fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result<()> {
             categories,
             ordered,
         } => {
-            if matches!(**categories, Column::Categorical { .. } | Column::Nullable { .. }) {
+            if matches!(
+                **categories,
+                Column::Categorical { .. } | Column::Nullable { .. }
+            ) {
                 return Err(Error::element(path, "categories must be a plain column"));
             }
             let n_cat = categories.len();
@@ -316,7 +361,8 @@ pub fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result<()> {
             }
             w.create_group(path).at(path)?;
             enc(w, path, "categorical", "0.2.0")?;
-            w.set_attr(path, "ordered", AttrValue::scalar(*ordered)).at(path)?;
+            w.set_attr(path, "ordered", AttrValue::scalar(*ordered))
+                .at(path)?;
             let cpath = format!("{path}/codes");
             write_dense(
                 w,
@@ -335,10 +381,18 @@ pub fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result<()> {
                 Column::Numeric(_) => "nullable-integer",
                 Column::Bool(_) => "nullable-boolean",
                 Column::Strings(_) => "nullable-string-array",
-                _ => return Err(Error::element(path, "nullable values must be a plain column")),
+                _ => {
+                    return Err(Error::element(
+                        path,
+                        "nullable values must be a plain column",
+                    ))
+                }
             };
             if values.len() != mask.len() {
-                return Err(Error::element(path, "nullable values and mask lengths differ"));
+                return Err(Error::element(
+                    path,
+                    "nullable values and mask lengths differ",
+                ));
             }
             w.create_group(path).at(path)?;
             enc(w, path, kind, "0.1.0")?;
@@ -356,13 +410,18 @@ pub fn write_dataframe(w: &mut FileWriter, path: &str, df: &DataFrame) -> Result
         df.index_name.as_str()
     };
     if df.columns.iter().any(|(n, _)| n == index_name) {
-        return Err(Error::element(path, format!("a column is named like the index ({index_name})")));
+        return Err(Error::element(
+            path,
+            format!("a column is named like the index ({index_name})"),
+        ));
     }
     w.create_group(path).at(path)?;
     enc(w, path, "dataframe", "0.2.0")?;
-    w.set_attr(path, "_index", AttrValue::String(index_name.into())).at(path)?;
+    w.set_attr(path, "_index", AttrValue::String(index_name.into()))
+        .at(path)?;
     let order: Vec<String> = df.columns.iter().map(|(n, _)| n.clone()).collect();
-    w.set_attr(path, "column-order", AttrValue::Strings(order)).at(path)?;
+    w.set_attr(path, "column-order", AttrValue::Strings(order))
+        .at(path)?;
     write_string_array(
         w,
         &format!("{path}/{index_name}"),
@@ -376,7 +435,11 @@ pub fn write_dataframe(w: &mut FileWriter, path: &str, df: &DataFrame) -> Result
         if col.len() != df.index.len() {
             return Err(Error::element(
                 &cpath,
-                format!("column has {} rows, the index has {}", col.len(), df.index.len()),
+                format!(
+                    "column has {} rows, the index has {}",
+                    col.len(),
+                    df.index.len()
+                ),
             ));
         }
         write_column(w, &cpath, col)?;
@@ -401,7 +464,16 @@ pub fn write_element(w: &mut FileWriter, path: &str, e: &Element) -> Result<()> 
             if v.len() != 1 {
                 return Err(Error::element(path, "a scalar needs exactly one value"));
             }
-            write_dense(w, path, &Dense { shape: vec![], values: v.clone() }, None, 0)
+            write_dense(
+                w,
+                path,
+                &Dense {
+                    shape: vec![],
+                    values: v.clone(),
+                },
+                None,
+                0,
+            )
         }
         Element::String(s) => write_string_array(
             w,

@@ -7,7 +7,9 @@ use h5ad::{AnnData, Column, DataFrame, Element, Format, Matrix, Selection, Value
 use serde_json::{json, Value as J};
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
 }
 
 fn script() -> PathBuf {
@@ -71,14 +73,13 @@ fn sparse_json(s: &h5ad::SparseResult) -> J {
     let zero = if is_bool { json!(false) } else { json!(0.0) };
     let mut flat = vec![zero; r * c];
     let vals = values_json(&s.data);
-    for major in 0..s.indptr.len() - 1 {
-        for k in s.indptr[major]..s.indptr[major + 1] {
-            let minor = s.indices[k];
+    for (major, w) in s.indptr.windows(2).enumerate() {
+        for (&minor, v) in s.indices[w[0]..w[1]].iter().zip(&vals[w[0]..w[1]]) {
             let (i, j) = match s.format {
                 Format::Csr => (major, minor),
                 Format::Csc => (minor, major),
             };
-            flat[i * c + j] = vals[k].clone();
+            flat[i * c + j] = v.clone();
         }
     }
     nest(flat, &[r, c])
@@ -196,11 +197,20 @@ fn subset_like_anndata() {
     }
     let dir = tempfile::tempdir().unwrap();
     let rows = Selection::List(vec![3, 1, 4, 1, 14]);
-    let cols = Selection::Range { start: 2, step: 1, len: 5 };
+    let cols = Selection::Range {
+        start: 2,
+        step: 1,
+        len: 5,
+    };
     for name in FIXTURES {
         let path = testdata(name);
         for backed in [true, false] {
-            let a = if backed { AnnData::open(&path) } else { AnnData::read(&path) }.unwrap();
+            let a = if backed {
+                AnnData::open(&path)
+            } else {
+                AnnData::read(&path)
+            }
+            .unwrap();
             let s = a.subset(&rows, &cols).unwrap();
             assert!(!s.is_backed());
             assert_eq!((s.n_obs, s.n_vars), (5, 5));
@@ -242,7 +252,12 @@ fn written_files_read_back_by_anndata() {
             ..WriteOptions::default()
         };
         b.write_h5ad(&out2, opts).unwrap();
-        run_check(&["same", path.to_str().unwrap(), out2.to_str().unwrap(), "csr"]);
+        run_check(&[
+            "same",
+            path.to_str().unwrap(),
+            out2.to_str().unwrap(),
+            "csr",
+        ]);
 
         // And what we wrote, we read back identically.
         let again = AnnData::read(&out).unwrap();

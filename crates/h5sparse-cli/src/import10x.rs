@@ -5,6 +5,9 @@
 //! (cells × genes). They are streamed into `X` a block of barcodes at a time; nothing is
 //! transposed.
 
+// Reads take lists of element ranges; one-range lists are intended.
+#![allow(clippy::single_range_in_vec_init)]
+
 use h5format::write::FileWriter;
 use h5format::{File, Object};
 use h5sparse::hdf5::{H5Array, H5Sink, SinkOptions};
@@ -66,7 +69,11 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
         .map_err(|e| UserError(format!("matrix/shape: {e}")))?;
     let (n_feat, n_bc) = match shape.as_slice() {
         [f, b] if *f >= 0 && *b >= 0 => (*f as u64, *b as u64),
-        _ => return Err(UserError("matrix/shape: expected two non-negative dimensions".into())),
+        _ => {
+            return Err(UserError(
+                "matrix/shape: expected two non-negative dimensions".into(),
+            ))
+        }
     };
     let barcodes = strings(&file, "/matrix/barcodes")?;
     let ids = strings(&file, "/matrix/features/id")?;
@@ -118,7 +125,9 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
 
     let open = |name: &str| -> Result<H5Array, UserError> {
         let p = format!("/matrix/{name}");
-        let ds = file.dataset(&p).map_err(|e| UserError(format!("{p}: {e}")))?;
+        let ds = file
+            .dataset(&p)
+            .map_err(|e| UserError(format!("{p}: {e}")))?;
         H5Array::new(ds).map_err(|e| UserError(format!("{p}: {e}")))
     };
     let data = open("data")?;
@@ -133,11 +142,16 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
     let indptr = indptr_arr.read_ranges_i64(&[0..n_bc + 1])?;
     let nnz = indices.len();
     if data.len() != nnz {
-        return Err(UserError("matrix/data and matrix/indices lengths differ".into()));
+        return Err(UserError(
+            "matrix/data and matrix/indices lengths differ".into(),
+        ));
     }
     for (k, w) in indptr.windows(2).enumerate() {
         if w[0] < 0 || w[1] < w[0] || w[1] as u64 > nnz {
-            return Err(UserError(format!("matrix/indptr[{}]: not increasing within 0..={nnz}", k + 1)));
+            return Err(UserError(format!(
+                "matrix/indptr[{}]: not increasing within 0..={nnz}",
+                k + 1
+            )));
         }
     }
 
@@ -175,11 +189,18 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
                 u64::try_from(i)
                     .ok()
                     .filter(|&i| i < n_feat)
-                    .ok_or_else(|| UserError(format!("matrix/indices: feature {i} out of range 0..{n_feat}")))
+                    .ok_or_else(|| {
+                        UserError(format!(
+                            "matrix/indices: feature {i} out of range 0..{n_feat}"
+                        ))
+                    })
             })
             .collect::<Result<_, _>>()?;
         let vals = data.read_ranges_values(&[lo..hi])?;
-        let local: Vec<usize> = indptr[a..=b].iter().map(|&p| (p as u64 - lo) as usize).collect();
+        let local: Vec<usize> = indptr[a..=b]
+            .iter()
+            .map(|&p| (p as u64 - lo) as usize)
+            .collect();
         sw.push_block(&local, &idx, &vals)?;
         a = b;
     }

@@ -48,7 +48,17 @@ fn import_10x_matches_scanpy_logic() {
     let dir = tempfile::tempdir().unwrap();
     for (args, key) in [
         (vec![], "gene_symbols"),
-        (vec!["--var-names", "gene_ids", "--gzip", "4", "--chunk-elems", "5"], "gene_ids"),
+        (
+            vec![
+                "--var-names",
+                "gene_ids",
+                "--gzip",
+                "4",
+                "--chunk-elems",
+                "5",
+            ],
+            "gene_ids",
+        ),
     ] {
         let out = dir.path().join(format!("{key}.h5ad"));
         let st = Command::new(env!("CARGO_BIN_EXE_h5sparse"))
@@ -58,7 +68,11 @@ fn import_10x_matches_scanpy_logic() {
             .args(&args)
             .output()
             .unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
         if !have_anndata() {
             eprintln!("skipping the anndata comparison: python3 with anndata is not available");
             return;
