@@ -264,3 +264,72 @@ fn written_files_read_back_by_anndata() {
         assert_eq!(summary(&again), summary(&a), "{name}");
     }
 }
+
+/// An anndata 0.7-era file written with h5py: a legacy 2017 sparse `X` (`h5sparse_format`),
+/// a `dataframe` 0.1.0 `obs` whose categorical codes point to `__categories` by object
+/// reference, an empty `column-order` of floats, and `uns`/`layers` without encodings.
+const OLD_LAYOUT: &str = r#"
+import sys, h5py, numpy as np, anndata as ad, warnings
+warnings.simplefilter("ignore")
+out = sys.argv[1]
+with h5py.File(out, "w") as f:
+    n, m = 4, 3
+    X = f.create_group("X")
+    X.attrs["h5sparse_format"] = "csr"
+    X.attrs["h5sparse_shape"] = np.array([n, m])
+    X["data"] = np.array([1.0, 2.0, 3.0], "f4")
+    X["indices"] = np.array([0, 2, 1], "i4")
+    X["indptr"] = np.array([0, 1, 1, 3, 3], "i4")
+    obs = f.create_group("obs")
+    obs.attrs["encoding-type"] = "dataframe"
+    obs.attrs["encoding-version"] = "0.1.0"
+    obs.attrs["_index"] = "index"
+    obs.attrs["column-order"] = np.array(["cell_type", "n"], dtype=h5py.string_dtype())
+    obs["index"] = np.array(["a", "b", "c", "d"], dtype=h5py.string_dtype())
+    cats = obs.create_group("__categories")
+    cats["cell_type"] = np.array(["B", "T"], dtype=h5py.string_dtype())
+    obs["cell_type"] = np.array([0, 1, 1, -1], "i1")
+    obs["cell_type"].attrs["categories"] = cats["cell_type"].ref
+    obs["n"] = np.arange(4, dtype="i8")
+    var = f.create_group("var")
+    var.attrs["encoding-type"] = "dataframe"
+    var.attrs["encoding-version"] = "0.1.0"
+    var.attrs["_index"] = "index"
+    var.attrs["column-order"] = np.array([], dtype="f8")
+    var["index"] = np.array(["g0", "g1", "g2"], dtype=h5py.string_dtype())
+    uns = f.create_group("uns")
+    uns["x"] = np.arange(3)
+    uns.create_group("d")["s"] = np.array(["p", "q"], dtype=h5py.string_dtype())
+    f.create_group("layers")["L"] = np.arange(12, dtype="f8").reshape(4, 3)
+"#;
+
+#[test]
+fn old_layouts_like_anndata() {
+    if !have_anndata() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.h5ad");
+    let st = Command::new("python3")
+        .args(["-c", OLD_LAYOUT])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let a = AnnData::read(&path).unwrap();
+    assert!(matches!(
+        a.obs.column("cell_type"),
+        Some(Column::Categorical { .. })
+    ));
+    compare_summary(&a, &path, dir.path(), &[]);
+    let b = AnnData::open(&path).unwrap();
+    compare_summary(&b, &path, dir.path(), &[]);
+    // Written back in today's encoding, anndata reads the same.
+    let out = dir.path().join("new.h5ad");
+    a.write_h5ad(&out, WriteOptions::default()).unwrap();
+    run_check(&["same", path.to_str().unwrap(), out.to_str().unwrap()]);
+}
