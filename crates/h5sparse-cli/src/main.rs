@@ -12,6 +12,7 @@ mod copy;
 mod dump;
 mod example;
 mod import;
+mod import10x;
 mod json;
 mod ls;
 mod mtx;
@@ -93,6 +94,23 @@ enum Command {
         #[arg(long)]
         gzip: Option<u8>,
         /// Elements per chunk.
+        #[arg(long)]
+        chunk_elems: Option<u64>,
+    },
+    /// Write a 10x Genomics matrix.h5 as an .h5ad file (cells x genes CSR).
+    #[command(name = "import-10x")]
+    Import10x {
+        /// The 10x Genomics matrix.h5 file.
+        input: String,
+        /// The .h5ad file to write.
+        output: String,
+        /// Index of var: gene_symbols (feature names) or gene_ids.
+        #[arg(long, default_value = "gene_symbols")]
+        var_names: String,
+        /// Deflate level (0-9) of X.
+        #[arg(long)]
+        gzip: Option<u8>,
+        /// Elements per chunk of X.
         #[arg(long)]
         chunk_elems: Option<u64>,
     },
@@ -201,6 +219,26 @@ fn main() -> ExitCode {
             };
             import::run(&input, &output, &o)
         }
+        Command::Import10x {
+            input,
+            output,
+            var_names,
+            gzip,
+            chunk_elems,
+        } => match var_names.as_str() {
+            "gene_symbols" | "gene_ids" => import10x::run(
+                &input,
+                &output,
+                &import10x::Import10xOptions {
+                    var_ids: var_names == "gene_ids",
+                    gzip,
+                    chunk_elems,
+                },
+            ),
+            v => Err(UserError(format!(
+                "unknown --var-names {v} (gene_symbols or gene_ids)"
+            ))),
+        },
         Command::Copy {
             input,
             output,
