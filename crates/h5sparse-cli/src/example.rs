@@ -35,7 +35,11 @@ fn reset_peak() -> (Instant, Option<f64>) {
     (Instant::now(), status_mib("VmRSS:"))
 }
 
-fn mem(out: &mut impl Write, step: &str, (t, before): (Instant, Option<f64>)) -> std::io::Result<()> {
+fn mem(
+    out: &mut impl Write,
+    step: &str,
+    (t, before): (Instant, Option<f64>),
+) -> std::io::Result<()> {
     let secs = t.elapsed().as_secs_f64();
     match (before, peak_rss_mib()) {
         (Some(b), Some(p)) => writeln!(
@@ -91,15 +95,17 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
     writeln!(out, "\n   and X[mask 1010] (rows 0 and 2):")?;
     crate::slice::slice(out, &small_s, "/X", Some("mask:1010"), None, None)?;
 
-    let big = dir.join("ones.h5");
+    let big = dir.join("ones.h5ad");
     let big_s = big.to_string_lossy().to_string();
     let n: u64 = 10_000;
     writeln!(
         out,
-        "\n4. Stream the {n}x{n} all-ones CSR matrix (10^8 values, gzip) to {big_s}"
+        "\n4. Stream the {n}x{n} all-ones CSR matrix (10^8 values, gzip) as X of an AnnData file {big_s}"
     )?;
     let t = reset_peak();
     let mut w = FileWriter::create(&big)?;
+    let names: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    h5ad::write_skeleton(&mut w, &names, &names)?;
     let mut opts = WriterOptions::new(Format::Csr, (n, n), ElemType::F64);
     opts.nnz_hint = Some(n * n);
     let sink_opts = SinkOptions {
@@ -133,5 +139,25 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
         writeln!(out, "   shape {:?}, nnz {}, sum {sum}", r.shape, r.nnz())?;
         mem(out, "read", t)?;
     }
+
+    writeln!(
+        out,
+        "\n6. Open it as a backed AnnData (X stays on disk) and take rows [1,5,10,13] x cols 0:5:"
+    )?;
+    let t = reset_peak();
+    let adata = h5ad::AnnData::open(&big)?;
+    let rows = h5sparse::Selection::parse("1,5,10,13", n)?;
+    let cols = h5sparse::Selection::parse("0:5", n)?;
+    let sub = adata.subset(&rows, &cols)?;
+    writeln!(
+        out,
+        "   backed AnnData {} x {}; subset {} x {}, obs names {:?}",
+        adata.n_obs,
+        adata.n_vars,
+        sub.n_obs,
+        sub.n_vars,
+        sub.obs_names()
+    )?;
+    mem(out, "read", t)?;
     Ok(())
 }
