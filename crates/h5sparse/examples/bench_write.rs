@@ -26,7 +26,8 @@ fn peak_rss_mib() -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (mut out, mut n, mut gzip, mut shuffle, mut chunk) = (None, 10_000u64, None, false, 1u64 << 18);
+    let (mut out, mut n, mut gzip, mut shuffle, mut chunk) =
+        (None, 10_000u64, None, false, 1u64 << 18);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -37,12 +38,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => out = Some(a.clone()),
         }
     }
-    let out = out.ok_or("usage: bench_write OUT [--n N] [--gzip LEVEL] [--shuffle] [--chunk-elems C]")?;
+    let out =
+        out.ok_or("usage: bench_write OUT [--n N] [--gzip LEVEL] [--shuffle] [--chunk-elems C]")?;
     let t = Instant::now();
     let mut w = FileWriter::create(&out)?;
     let mut opts = WriterOptions::new(Format::Csr, (n, n), ElemType::F64);
     opts.nnz_hint = Some(n * n);
-    let sink = H5Sink::new(&mut w, "/X", SinkOptions { chunk_elems: chunk, gzip, shuffle })?;
+    let sink = H5Sink::new(
+        &mut w,
+        "/X",
+        SinkOptions {
+            chunk_elems: chunk,
+            gzip,
+            shuffle,
+        },
+    )?;
     let mut sw = SparseWriter::new(sink, opts)?;
     let block_rows = 100u64.min(n.max(1));
     let cols: Vec<u64> = (0..n).collect();
