@@ -378,6 +378,8 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="do not run cargo build --release")
     ap.add_argument("--regen", action="store_true", help="regenerate the input files")
     ap.add_argument("--only", choices=["sparse", "dense", "write"], action="append")
+    ap.add_argument("--nnz", type=int, help="stored values of the sparse input (default 2e7; "
+                    "the issue's target is 1e8, which takes much longer to generate and verify)")
     a = ap.parse_args()
     os.makedirs(DATA, exist_ok=True)
     t0 = time.perf_counter()
@@ -393,6 +395,8 @@ def main():
         sp_shape = (sp_shape[0], sp_shape[1])
     else:
         sp_shape, sp_nnz, dense_n, write_n, reps = (100_000, 20_000), 20_000_000, 100_000_000, 10_000, 5
+    if a.nnz:
+        sp_nnz = a.nnz
     only = set(a.only or ["sparse", "dense", "write"])
     geo = None
     sizes = []
