@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares `BINARY dump --json` with the h5py reference on real-world HDF5 files.
 
-Usage: python3 tests/realworld/compare.py BINARY [DIR] [--only NAME]...
+Usage: python3 tests/realworld/compare.py BINARY [DIR] [--only NAME]... [--known FILE]
 
 DIR defaults to testdata/realworld/ (filled by tests/realworld/fetch.sh). Every `*.h5`,
 `*.h5ad`, `*.hdf5`, `*.nc` below DIR is dumped with testdata/h5py_dump.py (the reference)
@@ -12,8 +12,8 @@ printed at its own precision, and any `unsupported:<what>` dtype matches any oth
 
 Prints a table (file, result) and a summary line. Files the reference cannot dump are
 excluded with the reference's error. Exit status: 0 when every file the reference dumps
-either matches or is listed in tests/realworld/known.txt (`NAME  reason` lines, `#`
-comments), 1 otherwise, 2 on bad usage.
+either matches or is listed in tests/realworld/known.txt or the `--known` FILE
+(`NAME  reason` lines, NAME relative to DIR, `#` comments), 1 otherwise, 2 on bad usage.
 """
 
 import json
@@ -241,10 +241,10 @@ def compare_file(binary, path):
     return "match", ""
 
 
-def load_known():
+def load_known(path):
     known = {}
     try:
-        with open(KNOWN, encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             for line in f:
                 line = line.strip()
                 if not line or line.startswith("#"):
@@ -269,10 +269,13 @@ def files_under(top):
 def main(argv):
     only = []
     args = []
+    known_file = KNOWN
     it = iter(argv)
     for a in it:
         if a == "--only":
             only.append(next(it, ""))
+        elif a == "--known":
+            known_file = next(it, "")
         else:
             args.append(a)
     if len(args) not in (1, 2):
@@ -286,7 +289,7 @@ def main(argv):
     if not files:
         sys.stderr.write("compare.py: no HDF5 files under %s (run tests/realworld/fetch.sh)\n" % top)
         return 2
-    known = load_known()
+    known = load_known(known_file)
     counts = {}
     unexpected = []
     width = max(len(os.path.relpath(f, top)) for f in files)
