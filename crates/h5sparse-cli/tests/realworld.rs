@@ -151,7 +151,11 @@ fn sohm_files_from_h5repack_match_h5py() {
         .expect("run compare.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}");
+    let table_check = check_sohm_table(&dir.join("sohm_all_groups_earliest.h5"));
     let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = table_check {
+        panic!("sohm_all_groups_earliest.h5: {e}");
+    }
     assert!(
         out.status.success(),
         "compare.py exit {:?}: {}\n{stdout}",
@@ -163,4 +167,58 @@ fn sohm_files_from_h5repack_match_h5py() {
         !stdout.contains("ours-error"),
         "a SOHM file failed to dump:\n{stdout}"
     );
+}
+
+/// The table of a file `h5repack -s 8` wrote: indexes for the shareable header message types,
+/// and the messages of every list index found in its heap.
+fn check_sohm_table(path: &Path) -> Result<(), String> {
+    use h5format::read::shared::SharedResolver;
+    use h5format::read::shared_message_table::{list_records, IndexKind, RecordLocation};
+    let file = h5format::File::open(path).map_err(|e| e.to_string())?;
+    let table = file
+        .shared_message_table()
+        .map_err(|e| e.to_string())?
+        .ok_or("no shared message table")?;
+    let flags: u16 = table
+        .indexes
+        .iter()
+        .map(|i| i.type_flags)
+        .fold(0, |a, b| a | b);
+    // dataspace, datatype, fill value, filter pipeline (h5repack -s shares no attributes
+    // unless asked)
+    let want = 0x0002 | 0x0008 | 0x0020 | 0x0800;
+    if flags & want != want {
+        return Err(format!("index type flags {flags:#06x}"));
+    }
+    let mut in_heap = 0;
+    for index in &table.indexes {
+        if index.kind != IndexKind::List {
+            continue;
+        }
+        let records =
+            list_records(file.source(), file.sizes(), index).map_err(|e| e.to_string())?;
+        if records.len() != usize::from(index.message_count) {
+            return Err(format!(
+                "{} records, {} counted",
+                records.len(),
+                index.message_count
+            ));
+        }
+        for r in records {
+            if let RecordLocation::Heap { heap_id, .. } = r.location {
+                let kind = index.type_flags.trailing_zeros() as u16;
+                let (_, body) = file
+                    .heap_message(kind, &heap_id)
+                    .map_err(|e| e.to_string())?;
+                if body.is_empty() {
+                    return Err("empty shared message".into());
+                }
+                in_heap += 1;
+            }
+        }
+    }
+    if in_heap == 0 {
+        return Err("no message in a shared message heap".into());
+    }
+    Ok(())
 }

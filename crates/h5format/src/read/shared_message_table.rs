@@ -8,7 +8,7 @@
 //! which message types); the list and B-tree indexes are what libhdf5 uses to find duplicates
 //! when writing, and are decoded here for inspection only.
 
-use crate::cursor::{verify_checksum, Cursor, Sizes};
+use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
 use crate::io::Source;
 use crate::read::object_header::msg;
@@ -197,6 +197,10 @@ pub fn list_records(
         ));
     }
     let at = index.index_address;
+    if at == UNDEF_ADDR {
+        // An index that never held a message has no list yet.
+        return Ok(Vec::new());
+    }
     let rec = record_size(sizes);
     let n = usize::from(index.message_count);
     let len = 4 + n * rec + 4;
@@ -206,7 +210,7 @@ pub fn list_records(
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let body = c.bytes(rec)?;
-        let body_at = c.offset() - rec as u64;
+        let body_at = c.offset().saturating_sub(rec as u64);
         let mut r = Cursor::new(body, body_at, LIST, sizes);
         let loc = r.u8()?;
         let hash = r.u32()?;
