@@ -13,11 +13,14 @@ use crate::read::attribute::{AttributeInfo, AttributeMessage};
 use crate::read::dataspace::Dataspace;
 use crate::read::datatype::Datatype;
 use crate::read::fill_value::FillValue;
+use crate::read::fractal_heap::FractalHeap;
 use crate::read::global_heap::GlobalHeap;
 use crate::read::layout::Layout;
 use crate::read::link::{Link, LinkInfo, LinkTarget};
+use crate::read::object_header::FLAG_SHARED;
 use crate::read::object_header::{msg, ObjectHeader};
-use crate::read::shared::{SharedRef, TypeRef};
+use crate::read::shared::{SharedRef, SharedResolver, TypeRef};
+use crate::read::shared_message_table::{type_flag, SharedMessageTable, SharedMessageTableMessage};
 use crate::read::superblock::Superblock;
 use crate::read::symbol_table::{self, SymbolTableMessage};
 
@@ -36,6 +39,11 @@ struct FileInner {
     global_heaps: Mutex<HashMap<u64, Arc<GlobalHeap>>>,
     paths: OnceLock<HashMap<u64, String>>,
     chunk_cache: Arc<crate::cache::ChunkCache>,
+    /// The shared object header message table, loaded on first use (`Some(None)`: the file
+    /// has none).
+    sohm_table: Mutex<Option<Option<Arc<SharedMessageTable>>>>,
+    /// Open shared message heaps by address.
+    sohm_heaps: Mutex<HashMap<u64, Arc<FractalHeap>>>,
 }
 
 /// Default size of the decoded-chunk cache shared by the datasets of one file.
@@ -96,6 +104,8 @@ impl File {
                 global_heaps: Mutex::new(HashMap::new()),
                 paths: OnceLock::new(),
                 chunk_cache: Arc::new(crate::cache::ChunkCache::new(DEFAULT_CHUNK_CACHE_BYTES)),
+                sohm_table: Mutex::new(None),
+                sohm_heaps: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -109,6 +119,8 @@ impl File {
             global_heaps: Mutex::new(HashMap::new()),
             paths: OnceLock::new(),
             chunk_cache: Arc::new(crate::cache::ChunkCache::new(bytes)),
+            sohm_table: Mutex::new(None),
+            sohm_heaps: Mutex::new(HashMap::new()),
         };
         File {
             inner: Arc::new(inner),
@@ -130,9 +142,74 @@ impl File {
         &self.inner.source
     }
 
-    /// Parse the object header at `address`.
+    /// Parse the object header at `address`. Messages kept in the shared object header
+    /// message heap are replaced by their bodies (and lose their shared flag); messages
+    /// shared with another object header (committed datatypes) stay references.
     pub fn header(&self, address: u64) -> Result<ObjectHeader> {
-        ObjectHeader::read(&self.inner.source, self.sizes(), address)
+        let mut h = ObjectHeader::read(&self.inner.source, self.sizes(), address)?;
+        if self.inner.superblock.extension_address.is_some() {
+            for m in &mut h.messages {
+                if !m.is_shared() || type_flag(m.kind).is_none() {
+                    continue;
+                }
+                let r =
+                    crate::read::shared::parse_ref(&mut m.cursor("shared message", self.sizes()))?;
+                if let SharedRef::Heap(id) = r {
+                    let (_, body) = self.heap_message(m.kind, &id)?;
+                    m.data = body;
+                    m.flags &= !FLAG_SHARED;
+                }
+            }
+        }
+        Ok(h)
+    }
+
+    /// The shared object header message table of the file (from the superblock extension),
+    /// if it has one.
+    pub fn shared_message_table(&self) -> Result<Option<Arc<SharedMessageTable>>> {
+        if let Some(t) = self.inner.sohm_table.lock().ok().and_then(|t| t.clone()) {
+            return Ok(t);
+        }
+        let mut table = None;
+        if let Some(ext) = self.inner.superblock.extension_address {
+            let h = ObjectHeader::read(&self.inner.source, self.sizes(), ext)?;
+            if let Some(m) = h.first(msg::SHARED_MESSAGE_TABLE) {
+                let tm = SharedMessageTableMessage::parse(
+                    &mut m.cursor("shared message table message", self.sizes()),
+                )?;
+                table = Some(Arc::new(SharedMessageTable::read(
+                    &self.inner.source,
+                    self.sizes(),
+                    tm,
+                )?));
+            }
+        }
+        if let Ok(mut t) = self.inner.sohm_table.lock() {
+            *t = Some(table.clone());
+        }
+        Ok(table)
+    }
+
+    /// The fractal heap at `address` holding shared messages (cached).
+    fn sohm_heap(&self, address: u64) -> Result<Arc<FractalHeap>> {
+        if let Some(h) = self
+            .inner
+            .sohm_heaps
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&address).cloned())
+        {
+            return Ok(h);
+        }
+        let heap = Arc::new(FractalHeap::open(
+            &self.inner.source,
+            self.sizes(),
+            address,
+        )?);
+        if let Ok(mut m) = self.inner.sohm_heaps.lock() {
+            m.insert(address, heap.clone());
+        }
+        Ok(heap)
     }
 
     /// The root group.
@@ -368,7 +445,10 @@ impl Node {
         let sizes = self.file.sizes();
         let mut out = Vec::new();
         for m in self.header.all(msg::ATTRIBUTE) {
-            let am = AttributeMessage::parse(&mut m.cursor("attribute message", sizes))?;
+            let am = AttributeMessage::parse_with(
+                &mut m.cursor("attribute message", sizes),
+                &self.file,
+            )?;
             out.push(self.file.attribute_from(am)?);
         }
         if !self.header.attr_creation_order_tracked {
@@ -378,7 +458,12 @@ impl Node {
         if let Some(m) = self.header.first(msg::ATTRIBUTE_INFO) {
             let info = AttributeInfo::parse(&mut m.cursor("attribute info message", sizes))?;
             if info.heap_address != UNDEF_ADDR {
-                for am in crate::read::dense::dense_attributes(self.file.source(), sizes, &info)? {
+                for am in crate::read::dense::dense_attributes(
+                    self.file.source(),
+                    sizes,
+                    &info,
+                    &self.file,
+                )? {
                     out.push(self.file.attribute_from(am)?);
                 }
             }
@@ -410,7 +495,15 @@ impl File {
                 }
                 Datatype::parse(&mut m.cursor("datatype message", self.sizes()))
             }
-            TypeRef::Shared(SharedRef::Heap(_)) => Err(crate::read::shared::unsupported_heap()),
+            TypeRef::Shared(SharedRef::Heap(id)) => {
+                let (at, body) = self.heap_message(msg::DATATYPE, &id)?;
+                Datatype::parse(&mut crate::cursor::Cursor::new(
+                    &body,
+                    at,
+                    "datatype message",
+                    self.sizes(),
+                ))
+            }
         }
     }
 
@@ -439,7 +532,10 @@ impl File {
                 }
                 self.datatype_bytes(&m.data, m.offset)
             }
-            SharedRef::Heap(_) => Err(crate::read::shared::unsupported_heap()),
+            SharedRef::Heap(id) => {
+                let (at, body) = self.heap_message(msg::DATATYPE, &id)?;
+                self.datatype_bytes(&body, at)
+            }
         }
     }
 
@@ -457,6 +553,30 @@ impl File {
             data: am.data,
             offset: am.offset,
         })
+    }
+}
+
+impl SharedResolver for File {
+    fn heap_message(&self, kind: u16, heap_id: &[u8; 8]) -> Result<(u64, Vec<u8>)> {
+        let table = self.shared_message_table()?.ok_or_else(|| {
+            Error::malformed(
+                "shared message",
+                self.inner
+                    .superblock
+                    .extension_address
+                    .unwrap_or(UNDEF_ADDR),
+                "message in the shared message heap, but the file has no shared message table",
+            )
+        })?;
+        let index = table.index_for(kind).ok_or_else(|| {
+            Error::malformed(
+                "shared message table",
+                table.address,
+                format!("no index holds messages of type {kind:#06x}"),
+            )
+        })?;
+        let heap = self.sohm_heap(index.heap_address)?;
+        Ok((index.heap_address, heap.get(&self.inner.source, heap_id)?))
     }
 }
 

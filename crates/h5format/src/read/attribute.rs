@@ -3,7 +3,8 @@
 use crate::cursor::Cursor;
 use crate::error::Result;
 use crate::read::dataspace::Dataspace;
-use crate::read::shared::{self, TypeRef};
+use crate::read::object_header::msg;
+use crate::read::shared::{self, NoSharedHeap, SharedRef, SharedResolver, TypeRef};
 
 /// An attribute message, decoded up to its raw value bytes.
 #[derive(Debug, Clone)]
@@ -23,8 +24,14 @@ pub struct AttributeMessage {
 }
 
 impl AttributeMessage {
-    /// Parse the message body.
+    /// Parse the message body (a dataspace in the shared message heap is an error).
     pub fn parse(c: &mut Cursor<'_>) -> Result<Self> {
+        Self::parse_with(c, &NoSharedHeap)
+    }
+
+    /// Parse the message body, taking a shared dataspace from the file's shared message
+    /// heap through `shared`.
+    pub fn parse_with(c: &mut Cursor<'_>, shared: &dyn SharedResolver) -> Result<Self> {
         let offset = c.offset();
         let version = c.u8()?;
         let flags = c.u8()?; // reserved in v1
@@ -50,7 +57,16 @@ impl AttributeMessage {
         let space_at = c.offset();
         let space_bytes = c.bytes(pad(space_len))?;
         let space = if flags & 2 != 0 {
-            return Err(c.err("shared dataspaces in attributes are not supported"));
+            let mut sc = Cursor::new(space_bytes, space_at, "dataspace message", sizes);
+            match shared::parse_ref(&mut sc)? {
+                SharedRef::Heap(id) => {
+                    let (at, body) = shared.heap_message(msg::DATASPACE, &id)?;
+                    Dataspace::parse(&mut Cursor::new(&body, at, "dataspace message", sizes))?
+                }
+                SharedRef::ObjectHeader(_) => {
+                    return Err(c.err("dataspace shared in another object header"));
+                }
+            }
         } else {
             Dataspace::parse(&mut Cursor::new(
                 space_bytes,

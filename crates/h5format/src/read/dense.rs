@@ -14,6 +14,8 @@ use crate::io::Source;
 use crate::read::attribute::{AttributeInfo, AttributeMessage};
 use crate::read::fractal_heap::FractalHeap;
 use crate::read::link::{Link, LinkInfo};
+use crate::read::object_header::msg;
+use crate::read::shared::SharedResolver;
 
 const BTREE_HEADER: &str = "v2 B-tree header";
 const BTREE_INTERNAL: &str = "v2 B-tree internal node";
@@ -50,10 +52,12 @@ pub fn dense_links(source: &Source, sizes: Sizes, info: &LinkInfo) -> Result<Vec
 
 /// The attributes kept in dense storage, by creation order when it is tracked, otherwise by
 /// name (byte order).
+/// Attributes kept in the shared message heap are fetched through `shared`.
 pub fn dense_attributes(
     source: &Source,
     sizes: Sizes,
     info: &AttributeInfo,
+    shared: &dyn SharedResolver,
 ) -> Result<Vec<AttributeMessage>> {
     let heap = FractalHeap::open(source, sizes, info.heap_address)?;
     if info.name_index_address == UNDEF_ADDR {
@@ -70,15 +74,16 @@ pub fn dense_attributes(
         let id = c.bytes(8)?;
         let flags = c.u8()?;
         let order = c.u32()?;
-        if flags & 0x02 != 0 {
-            return Err(Error::unsupported(
-                "attribute storage",
-                "dense attribute stored in the shared message heap",
-            ));
-        }
-        let bytes = heap.get(source, id)?;
-        let mut c = Cursor::new(&bytes, heap.address, "attribute message", sizes);
-        out.push((order, AttributeMessage::parse(&mut c)?));
+        let (at, bytes) = if flags & 0x02 != 0 {
+            // The ID is one of the shared message heap, not of this heap.
+            let mut sid = [0u8; 8];
+            sid.copy_from_slice(id);
+            shared.heap_message(msg::ATTRIBUTE, &sid)?
+        } else {
+            (heap.address, heap.get(source, id)?)
+        };
+        let mut c = Cursor::new(&bytes, at, "attribute message", sizes);
+        out.push((order, AttributeMessage::parse_with(&mut c, shared)?));
     }
     if info.creation_order_tracked {
         out.sort_by_key(|(order, _)| *order);

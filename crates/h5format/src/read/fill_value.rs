@@ -30,10 +30,14 @@ impl FillValue {
                 if version == 2 && defined == 0 {
                     return Ok(FillValue::default());
                 }
-                let n = c.u32()? as usize;
-                let value = c.bytes(n)?.to_vec();
+                // The size is signed: libhdf5 (and PyTables) write -1 for "no value".
+                let n = c.u32()?;
+                if n == 0 || n >= 0x8000_0000 {
+                    return Ok(FillValue::default());
+                }
+                let value = c.bytes(n as usize)?.to_vec();
                 Ok(FillValue {
-                    value: (defined != 0 && !value.is_empty()).then_some(value),
+                    value: (defined != 0).then_some(value),
                 })
             }
             3 => {

@@ -121,8 +121,12 @@ impl Layout {
                         Ok(Layout::Contiguous { address, size })
                     }
                     2 => {
-                        let element_size = u64::from(c.u32()?);
-                        dims.pop();
+                        // v1/v2 chunked: the last of the `rank` dimensions is the element
+                        // size; no separate element-size field follows (as libhdf5 reads it).
+                        if rank < 2 {
+                            return Err(c.err(format!("chunked layout of rank {rank}")));
+                        }
+                        let element_size = dims.pop().unwrap_or(0);
                         Ok(Layout::Chunked {
                             chunk_dims: dims,
                             element_size,

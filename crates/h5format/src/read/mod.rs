@@ -16,5 +16,6 @@ pub mod link;
 pub mod local_heap;
 pub mod object_header;
 pub mod shared;
+pub mod shared_message_table;
 pub mod superblock;
 pub mod symbol_table;

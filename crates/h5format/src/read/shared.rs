@@ -53,6 +53,22 @@ pub fn parse_type(bytes: &[u8], offset: u64, shared: bool, sizes: Sizes) -> Resu
     }
 }
 
+/// Looks up messages kept in the file's shared object header message heaps (SOHM).
+pub trait SharedResolver {
+    /// The body of the message of header message type `kind` whose SOHM heap ID is
+    /// `heap_id`, with the address of the heap it came from (for errors).
+    fn heap_message(&self, kind: u16, heap_id: &[u8; 8]) -> Result<(u64, Vec<u8>)>;
+}
+
+/// A resolver for callers without a file: every SOHM reference is unsupported.
+pub struct NoSharedHeap;
+
+impl SharedResolver for NoSharedHeap {
+    fn heap_message(&self, _kind: u16, _heap_id: &[u8; 8]) -> Result<(u64, Vec<u8>)> {
+        Err(unsupported_heap())
+    }
+}
+
 /// Error for a shared message we cannot follow.
 pub fn unsupported_heap() -> Error {
     Error::unsupported(
