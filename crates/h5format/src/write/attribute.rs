@@ -22,6 +22,8 @@ pub enum AttrValue {
     String(String),
     /// A 1-D array of variable-length UTF-8 strings.
     Strings(Vec<String>),
+    /// No value: a NULL dataspace of this type (h5py's `Empty(dtype)`).
+    Empty(DType),
 }
 
 impl AttrValue {
@@ -73,7 +75,7 @@ impl AttrValue {
         match self {
             AttrValue::String(s) => vec![s.as_bytes()],
             AttrValue::Strings(v) => v.iter().map(|s| s.as_bytes()).collect(),
-            AttrValue::Data { .. } => vec![],
+            AttrValue::Data { .. } | AttrValue::Empty(_) => vec![],
         }
     }
 
@@ -104,6 +106,7 @@ impl AttrValue {
             }
             AttrValue::String(s) => check_len(s),
             AttrValue::Strings(v) => v.iter().try_for_each(|s| check_len(s)),
+            AttrValue::Empty(dtype) => dtype.encode().map(|_| ()),
         }
     }
 
@@ -125,6 +128,7 @@ impl AttrValue {
                 dataspace::encode(&[v.len() as u64], None),
                 refs.concat(),
             ),
+            AttrValue::Empty(dtype) => (dtype.encode()?, dataspace::encode_null(), Vec::new()),
         };
         if name.is_empty() || name.contains('\0') {
             return Err(usage(format!("bad attribute name {name:?}")));

@@ -50,6 +50,8 @@ pub struct DatasetSpec {
     pub fletcher32: bool,
     /// Fill value: the bytes of one element (not for variable-length strings).
     pub fill: Option<Vec<u8>>,
+    /// A NULL dataspace (no elements at all, as h5py's `Empty`); `shape` must be empty.
+    pub null_space: bool,
 }
 
 impl DatasetSpec {
@@ -64,6 +66,15 @@ impl DatasetSpec {
             shuffle: false,
             fletcher32: false,
             fill: None,
+            null_space: false,
+        }
+    }
+
+    /// A dataset with a NULL dataspace (h5py's `Empty(dtype)`): no elements, no storage.
+    pub fn null(dtype: DType) -> Self {
+        DatasetSpec {
+            null_space: true,
+            ..DatasetSpec::new(dtype, Vec::new())
         }
     }
 
@@ -145,6 +156,8 @@ pub(crate) struct DatasetState {
     pub shape: Vec<u64>,
     pub storage: Storage,
     pub attrs: Vec<(String, AttrValue)>,
+    /// Track the creation order of attributes.
+    pub track_order: bool,
     dtype_msg: Vec<u8>,
 }
 
@@ -203,6 +216,13 @@ impl DatasetState {
             }
         }
         let chunked = matches!(spec.layout, Layout::Chunked(_));
+        if spec.null_space
+            && (rank != 0 || spec.layout != Layout::Contiguous || spec.max_shape.is_some())
+        {
+            return Err(usage(
+                "a NULL dataspace needs an empty shape and the default (contiguous) layout",
+            ));
+        }
         if !chunked {
             if spec.deflate.is_some() || spec.shuffle || spec.fletcher32 {
                 return Err(usage("filters need a chunked layout"));
@@ -234,7 +254,7 @@ impl DatasetState {
                 ))
             }
             Layout::Contiguous => {
-                let addr = if total == 0 {
+                let addr = if total == 0 || spec.null_space {
                     UNDEF
                 } else if spec
                     .fill
@@ -295,6 +315,7 @@ impl DatasetState {
             elem,
             storage,
             attrs: Vec::new(),
+            track_order: false,
             dtype_msg,
         })
     }
@@ -308,6 +329,12 @@ impl DatasetState {
         bytes: &[u8],
     ) -> Result<()> {
         let rank = self.shape.len();
+        if self.spec.null_space {
+            return Err(usage(format!(
+                "{}: a dataset with a NULL dataspace has no elements to write",
+                self.path
+            )));
+        }
         if start.len() != rank || count.len() != rank {
             return Err(usage(format!(
                 "{}: selection of rank {}/{} for a dataset of rank {rank}",
@@ -451,18 +478,24 @@ impl DatasetState {
     }
 
     /// Flush chunks and encode the object header; returns its bytes.
-    pub(crate) fn finish(&mut self, out: &mut Out, attrs: Vec<Message>) -> Result<Vec<u8>> {
+    pub(crate) fn finish(
+        &mut self,
+        out: &mut Out,
+        attrs: Vec<Message>,
+        version: oh::Version,
+    ) -> Result<Vec<u8>> {
         let max = match (&self.spec.max_shape, &self.spec.layout) {
             (Some(m), _) => Some(m.clone()),
             (None, Layout::Chunked(_)) => Some(self.shape.iter().map(|&d| Some(d)).collect()),
             _ => None,
         };
+        let space = if self.spec.null_space {
+            dataspace::encode_null()
+        } else {
+            dataspace::encode(&self.shape, max.as_deref())
+        };
         let mut msgs = vec![
-            Message::new(
-                oh::DATASPACE,
-                0,
-                dataspace::encode(&self.shape, max.as_deref()),
-            ),
+            Message::new(oh::DATASPACE, 0, space),
             Message::new(oh::DATATYPE, oh::CONSTANT, self.dtype_msg.clone()),
         ];
         let alloc_time = match self.storage {
@@ -489,7 +522,12 @@ impl DatasetState {
             Storage::Contiguous(addr) => {
                 layout.put_u8(1);
                 layout.put_u64(*addr);
-                layout.put_u64(product(&self.shape)? * self.elem);
+                let size = if self.spec.null_space {
+                    0
+                } else {
+                    product(&self.shape)? * self.elem
+                };
+                layout.put_u64(size);
             }
             Storage::Chunked(ch) => {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
@@ -513,7 +551,7 @@ impl DatasetState {
         }
         msgs.push(Message::new(oh::LAYOUT, 0, layout));
         msgs.extend(attrs);
-        oh::encode(&msgs)
+        oh::encode(&msgs, version)
     }
 }
 

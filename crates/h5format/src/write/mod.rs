@@ -28,16 +28,18 @@ mod btree;
 mod dataset;
 mod dataspace;
 mod datatype;
+mod dense;
 mod encode;
 pub mod filters;
 mod global_heap;
 mod group;
 mod hyperslab;
+mod link;
 mod object_header;
 mod sink;
 mod superblock;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub use attribute::AttrValue;
 pub use dataset::{DatasetSpec, Layout, MAX_COMPACT};
@@ -59,21 +61,71 @@ pub struct DatasetId(usize);
 enum Child {
     Group(usize),
     Dataset(usize),
+    /// A committed (named) datatype.
+    Datatype(usize),
     /// A soft link to this path.
     Soft(String),
+    /// An external link to `path` in `file`.
+    External { file: String, path: String },
+}
+
+impl Child {
+    fn kind(&self) -> &'static str {
+        match self {
+            Child::Group(_) => "group",
+            Child::Dataset(_) => "dataset",
+            Child::Datatype(_) => "committed datatype",
+            Child::Soft(_) => "soft link",
+            Child::External { .. } => "external link",
+        }
+    }
 }
 
 #[derive(Default)]
 struct GroupNode {
     members: BTreeMap<String, Child>,
+    /// Creation order of each member.
+    orders: HashMap<String, u64>,
+    next_order: u64,
     attrs: Vec<(String, AttrValue)>,
+    /// Track the creation order of links and attributes.
+    track_order: bool,
 }
+
+impl GroupNode {
+    fn insert(&mut self, name: &str, child: Child) {
+        self.orders.insert(name.to_string(), self.next_order);
+        self.next_order += 1;
+        self.members.insert(name.to_string(), child);
+    }
+
+    /// Whether the group needs link messages (a symbol table cannot hold it).
+    fn new_style(&self) -> bool {
+        self.track_order
+            || self
+                .members
+                .values()
+                .any(|c| matches!(c, Child::External { .. }))
+    }
+}
+
+/// A committed datatype being written.
+struct TypeNode {
+    dtype: Vec<u8>,
+    attrs: Vec<(String, AttrValue)>,
+    track_order: bool,
+}
+
+/// Largest attribute message kept in the object header; larger ones (or objects with one)
+/// go to dense attribute storage.
+const MAX_COMPACT_ATTR: usize = 65_000;
 
 /// Writes a new HDF5 file.
 pub struct FileWriter {
     out: Out,
     groups: Vec<GroupNode>,
     datasets: Vec<DatasetState>,
+    types: Vec<TypeNode>,
     /// Set after a failed write to the sink: the file can no longer be finished.
     broken: Option<String>,
 }
@@ -87,6 +139,7 @@ impl FileWriter {
             },
             groups: vec![GroupNode::default()],
             datasets: Vec::new(),
+            types: Vec::new(),
             broken: None,
         }
     }
@@ -135,20 +188,15 @@ impl FileWriter {
                 .ok_or_else(|| usage("bad group index"))?;
             g = match node.members.get(*part) {
                 Some(Child::Group(c)) => *c,
-                Some(Child::Dataset(_)) => {
+                Some(other) => {
                     return Err(usage(format!(
-                        "/{} is a dataset, not a group",
-                        parts[..=i].join("/")
-                    )))
-                }
-                Some(Child::Soft(_)) => {
-                    return Err(usage(format!(
-                        "/{} is a soft link, not a group",
-                        parts[..=i].join("/")
+                        "/{} is a {}, not a group",
+                        parts[..=i].join("/"),
+                        other.kind()
                     )))
                 }
                 None if create => {
-                    node.members.insert(part.to_string(), Child::Group(next));
+                    node.insert(part, Child::Group(next));
                     self.groups.push(GroupNode::default());
                     next
                 }
@@ -165,41 +213,52 @@ impl FileWriter {
         self.group_at(&parts, true).map(|_| ())
     }
 
-    /// Set (or replace) an attribute of the group or dataset at `obj_path`.
+    /// Resolve `obj_path` to a group, dataset or committed datatype (not a link).
+    fn object_at(&mut self, obj_path: &str) -> Result<Child> {
+        let parts = split(obj_path)?;
+        let Some((last, parent)) = parts.split_last() else {
+            return Ok(Child::Group(0));
+        };
+        let g = self.group_at(parent, false)?;
+        match self.groups.get(g).and_then(|n| n.members.get(*last)) {
+            Some(Child::Group(c)) => Ok(Child::Group(*c)),
+            Some(Child::Dataset(d)) => Ok(Child::Dataset(*d)),
+            Some(Child::Datatype(t)) => Ok(Child::Datatype(*t)),
+            Some(other) => Err(usage(format!(
+                "{obj_path}: a {} is not an object",
+                other.kind()
+            ))),
+            None => Err(Error::NotFound(obj_path.to_string())),
+        }
+    }
+
+    /// Set (or replace) an attribute of the group, dataset or committed datatype at
+    /// `obj_path`.
+    ///
+    /// Attributes stay in the object header (version 1 attribute messages) unless one of an
+    /// object's attributes is over about 64 KiB: then all its attributes go to dense storage
+    /// (a fractal heap indexed by a v2 B-tree), up to 16 MiB per object.
     pub fn set_attr(&mut self, obj_path: &str, name: &str, value: AttrValue) -> Result<()> {
         self.check()?;
         value.validate()?;
         if name.is_empty() || name.contains('\0') {
             return Err(usage(format!("bad attribute name {name:?}")));
         }
-        // Refuse now what cannot be stored in one header message at finish.
+        // Refuse now what cannot be stored at finish.
         let placeholder = vec![[0u8; 16]; value.vlen_strings().len()];
         let size = value.message(name, &placeholder)?.len();
-        if size > 65_528 {
+        if size > dense::MAX_ATTRIBUTE {
             return Err(usage(format!(
-                "attribute {name:?} needs {size} bytes, over the 64 KiB limit of a header message \
-                 (dense attribute storage is not implemented)"
+                "attribute {name:?} needs {size} bytes, over the {} bytes of dense attribute \
+                 storage we write",
+                dense::MAX_ATTRIBUTE
             )));
         }
-        let parts = split(obj_path)?;
-        let attrs = match parts.split_last() {
-            None => &mut self.groups[0].attrs,
-            Some((last, parent)) => {
-                let g = self.group_at(parent, false)?;
-                let child = match self.groups.get(g).and_then(|n| n.members.get(*last)) {
-                    Some(Child::Group(c)) => Child::Group(*c),
-                    Some(Child::Dataset(d)) => Child::Dataset(*d),
-                    Some(Child::Soft(_)) => {
-                        return Err(usage(format!("{obj_path}: a soft link has no attributes")))
-                    }
-                    None => return Err(Error::NotFound(obj_path.to_string())),
-                };
-                match child {
-                    Child::Group(c) => &mut self.groups[c].attrs,
-                    Child::Dataset(d) => &mut self.datasets[d].attrs,
-                    Child::Soft(_) => return Err(usage("a soft link has no attributes")),
-                }
-            }
+        let attrs = match self.object_at(obj_path)? {
+            Child::Group(c) => &mut self.groups[c].attrs,
+            Child::Dataset(d) => &mut self.datasets[d].attrs,
+            Child::Datatype(t) => &mut self.types[t].attrs,
+            _ => return Err(usage(format!("{obj_path}: not an object"))),
         };
         match attrs.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
@@ -208,24 +267,81 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Create a dataset (parent groups are created as needed).
-    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<DatasetId> {
+    /// Make the object at `obj_path` track the creation order of its attributes (and, for a
+    /// group, of its links), as h5py's `track_order=True`: libhdf5 then lists them in
+    /// creation order. Such objects get version 2 object headers (libhdf5 1.8+), and such
+    /// groups link messages instead of a symbol table.
+    pub fn set_track_order(&mut self, obj_path: &str, track: bool) -> Result<()> {
         self.check()?;
+        match self.object_at(obj_path)? {
+            Child::Group(c) => self.groups[c].track_order = track,
+            Child::Dataset(d) => self.datasets[d].track_order = track,
+            Child::Datatype(t) => self.types[t].track_order = track,
+            _ => return Err(usage(format!("{obj_path}: not an object"))),
+        }
+        Ok(())
+    }
+
+    /// Commit a datatype as a named object at `path` (parent groups are created as needed).
+    ///
+    /// Datasets do not share it: they carry their own copy of the type.
+    pub fn commit_datatype(&mut self, path: &str, dtype: DType) -> Result<()> {
+        self.check()?;
+        let msg = dtype.encode()?;
+        let (g, last) = self.new_member(path, "a committed datatype")?;
+        let id = self.types.len();
+        self.types.push(TypeNode {
+            dtype: msg,
+            attrs: Vec::new(),
+            track_order: false,
+        });
+        self.groups[g].insert(&last, Child::Datatype(id));
+        Ok(())
+    }
+
+    /// Create an external link at `path` to the object `target` of the file `file` (both
+    /// need not exist). Its group then uses link messages (a version 2 object header).
+    pub fn create_external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
+        self.check()?;
+        for (what, v) in [("file name", file), ("target", target)] {
+            if v.is_empty() || v.contains('\0') {
+                return Err(usage(format!("bad external link {what} {v:?}")));
+            }
+        }
+        let (g, last) = self.new_member(path, "an external link")?;
+        self.groups[g].insert(
+            &last,
+            Child::External {
+                file: file.to_string(),
+                path: target.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The parent group (created as needed) and name of a new member at `path`.
+    fn new_member(&mut self, path: &str, what: &str) -> Result<(usize, String)> {
         let parts = split(path)?;
         let Some((last, parent)) = parts.split_last() else {
-            return Err(usage("a dataset needs a name"));
+            return Err(usage(format!("{what} needs a name")));
         };
         let g = self.group_at(parent, true)?;
         if self.groups[g].members.contains_key(*last) {
             return Err(usage(format!("{path}: an object of that name exists")));
         }
-        let r = DatasetState::new(format!("/{}", parts.join("/")), spec, &mut self.out);
+        Ok((g, last.to_string()))
+    }
+
+    /// Create a dataset (parent groups are created as needed).
+    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<DatasetId> {
+        self.check()?;
+        let (g, last) = self.new_member(path, "a dataset")?;
+        let full = format!("/{}", split(path)?.join("/"));
+        let r = DatasetState::new(full, spec, &mut self.out);
         let state = self.guard(r)?;
         let id = self.datasets.len();
         self.datasets.push(state);
-        self.groups[g]
-            .members
-            .insert(last.to_string(), Child::Dataset(id));
+        self.groups[g].insert(&last, Child::Dataset(id));
         Ok(DatasetId(id))
     }
 
@@ -233,20 +349,11 @@ impl FileWriter {
     /// `target`, a path that need not exist.
     pub fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
         self.check()?;
-        let parts = split(path)?;
-        let Some((last, parent)) = parts.split_last() else {
-            return Err(usage("a soft link needs a name"));
-        };
         if target.is_empty() || target.contains('\0') {
             return Err(usage(format!("bad soft link target {target:?}")));
         }
-        let g = self.group_at(parent, true)?;
-        if self.groups[g].members.contains_key(*last) {
-            return Err(usage(format!("{path}: an object of that name exists")));
-        }
-        self.groups[g]
-            .members
-            .insert(last.to_string(), Child::Soft(target.to_string()));
+        let (g, last) = self.new_member(path, "a soft link")?;
+        self.groups[g].insert(&last, Child::Soft(target.to_string()));
         Ok(())
     }
 
@@ -387,22 +494,19 @@ impl FileWriter {
             .iter()
             .flat_map(|g| &g.attrs)
             .chain(self.datasets.iter().flat_map(|d| &d.attrs))
+            .chain(self.types.iter().flat_map(|t| &t.attrs))
         {
             strings.extend(v.vlen_strings());
         }
         let refs = global_heap::write_strings(&mut self.out, &strings)?;
         let mut refs = refs.into_iter();
-        let mut encode_attrs = |attrs: &[(String, AttrValue)]| -> Result<Vec<Message>> {
+        let mut encode_attrs = |attrs: &[(String, AttrValue)]| -> Result<Vec<(String, Vec<u8>)>> {
             attrs
                 .iter()
                 .map(|(name, v)| {
                     let n = v.vlen_strings().len();
                     let mine: Vec<[u8; 16]> = refs.by_ref().take(n).collect();
-                    Ok(Message::new(
-                        object_header::ATTRIBUTE,
-                        0,
-                        v.message(name, &mine)?,
-                    ))
+                    Ok((name.clone(), v.message(name, &mine)?))
                 })
                 .collect()
         };
@@ -414,15 +518,21 @@ impl FileWriter {
         for d in &self.datasets {
             dataset_attrs.push(encode_attrs(&d.attrs)?);
         }
+        let mut type_attrs = Vec::with_capacity(self.types.len());
+        for t in &self.types {
+            type_attrs.push(encode_attrs(&t.attrs)?);
+        }
         let mut ctx = Finisher {
             out: &mut self.out,
             groups: &self.groups,
             datasets: &mut self.datasets,
+            types: &self.types,
             group_attrs,
             dataset_attrs,
+            type_attrs,
         };
-        let (root, tree, heap) = ctx.write_group(0, 0)?;
-        let sb = superblock::encode(self.out.eof, root, tree, heap);
+        let (root, stab) = ctx.write_group(0, 0)?;
+        let sb = superblock::encode(self.out.eof, root, stab);
         self.out.sink.write_at(0, &sb)?;
         self.out.sink.set_len(self.out.eof)?;
         Ok(self.out.sink)
@@ -433,21 +543,82 @@ struct Finisher<'a> {
     out: &'a mut Out,
     groups: &'a [GroupNode],
     datasets: &'a mut [DatasetState],
-    group_attrs: Vec<Vec<Message>>,
-    dataset_attrs: Vec<Vec<Message>>,
+    types: &'a [TypeNode],
+    group_attrs: Vec<Vec<(String, Vec<u8>)>>,
+    dataset_attrs: Vec<Vec<(String, Vec<u8>)>>,
+    type_attrs: Vec<Vec<(String, Vec<u8>)>>,
+}
+
+/// Take the encoded attributes of object `i`.
+fn take(list: &mut [Vec<(String, Vec<u8>)>], i: usize) -> Result<Vec<(String, Vec<u8>)>> {
+    Ok(std::mem::take(
+        list.get_mut(i).ok_or_else(|| usage("bad object index"))?,
+    ))
+}
+
+/// The attribute messages of an object and the header version it needs: attributes too
+/// large for the header go to dense storage (written now), which, like creation order
+/// tracking, needs a version 2 header with an attribute info message.
+fn attribute_messages(
+    out: &mut Out,
+    attrs: Vec<(String, Vec<u8>)>,
+    track: bool,
+    force_v2: bool,
+) -> Result<(Vec<Message>, object_header::Version)> {
+    let dense = attrs.iter().any(|(_, b)| b.len() > MAX_COMPACT_ATTR);
+    let flags = if track {
+        object_header::ATTR_ORDER_TRACKED
+    } else {
+        0
+    };
+    if dense {
+        let addrs = dense::write_attributes(out, &attrs)?;
+        let info = dense::attribute_info(track, attrs.len(), Some(addrs));
+        return Ok((
+            vec![Message::new(object_header::ATTRIBUTE_INFO, 0, info)],
+            object_header::Version::V2 { flags },
+        ));
+    }
+    let mut msgs = Vec::with_capacity(attrs.len() + 1);
+    let v2 = track || force_v2;
+    if v2 {
+        msgs.push(Message::new(
+            object_header::ATTRIBUTE_INFO,
+            0,
+            dense::attribute_info(track, attrs.len(), None),
+        ));
+    }
+    for (i, (_, body)) in attrs.into_iter().enumerate() {
+        let mut m = Message::new(object_header::ATTRIBUTE, 0, body);
+        m.order = u16::try_from(i).unwrap_or(u16::MAX);
+        msgs.push(m);
+    }
+    let version = if v2 {
+        object_header::Version::V2 { flags }
+    } else {
+        object_header::Version::V1
+    };
+    Ok((msgs, version))
 }
 
 impl Finisher<'_> {
-    /// Write a group's members, symbol table and header; returns (header, B-tree, heap).
-    fn write_group(&mut self, g: usize, depth: usize) -> Result<(u64, u64, u64)> {
+    /// Write a group's members, links and header; returns the header address and, for a
+    /// symbol table group, its (B-tree, heap) addresses.
+    fn write_group(&mut self, g: usize, depth: usize) -> Result<(u64, Option<(u64, u64)>)> {
         if depth > 10_000 {
             return Err(usage("groups nested too deeply"));
         }
         let node = self.groups.get(g).ok_or_else(|| usage("bad group index"))?;
         let mut members = Vec::with_capacity(node.members.len());
+        let mut links = Vec::new();
+        let new_style = node.new_style();
         for (name, child) in &node.members {
+            let order = node.track_order.then(|| node.orders.get(name).copied().unwrap_or(0));
             let (header, stab) = match child {
                 Child::Soft(target) => {
+                    if new_style {
+                        links.push((order, link::message(name, &link::LinkValue::Soft(target), order)?));
+                    }
                     members.push(group::Member {
                         name: name.clone(),
                         header: u64::MAX,
@@ -456,25 +627,18 @@ impl Finisher<'_> {
                     });
                     continue;
                 }
-                Child::Group(c) => {
-                    let (h, t, hp) = self.write_group(*c, depth + 1)?;
-                    (h, Some((t, hp)))
+                Child::External { file, path } => {
+                    let v = link::LinkValue::External { file, path };
+                    links.push((order, link::message(name, &v, order)?));
+                    continue;
                 }
-                Child::Dataset(d) => {
-                    let attrs = std::mem::take(
-                        self.dataset_attrs
-                            .get_mut(*d)
-                            .ok_or_else(|| usage("bad dataset"))?,
-                    );
-                    let ds = self
-                        .datasets
-                        .get_mut(*d)
-                        .ok_or_else(|| usage("bad dataset"))?;
-                    let path = ds.path.clone();
-                    let bytes = ds.finish(self.out, attrs).map_err(|e| e.in_object(&path))?;
-                    (self.out.append(&bytes)?, None)
-                }
+                Child::Group(c) => self.write_group(*c, depth + 1)?,
+                Child::Dataset(d) => (self.write_dataset(*d)?, None),
+                Child::Datatype(t) => (self.write_type(*t)?, None),
             };
+            if new_style {
+                links.push((order, link::message(name, &link::LinkValue::Hard(header), order)?));
+            }
             members.push(group::Member {
                 name: name.clone(),
                 header,
@@ -482,19 +646,64 @@ impl Finisher<'_> {
                 soft: None,
             });
         }
-        let (tree, heap) = group::write(self.out, &members)?;
+        let attrs = take(&mut self.group_attrs, g)?;
+        let (attr_msgs, version) = attribute_messages(self.out, attrs, node.track_order, new_style)?;
+        let (mut msgs, stab) = if new_style {
+            links.sort_by_key(|(o, _)| *o);
+            let mut msgs = vec![
+                Message::new(
+                    object_header::LINK_INFO,
+                    0,
+                    link::link_info(node.track_order, node.next_order),
+                ),
+                Message::new(object_header::GROUP_INFO, 0, link::group_info()),
+            ];
+            msgs.extend(
+                links
+                    .into_iter()
+                    .map(|(_, b)| Message::new(object_header::LINK, 0, b)),
+            );
+            (msgs, None)
+        } else {
+            let (tree, heap) = group::write(self.out, &members)?;
+            (
+                vec![Message::new(
+                    object_header::SYMBOL_TABLE,
+                    0,
+                    group::stab_message(tree, heap),
+                )],
+                Some((tree, heap)),
+            )
+        };
+        msgs.extend(attr_msgs);
+        let header = self.out.append(&object_header::encode(&msgs, version)?)?;
+        Ok((header, stab))
+    }
+
+    fn write_dataset(&mut self, d: usize) -> Result<u64> {
+        let attrs = take(&mut self.dataset_attrs, d)?;
+        let ds = self
+            .datasets
+            .get_mut(d)
+            .ok_or_else(|| usage("bad dataset"))?;
+        let path = ds.path.clone();
+        let r = attribute_messages(self.out, attrs, ds.track_order, false)
+            .and_then(|(msgs, version)| ds.finish(self.out, msgs, version));
+        let bytes = r.map_err(|e| e.in_object(&path))?;
+        self.out.append(&bytes)
+    }
+
+    fn write_type(&mut self, t: usize) -> Result<u64> {
+        let attrs = take(&mut self.type_attrs, t)?;
+        let node = self.types.get(t).ok_or_else(|| usage("bad datatype"))?;
+        let (attr_msgs, version) = attribute_messages(self.out, attrs, node.track_order, false)?;
         let mut msgs = vec![Message::new(
-            object_header::SYMBOL_TABLE,
-            0,
-            group::stab_message(tree, heap),
+            object_header::DATATYPE,
+            object_header::CONSTANT,
+            node.dtype.clone(),
         )];
-        msgs.extend(std::mem::take(
-            self.group_attrs
-                .get_mut(g)
-                .ok_or_else(|| usage("bad group"))?,
-        ));
-        let header = self.out.append(&object_header::encode(&msgs)?)?;
-        Ok((header, tree, heap))
+        msgs.extend(attr_msgs);
+        self.out.append(&object_header::encode(&msgs, version)?)
     }
 }
 
