@@ -447,6 +447,36 @@ impl FileWriter {
         Ok(self.guard(r)?.concat())
     }
 
+    /// Store variable-length values in the file's global heap: each item is the length its
+    /// reference records (elements of a sequence, bytes of a string) and its bytes (nested
+    /// variable-length parts already replaced by references returned here). Returns the
+    /// 16-byte references (length, collection address, index) to put in element bytes of
+    /// [`DType::Raw`] variable-length types. An empty sequence (length 0, no bytes) gets the
+    /// null reference.
+    pub fn write_vlen_objects(&mut self, items: &[(u32, Vec<u8>)]) -> Result<Vec<[u8; 16]>> {
+        self.check()?;
+        let stored: Vec<(u32, &[u8])> = items
+            .iter()
+            .filter(|(n, b)| *n != 0 || !b.is_empty())
+            .map(|(n, b)| (*n, b.as_slice()))
+            .collect();
+        if stored.iter().any(|(_, b)| u32::try_from(b.len()).is_err()) {
+            return Err(usage("variable-length value over 4 GiB"));
+        }
+        let r = global_heap::write_objects(&mut self.out, &stored);
+        let mut refs = self.guard(r)?.into_iter();
+        Ok(items
+            .iter()
+            .map(|(n, b)| {
+                if *n == 0 && b.is_empty() {
+                    [0u8; 16]
+                } else {
+                    refs.next().unwrap_or([0u8; 16])
+                }
+            })
+            .collect())
+    }
+
     /// Write all elements of a variable-length string dataset.
     pub fn write_strings<S: AsRef<str>>(&mut self, ds: DatasetId, strings: &[S]) -> Result<()> {
         let n = encode::product(&self.dataset(ds)?.shape)?;
