@@ -191,3 +191,90 @@ assert f['empty'].attrs.get_id('e').shape is None
         h5format::read::dataspace::Dataspace::Null
     ));
 }
+
+#[test]
+fn object_and_region_references() {
+    use h5format::write::Reference;
+    // A region of /data: h5py's regionref[0:1, 1:3] serialized as libhdf5 1.8 does
+    // (hyperslab selection version 1, one block [0,1]-[0,2] of rank 2).
+    let mut sel = Vec::new();
+    for v in [2u32, 1, 0, 0, 2, 1] {
+        sel.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [0u32, 1, 0, 2] {
+        sel.extend_from_slice(&v.to_le_bytes());
+    }
+    // Length field of version 1 hyperslab selections: 4 (rank) + 4 (count) + blocks.
+    sel[12..16].copy_from_slice(&(4u32 + 4 + 16).to_le_bytes());
+    let _ = write_and_check(
+        "refs.h5",
+        |w| {
+            let d = w
+                .create_dataset("/data", DatasetSpec::new(DType::I32, [2, 3]))
+                .unwrap();
+            w.write_typed(d, &[0i32, 1, 2, 3, 4, 5]).unwrap();
+            w.create_group("/g/sub").unwrap();
+            let r = w
+                .create_dataset("/z/refs", DatasetSpec::new(DType::ObjectRef, [3]))
+                .unwrap();
+            w.write_references(
+                r,
+                vec![
+                    Reference::Object("/data".into()),
+                    Reference::Object("/g/sub".into()),
+                    Reference::Null,
+                ],
+            )
+            .unwrap();
+            w.set_attr(
+                "/a_first",
+                "x",
+                AttrValue::scalar(1u8),
+            )
+            .unwrap_err();
+            w.set_attr(
+                "/",
+                "ref",
+                AttrValue::References {
+                    region: false,
+                    shape: vec![],
+                    refs: vec![Reference::Object("/z/refs".into())],
+                },
+            )
+            .unwrap();
+            w.set_track_order("/g", true).unwrap();
+            w.set_attr(
+                "/g",
+                "refs",
+                AttrValue::References {
+                    region: false,
+                    shape: vec![2],
+                    refs: vec![Reference::Object("/g/sub".into()), Reference::Null],
+                },
+            )
+            .unwrap();
+            let rr = w
+                .create_dataset("/region", DatasetSpec::new(DType::RegionRef, [1]))
+                .unwrap();
+            w.write_references(
+                rr,
+                vec![Reference::Region {
+                    path: "/data".into(),
+                    selection: sel.clone(),
+                }],
+            )
+            .unwrap();
+        },
+        r#"
+f = h5py.File(p, 'r')
+r = f['z/refs'][()]
+assert f[r[0]].name == '/data' and f[r[1]].name == '/g/sub' and not r[2], r
+assert f[f.attrs['ref']].name == '/z/refs'
+g = f['g'].attrs['refs']
+assert f[g[0]].name == '/g/sub' and not g[1]
+rr = f['region'][0]
+assert f[rr].name == '/data'
+assert f['data'][rr].ravel().tolist() == [1, 2], f['data'][rr]
+"#,
+    );
+}

@@ -12,7 +12,7 @@ use super::filters::Pipeline;
 use super::hyperslab::{copy_box, for_each_run, Place};
 use super::object_header::{self as oh, Message};
 use super::sink::{Out, Sink};
-use super::{dataspace, AttrValue};
+use super::{dataspace, AttrValue, Reference};
 use crate::error::Result;
 
 /// Largest raw data of a compact dataset (it must fit in one header message).
@@ -158,6 +158,8 @@ pub(crate) struct DatasetState {
     pub attrs: Vec<(String, AttrValue)>,
     /// Track the creation order of attributes.
     pub track_order: bool,
+    /// Reference values, written when the file is finished.
+    pub refs: Option<Vec<Reference>>,
     dtype_msg: Vec<u8>,
 }
 
@@ -221,6 +223,12 @@ impl DatasetState {
         {
             return Err(usage(
                 "a NULL dataspace needs an empty shape and the default (contiguous) layout",
+            ));
+        }
+        if spec.dtype.is_reference() && (spec.layout != Layout::Contiguous || spec.fill.is_some())
+        {
+            return Err(usage(
+                "a dataset of references needs the contiguous layout and no fill value",
             ));
         }
         if !chunked {
@@ -316,6 +324,7 @@ impl DatasetState {
             storage,
             attrs: Vec::new(),
             track_order: false,
+            refs: None,
             dtype_msg,
         })
     }
@@ -332,6 +341,12 @@ impl DatasetState {
         if self.spec.null_space {
             return Err(usage(format!(
                 "{}: a dataset with a NULL dataspace has no elements to write",
+                self.path
+            )));
+        }
+        if self.spec.dtype.is_reference() {
+            return Err(usage(format!(
+                "{}: write references with FileWriter::write_references",
                 self.path
             )));
         }
@@ -477,13 +492,14 @@ impl DatasetState {
         Ok(())
     }
 
-    /// Flush chunks and encode the object header; returns its bytes.
+    /// Flush chunks and encode the object header; returns its bytes and the offsets of its
+    /// message bodies (`attrs` are the last messages).
     pub(crate) fn finish(
         &mut self,
         out: &mut Out,
         attrs: Vec<Message>,
         version: oh::Version,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<(Vec<u8>, Vec<usize>)> {
         let max = match (&self.spec.max_shape, &self.spec.layout) {
             (Some(m), _) => Some(m.clone()),
             (None, Layout::Chunked(_)) => Some(self.shape.iter().map(|&d| Some(d)).collect()),
@@ -551,7 +567,7 @@ impl DatasetState {
         }
         msgs.push(Message::new(oh::LAYOUT, 0, layout));
         msgs.extend(attrs);
-        oh::encode(&msgs, version)
+        oh::encode_with_offsets(&msgs, version)
     }
 }
 

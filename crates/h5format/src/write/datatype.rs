@@ -39,6 +39,12 @@ pub enum DType {
     },
     /// Variable-length UTF-8 string (stored in global heap collections).
     VarString,
+    /// Object reference (8 bytes: an object header address), written with
+    /// [`Reference`](super::Reference) values resolved when the file is finished.
+    ObjectRef,
+    /// Dataset region reference (12 bytes: a global heap object with the dataset's address
+    /// and a selection).
+    RegionRef,
     /// An already-encoded datatype message body (e.g. copied from another file).
     Raw(Vec<u8>),
 }
@@ -50,7 +56,8 @@ impl DType {
             DType::I8 | DType::U8 | DType::Bool => 1,
             DType::I16 | DType::U16 | DType::F16 => 2,
             DType::I32 | DType::U32 | DType::F32 => 4,
-            DType::I64 | DType::U64 | DType::F64 => 8,
+            DType::I64 | DType::U64 | DType::F64 | DType::ObjectRef => 8,
+            DType::RegionRef => 12,
             DType::FixedString { len, .. } => *len as usize,
             DType::VarString => 16,
             DType::Raw(b) => match b.get(4..8) {
@@ -99,6 +106,8 @@ impl DType {
                 header(&mut out, 9, [1, 1, 0], 16);
                 int(&mut out, 1, false);
             }
+            DType::ObjectRef => header(&mut out, 7, [0, 0, 0], 8),
+            DType::RegionRef => header(&mut out, 7, [1, 0, 0], 12),
             DType::Raw(bytes) => {
                 self.size()?;
                 out.extend_from_slice(bytes);
@@ -110,6 +119,11 @@ impl DType {
     /// Whether elements reference the global heap (variable-length strings).
     pub fn is_vlen(&self) -> bool {
         matches!(self, DType::VarString)
+    }
+
+    /// Whether elements are references, resolved when the file is finished.
+    pub fn is_reference(&self) -> bool {
+        matches!(self, DType::ObjectRef | DType::RegionRef)
     }
 }
 

@@ -64,8 +64,12 @@ pub(crate) enum Version {
     V2 { flags: u8 },
 }
 
-/// Encode an object header holding `messages` (reference count 1).
-pub(crate) fn encode(messages: &[Message], version: Version) -> Result<Vec<u8>> {
+/// Encode an object header holding `messages` (reference count 1); also returns the offset
+/// of each message body in it.
+pub(crate) fn encode_with_offsets(
+    messages: &[Message],
+    version: Version,
+) -> Result<(Vec<u8>, Vec<usize>)> {
     match version {
         Version::V1 => encode_v1(messages),
         Version::V2 { flags } => encode_v2(messages, flags),
@@ -81,14 +85,16 @@ fn too_big(m: &Message) -> crate::error::Error {
 }
 
 /// Encode a version 1 object header.
-pub(crate) fn encode_v1(messages: &[Message]) -> Result<Vec<u8>> {
+fn encode_v1(messages: &[Message]) -> Result<(Vec<u8>, Vec<usize>)> {
     let mut body = Vec::new();
+    let mut offsets = Vec::with_capacity(messages.len());
     for m in messages {
         let size = align8(m.body.len());
         body.put_u16(m.kind);
         body.put_u16(to_u16(size, "header message size").map_err(|_| too_big(m))?);
         body.put_u8(m.flags);
         body.extend_from_slice(&[0; 3]);
+        offsets.push(16 + body.len());
         body.extend_from_slice(&m.body);
         body.pad_to(8);
     }
@@ -106,14 +112,15 @@ pub(crate) fn encode_v1(messages: &[Message]) -> Result<Vec<u8>> {
     out.put_u32(u32::try_from(body.len()).map_err(|_| usage("object header over 4 GiB"))?);
     out.put_u32(0); // alignment padding of the prefix
     out.extend_from_slice(&body);
-    Ok(out)
+    Ok((out, offsets))
 }
 
 /// Encode a version 2 object header: no times, default attribute phase change values,
 /// the size of chunk 0 in its minimal width.
-fn encode_v2(messages: &[Message], flags: u8) -> Result<Vec<u8>> {
+fn encode_v2(messages: &[Message], flags: u8) -> Result<(Vec<u8>, Vec<usize>)> {
     let tracked = flags & ATTR_ORDER_TRACKED != 0;
     let mut body = Vec::new();
+    let mut offsets = Vec::with_capacity(messages.len());
     for m in messages {
         let kind = u8::try_from(m.kind).map_err(|_| usage("message type over 255"))?;
         body.put_u8(kind);
@@ -122,6 +129,7 @@ fn encode_v2(messages: &[Message], flags: u8) -> Result<Vec<u8>> {
         if tracked {
             body.put_u16(m.order);
         }
+        offsets.push(body.len());
         body.extend_from_slice(&m.body);
     }
     if body.is_empty() {
@@ -143,8 +151,9 @@ fn encode_v2(messages: &[Message], flags: u8) -> Result<Vec<u8>> {
     out.put_u8(2);
     out.put_u8((flags & !0x03) | width_flag);
     out.extend_from_slice(&len.to_le_bytes()[..width]);
+    let start = out.len();
     out.extend_from_slice(&body);
     let sum = lookup3(&out, 0);
     out.put_u32(sum);
-    Ok(out)
+    Ok((out, offsets.into_iter().map(|o| o + start).collect()))
 }
