@@ -75,7 +75,8 @@ fn dense_attributes_over_64k() {
             w.set_attr("/g", "big", AttrValue::array(&big)).unwrap();
             w.set_attr("/g", "small", AttrValue::scalar(1i64)).unwrap();
             w.set_attr("/g", "text", AttrValue::from("hello")).unwrap();
-            w.set_attr("/g", "empty", AttrValue::Empty(DType::I32)).unwrap();
+            w.set_attr("/g", "empty", AttrValue::Empty(DType::I32))
+                .unwrap();
             for i in 0..30 {
                 w.set_attr("/g", &format!("a{i:02}"), AttrValue::scalar(i as i32))
                     .unwrap();
@@ -226,12 +227,8 @@ fn object_and_region_references() {
                 ],
             )
             .unwrap();
-            w.set_attr(
-                "/a_first",
-                "x",
-                AttrValue::scalar(1u8),
-            )
-            .unwrap_err();
+            w.set_attr("/a_first", "x", AttrValue::scalar(1u8))
+                .unwrap_err();
             w.set_attr(
                 "/",
                 "ref",

@@ -11,10 +11,12 @@
 //! removed, so no partial output remains.
 
 use h5format::read::dataspace::{Dataspace, UNLIMITED};
-use h5format::read::datatype::Datatype;
+use h5format::read::datatype::{Datatype, RefKind};
 use h5format::read::layout::Layout as InLayout;
 use h5format::value::{self, Value};
-use h5format::write::{AttrValue, DType, DatasetId, DatasetSpec, FileWriter, Layout, MAX_COMPACT};
+use h5format::write::{
+    AttrValue, DType, DatasetId, DatasetSpec, FileWriter, Layout, Reference, MAX_COMPACT,
+};
 use h5format::{Dataset, File, Group, LinkTarget, Node, Object};
 
 use crate::UserError;
@@ -179,7 +181,11 @@ impl Copier<'_> {
                         return Err(UserError(format!("{}: {why}", what())));
                     }
                     self.w
-                        .set_attr(path, &a.name, AttrValue::Empty(DType::Raw(a.dtype_raw.clone())))
+                        .set_attr(
+                            path,
+                            &a.name,
+                            AttrValue::Empty(DType::Raw(a.dtype_raw.clone())),
+                        )
                         .map_err(|e| UserError(format!("{}: {e}", what())))?;
                     continue;
                 }
@@ -198,6 +204,16 @@ impl Copier<'_> {
                             UserError(format!("{}: value shorter than its shape", what()))
                         })?;
                     AttrValue::raw(a.dtype_raw.clone(), shape, a.data[..len].to_vec())
+                }
+                Kind::Refs(region) => {
+                    let refs = self
+                        .references(&a.dtype, &a.data, count, region)
+                        .map_err(|e| UserError(format!("{}: {e}", what())))?;
+                    AttrValue::References {
+                        region,
+                        shape,
+                        refs,
+                    }
                 }
                 Kind::Vlen => {
                     let len = count
@@ -277,6 +293,26 @@ impl Copier<'_> {
                 DType::Raw(ds.node().datatype_raw().map_err(|e| obj_err(path, e))?)
             }
             Kind::VarString => DType::VarString,
+            Kind::Refs(region) => {
+                // References are resolved by the writer: contiguous, unfiltered.
+                let region = *region;
+                let raw = ds.read_raw().map_err(|e| obj_err(path, e))?;
+                let count =
+                    usize::try_from(ds.len()).map_err(|_| obj_err(path, "too many elements"))?;
+                let refs = self
+                    .references(ds.dtype(), &raw, count, region)
+                    .map_err(|e| obj_err(path, e))?;
+                let t = if region {
+                    DType::RegionRef
+                } else {
+                    DType::ObjectRef
+                };
+                let id = self.create(path, DatasetSpec::new(t, shape))?;
+                return self
+                    .w
+                    .write_references(id, refs)
+                    .map_err(|e| obj_err(path, e));
+            }
             Kind::Refuse(why) => return Err(obj_err(path, why)),
         };
         let esize = ds.dtype().size() as u64;
@@ -388,9 +424,76 @@ impl Copier<'_> {
         Ok(id)
     }
 
+    /// Decode `count` references (object or region) of the input file into paths.
+    fn references(
+        &self,
+        t: &Datatype,
+        data: &[u8],
+        count: usize,
+        region: bool,
+    ) -> h5format::Result<Vec<Reference>> {
+        let size = t.size();
+        let off = usize::from(self.file.sizes().offset);
+        let bad = |d: &str| h5format::Error::Usage(format!("reference: {d}"));
+        let addr_at = |b: &[u8], n: usize| -> Option<u64> {
+            let mut a = [0u8; 8];
+            a.get_mut(..n)?.copy_from_slice(b.get(..n)?);
+            Some(u64::from_le_bytes(a))
+        };
+        let undef = if off >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * off)) - 1
+        };
+        let mut out = Vec::with_capacity(count);
+        for e in 0..count {
+            let el = data
+                .get(e * size..(e + 1) * size)
+                .ok_or_else(|| bad("value shorter than its shape"))?;
+            let r = if region {
+                let coll = addr_at(el, off).ok_or_else(|| bad("short region reference"))?;
+                let idx = el
+                    .get(off..off + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .ok_or_else(|| bad("short region reference"))?;
+                if coll == 0 || coll == undef {
+                    Reference::Null
+                } else {
+                    let heap = self.file.global_heap(coll)?;
+                    let obj = heap.object(idx)?;
+                    let target = addr_at(obj, off).ok_or_else(|| bad("short region object"))?;
+                    match self.file.path_of(target) {
+                        Some(path) => Reference::Region {
+                            path,
+                            selection: obj.get(off..).unwrap_or_default().to_vec(),
+                        },
+                        None => Reference::Null,
+                    }
+                }
+            } else {
+                let a = addr_at(el, off.min(size)).ok_or_else(|| bad("short object reference"))?;
+                if a == 0 || a == undef {
+                    Reference::Null
+                } else {
+                    match self.file.path_of(a) {
+                        Some(path) => Reference::Object(path),
+                        None => Reference::Null,
+                    }
+                }
+            };
+            out.push(r);
+        }
+        Ok(out)
+    }
+
     /// Replace the variable-length references in `data` (`count` elements of `t`, read
     /// from the input file) by references to copies stored in the output file.
-    fn restore_vlen(&mut self, t: &Datatype, data: &mut [u8], count: usize) -> h5format::Result<()> {
+    fn restore_vlen(
+        &mut self,
+        t: &Datatype,
+        data: &mut [u8],
+        count: usize,
+    ) -> h5format::Result<()> {
         let mut slots = Vec::new();
         vlen_slots(t, 0, &mut slots);
         if slots.is_empty() {
@@ -406,7 +509,9 @@ impl Copier<'_> {
                     .checked_mul(esize)
                     .and_then(|p| p.checked_add(*off))
                     .ok_or_else(|| bad("offset overflows"))?;
-                let r = data.get(at..at + 16).ok_or_else(|| bad("element out of range"))?;
+                let r = data
+                    .get(at..at + 16)
+                    .ok_or_else(|| bad("element out of range"))?;
                 let len = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
                 let mut a = [0u8; 8];
                 a.copy_from_slice(&r[4..12]);
@@ -490,6 +595,8 @@ enum Kind {
     Plain,
     /// A variable-length string: decoded and re-encoded.
     VarString,
+    /// Object (false) or region (true) references, rewritten by path.
+    Refs(bool),
     /// Variable-length parts (sequences, strings inside compounds/arrays): stored bytes
     /// copied with their heap objects re-stored in the new file.
     Vlen,
@@ -502,6 +609,7 @@ fn classify(t: &Datatype) -> Kind {
         Datatype::VarLen {
             string: Some(_), ..
         } => Kind::VarString,
+        Datatype::Reference { kind, .. } => Kind::Refs(*kind == RefKind::Region),
         _ => match refusal(t) {
             Some(why) => Kind::Refuse(why),
             None if has_vlen(t) => Kind::Vlen,
@@ -551,7 +659,9 @@ fn refusal(t: &Datatype) -> Option<String> {
                 refusal(base)
             }
         }
-        Datatype::Reference { .. } => Some("references cannot be written yet".into()),
+        Datatype::Reference { .. } => {
+            Some("references inside compound or array types cannot be written yet".into())
+        }
         Datatype::Compound { members, .. } => members.iter().find_map(|m| refusal(&m.dtype)),
         Datatype::Array { base, .. } | Datatype::Enum { base, .. } => refusal(base),
         _ => None,

@@ -225,8 +225,7 @@ impl DatasetState {
                 "a NULL dataspace needs an empty shape and the default (contiguous) layout",
             ));
         }
-        if spec.dtype.is_reference() && (spec.layout != Layout::Contiguous || spec.fill.is_some())
-        {
+        if spec.dtype.is_reference() && (spec.layout != Layout::Contiguous || spec.fill.is_some()) {
             return Err(usage(
                 "a dataset of references needs the contiguous layout and no fill value",
             ));

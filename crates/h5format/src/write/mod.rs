@@ -66,7 +66,10 @@ enum Child {
     /// A soft link to this path.
     Soft(String),
     /// An external link to `path` in `file`.
-    External { file: String, path: String },
+    External {
+        file: String,
+        path: String,
+    },
 }
 
 impl Child {
@@ -495,7 +498,10 @@ impl FileWriter {
                 refs.len()
             )));
         }
-        if refs.iter().any(|r| matches!(r, Reference::Region { .. }) != region && *r != Reference::Null) {
+        if refs
+            .iter()
+            .any(|r| matches!(r, Reference::Region { .. }) != region && *r != Reference::Null)
+        {
             return Err(usage(format!(
                 "{}: object and region references mixed",
                 d.path
@@ -572,7 +578,11 @@ impl FileWriter {
                         }
                         _ => None,
                     };
-                    Ok(EncAttr { name: name.clone(), body, refs })
+                    Ok(EncAttr {
+                        name: name.clone(),
+                        body,
+                        refs,
+                    })
                 })
                 .collect()
         };
@@ -646,7 +656,11 @@ struct Patch {
 type RefSpots = Vec<(usize, usize, Vec<Reference>)>;
 
 /// Resolve every reference and rewrite the patched bytes.
-fn resolve_references(out: &mut Out, addrs: &HashMap<String, u64>, patches: Vec<Patch>) -> Result<()> {
+fn resolve_references(
+    out: &mut Out,
+    addrs: &HashMap<String, u64>,
+    patches: Vec<Patch>,
+) -> Result<()> {
     let lookup = |path: &str| -> Result<u64> {
         let key = format!("/{}", split(path)?.join("/"));
         addrs
@@ -824,11 +838,16 @@ impl Finisher<'_> {
         let mut links = Vec::new();
         let new_style = node.new_style();
         for (name, child) in &node.members {
-            let order = node.track_order.then(|| node.orders.get(name).copied().unwrap_or(0));
+            let order = node
+                .track_order
+                .then(|| node.orders.get(name).copied().unwrap_or(0));
             let (header, stab) = match child {
                 Child::Soft(target) => {
                     if new_style {
-                        links.push((order, link::message(name, &link::LinkValue::Soft(target), order)?));
+                        links.push((
+                            order,
+                            link::message(name, &link::LinkValue::Soft(target), order)?,
+                        ));
                     }
                     members.push(group::Member {
                         name: name.clone(),
@@ -849,7 +868,10 @@ impl Finisher<'_> {
             };
             self.addrs.entry(join(path, name)).or_insert(header);
             if new_style {
-                links.push((order, link::message(name, &link::LinkValue::Hard(header), order)?));
+                links.push((
+                    order,
+                    link::message(name, &link::LinkValue::Hard(header), order)?,
+                ));
             }
             members.push(group::Member {
                 name: name.clone(),
@@ -892,8 +914,9 @@ impl Finisher<'_> {
         msgs.extend(attr_msgs);
         let (bytes, offsets) = object_header::encode_with_offsets(&msgs, version)?;
         let header = self.out.append(&bytes)?;
-        self.patches
-            .extend(header_patch(header, &bytes, &offsets, n_attr, spots, version));
+        self.patches.extend(header_patch(
+            header, &bytes, &offsets, n_attr, spots, version,
+        ));
         Ok((header, stab))
     }
 
@@ -913,8 +936,9 @@ impl Finisher<'_> {
         );
         let (bytes, offsets, n_attr, spots, version) = r.map_err(|e| e.in_object(&path))?;
         let header = self.out.append(&bytes)?;
-        self.patches
-            .extend(header_patch(header, &bytes, &offsets, n_attr, spots, version));
+        self.patches.extend(header_patch(
+            header, &bytes, &offsets, n_attr, spots, version,
+        ));
         if let (Some(refs), dataset::Storage::Contiguous(addr)) = (ds.refs.take(), &ds.storage) {
             let width = ds.elem as usize;
             if *addr != encode::UNDEF && !refs.is_empty() {
@@ -922,7 +946,11 @@ impl Finisher<'_> {
                     addr: *addr,
                     bytes: vec![0; refs.len() * width],
                     checksum: false,
-                    spots: refs.into_iter().enumerate().map(|(i, r)| (i * width, r)).collect(),
+                    spots: refs
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| (i * width, r))
+                        .collect(),
                 });
             }
         }
@@ -943,8 +971,9 @@ impl Finisher<'_> {
         msgs.extend(attr_msgs);
         let (bytes, offsets) = object_header::encode_with_offsets(&msgs, version)?;
         let header = self.out.append(&bytes)?;
-        self.patches
-            .extend(header_patch(header, &bytes, &offsets, n_attr, spots, version));
+        self.patches.extend(header_patch(
+            header, &bytes, &offsets, n_attr, spots, version,
+        ));
         Ok(header)
     }
 }
