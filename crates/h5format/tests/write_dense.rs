@@ -77,8 +77,8 @@ fn dense_attributes_over_64k() {
             w.set_attr("/g", "text", AttrValue::from("hello")).unwrap();
             w.set_attr("/g", "empty", AttrValue::Empty(DType::I32))
                 .unwrap();
-            for i in 0..30 {
-                w.set_attr("/g", &format!("a{i:02}"), AttrValue::scalar(i as i32))
+            for i in 0..30i32 {
+                w.set_attr("/g", &format!("a{i:02}"), AttrValue::scalar(i))
                     .unwrap();
             }
             let d = w
