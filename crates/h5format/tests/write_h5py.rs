@@ -536,11 +536,11 @@ fn write_empty_datasets_and_limits() {
         )
         .unwrap();
     w.append(f, &[1, 2, 3, 4]).unwrap();
-    // One attribute message cannot exceed 64 KiB (dense attribute storage is not written).
-    let big = AttrValue::array(&vec![0u8; 70_000]);
-    let err = w.set_attr("/bounded", "big", big).unwrap_err();
-    assert!(err.to_string().contains("64 KiB"), "{err}");
-    w.set_attr("/bounded", "big", AttrValue::array(&vec![9u8; 60_000]))
+    // Attributes over 64 KiB go to dense storage, up to 16 MiB per object.
+    let too_big = AttrValue::array(&vec![0u8; 17 << 20]);
+    let err = w.set_attr("/bounded", "big", too_big).unwrap_err();
+    assert!(err.to_string().contains("dense attribute storage"), "{err}");
+    w.set_attr("/bounded", "big", AttrValue::array(&vec![9u8; 70_000]))
         .unwrap();
     w.set_attr("/bounded", "big2", AttrValue::array(&vec![8u8; 60_000]))
         .unwrap();
@@ -554,7 +554,7 @@ assert f['chunk0'].shape == (0, 5) and f['chunk0'].maxshape == (None, 5)
 assert list(f['never_written'][()]) == [0, 0, 0]
 b = f['bounded']
 assert b.maxshape == (10,) and list(b[()]) == [1, 2, 3, 4]
-assert (b.attrs['big'] == 9).all() and b.attrs['big'].size == 60000
+assert (b.attrs['big'] == 9).all() and b.attrs['big'].size == 70000
 assert (b.attrs['big2'] == 8).all()
 "#,
     );

@@ -1,18 +1,22 @@
 //! `h5sparse copy`: rewrite every object of a file with the project's writer (like
 //! `h5repack`).
 //!
-//! Groups, datasets, attributes and soft links are copied; a hard link that appears twice is
-//! copied twice. Datatypes travel as their encoded message bodies (`DType::Raw`), so data
-//! bytes are copied as stored; variable-length strings are decoded and re-encoded in the new
-//! file's global heap. What the writer cannot represent (external links, committed datatypes,
-//! NULL dataspaces, variable-length sequences, references) fails with an error naming the
-//! object, and the writer's temporary file is removed, so no partial output remains.
+//! Groups, datasets, committed datatypes, attributes, soft and external links are copied, and
+//! so is the creation-order tracking of groups and attributes; a hard link that appears twice
+//! is copied twice (datasets using a committed type carry their own copy of it). Datatypes
+//! travel as their encoded message bodies (`DType::Raw`), so data bytes are copied as stored;
+//! variable-length strings and sequences (also inside compounds and arrays) are re-stored in
+//! the new file's global heap. What the writer cannot represent (references, virtual
+//! datasets) fails with an error naming the object, and the writer's temporary file is
+//! removed, so no partial output remains.
 
 use h5format::read::dataspace::{Dataspace, UNLIMITED};
-use h5format::read::datatype::Datatype;
+use h5format::read::datatype::{Datatype, RefKind};
 use h5format::read::layout::Layout as InLayout;
 use h5format::value::{self, Value};
-use h5format::write::{AttrValue, DType, DatasetId, DatasetSpec, FileWriter, Layout, MAX_COMPACT};
+use h5format::write::{
+    AttrValue, DType, DatasetId, DatasetSpec, FileWriter, Layout, Reference, MAX_COMPACT,
+};
 use h5format::{Dataset, File, Group, LinkTarget, Node, Object};
 
 use crate::UserError;
@@ -111,8 +115,15 @@ impl Copier<'_> {
         }
         self.ancestors.push(g.address());
         self.w.create_group(path).map_err(|e| obj_err(path, e))?;
-        self.attributes(g.node(), path)?;
         let links = g.links().map_err(|e| obj_err(path, e))?;
+        if g.header().attr_creation_order_tracked
+            || links.iter().any(|l| l.creation_order.is_some())
+        {
+            self.w
+                .set_track_order(path, true)
+                .map_err(|e| obj_err(path, e))?;
+        }
+        self.attributes(g.node(), path)?;
         for link in links.iter() {
             let child = join(path, &link.name);
             match &link.target {
@@ -124,11 +135,17 @@ impl Copier<'_> {
                     match obj {
                         Object::Group(sub) => self.group(&sub, &child)?,
                         Object::Dataset(ds) => self.dataset(&ds, &child)?,
-                        Object::Datatype(_) => {
-                            return Err(obj_err(
-                                &child,
-                                "committed (named) datatypes cannot be written yet",
-                            ))
+                        Object::Datatype(t) => {
+                            let raw = t.node().datatype_raw().map_err(|e| obj_err(&child, e))?;
+                            self.w
+                                .commit_datatype(&child, DType::Raw(raw))
+                                .map_err(|e| obj_err(&child, e))?;
+                            if t.node().header().attr_creation_order_tracked {
+                                self.w
+                                    .set_track_order(&child, true)
+                                    .map_err(|e| obj_err(&child, e))?;
+                            }
+                            self.attributes(t.node(), &child)?;
                         }
                     }
                 }
@@ -136,12 +153,10 @@ impl Copier<'_> {
                     .w
                     .create_soft_link(&child, target)
                     .map_err(|e| obj_err(&child, e))?,
-                LinkTarget::External { file, path: p } => {
-                    return Err(obj_err(
-                        &child,
-                        format!("external link to {file}:{p} cannot be written yet"),
-                    ))
-                }
+                LinkTarget::External { file, path: p } => self
+                    .w
+                    .create_external_link(&child, file, p)
+                    .map_err(|e| obj_err(&child, e))?,
                 LinkTarget::UserDefined(t) => {
                     return Err(obj_err(
                         &child,
@@ -162,10 +177,17 @@ impl Copier<'_> {
                 Dataspace::Scalar => vec![],
                 Dataspace::Simple { dims, .. } => dims.clone(),
                 Dataspace::Null => {
-                    return Err(UserError(format!(
-                        "{}: NULL dataspace cannot be written yet",
-                        what()
-                    )))
+                    if let Kind::Refuse(why) = classify(&a.dtype) {
+                        return Err(UserError(format!("{}: {why}", what())));
+                    }
+                    self.w
+                        .set_attr(
+                            path,
+                            &a.name,
+                            AttrValue::Empty(DType::Raw(a.dtype_raw.clone())),
+                        )
+                        .map_err(|e| UserError(format!("{}: {e}", what())))?;
+                    continue;
                 }
             };
             let count = shape.iter().try_fold(1u64, |p, &d| p.checked_mul(d));
@@ -182,6 +204,28 @@ impl Copier<'_> {
                             UserError(format!("{}: value shorter than its shape", what()))
                         })?;
                     AttrValue::raw(a.dtype_raw.clone(), shape, a.data[..len].to_vec())
+                }
+                Kind::Refs(region) => {
+                    let refs = self
+                        .references(&a.dtype, &a.data, count, region)
+                        .map_err(|e| UserError(format!("{}: {e}", what())))?;
+                    AttrValue::References {
+                        region,
+                        shape,
+                        refs,
+                    }
+                }
+                Kind::Vlen => {
+                    let len = count
+                        .checked_mul(a.dtype.size())
+                        .filter(|&l| l <= a.data.len())
+                        .ok_or_else(|| {
+                            UserError(format!("{}: value shorter than its shape", what()))
+                        })?;
+                    let mut data = a.data[..len].to_vec();
+                    self.restore_vlen(&a.dtype, &mut data, count)
+                        .map_err(|e| UserError(format!("{}: {e}", what())))?;
+                    AttrValue::raw(a.dtype_raw.clone(), shape, data)
                 }
                 Kind::VarString => {
                     let strings = self
@@ -234,12 +278,41 @@ impl Copier<'_> {
         let (shape, max_dims) = match ds.space() {
             Dataspace::Scalar => (vec![], vec![]),
             Dataspace::Simple { dims, max_dims } => (dims.clone(), max_dims.clone()),
-            Dataspace::Null => return Err(obj_err(path, "NULL dataspace cannot be written yet")),
+            Dataspace::Null => {
+                if let Kind::Refuse(why) = classify(ds.dtype()) {
+                    return Err(obj_err(path, why));
+                }
+                let raw = ds.node().datatype_raw().map_err(|e| obj_err(path, e))?;
+                self.create(path, DatasetSpec::null(DType::Raw(raw)))?;
+                return Ok(());
+            }
         };
         let kind = classify(ds.dtype());
         let dtype = match &kind {
-            Kind::Plain => DType::Raw(ds.node().datatype_raw().map_err(|e| obj_err(path, e))?),
+            Kind::Plain | Kind::Vlen => {
+                DType::Raw(ds.node().datatype_raw().map_err(|e| obj_err(path, e))?)
+            }
             Kind::VarString => DType::VarString,
+            Kind::Refs(region) => {
+                // References are resolved by the writer: contiguous, unfiltered.
+                let region = *region;
+                let raw = ds.read_raw().map_err(|e| obj_err(path, e))?;
+                let count =
+                    usize::try_from(ds.len()).map_err(|_| obj_err(path, "too many elements"))?;
+                let refs = self
+                    .references(ds.dtype(), &raw, count, region)
+                    .map_err(|e| obj_err(path, e))?;
+                let t = if region {
+                    DType::RegionRef
+                } else {
+                    DType::ObjectRef
+                };
+                let id = self.create(path, DatasetSpec::new(t, shape))?;
+                return self
+                    .w
+                    .write_references(id, refs)
+                    .map_err(|e| obj_err(path, e));
+            }
             Kind::Refuse(why) => return Err(obj_err(path, why)),
         };
         let esize = ds.dtype().size() as u64;
@@ -301,6 +374,17 @@ impl Copier<'_> {
             }
         }
         let chunked = matches!(spec.layout, Layout::Chunked(_));
+        if matches!(kind, Kind::Vlen) {
+            let mut raw = ds.read_raw().map_err(|e| obj_err(path, e))?;
+            let count = usize::try_from(n).map_err(|_| obj_err(path, "too many elements"))?;
+            self.restore_vlen(ds.dtype(), &mut raw, count)
+                .map_err(|e| obj_err(path, e))?;
+            let id = self.create(path, spec)?;
+            if n > 0 {
+                self.w.write_all(id, &raw).map_err(|e| obj_err(path, e))?;
+            }
+            return Ok(());
+        }
         if matches!(kind, Kind::VarString) {
             let raw = ds.read_raw().map_err(|e| obj_err(path, e))?;
             let count = usize::try_from(n).map_err(|_| obj_err(path, "too many elements"))?;
@@ -326,9 +410,132 @@ impl Copier<'_> {
     }
 
     fn create(&mut self, path: &str, spec: DatasetSpec) -> Result<DatasetId, UserError> {
-        self.w
+        let id = self
+            .w
             .create_dataset(path, spec)
-            .map_err(|e| obj_err(path, e))
+            .map_err(|e| obj_err(path, e))?;
+        if let Ok(Object::Dataset(ds)) = self.file.object(path) {
+            if ds.header().attr_creation_order_tracked {
+                self.w
+                    .set_track_order(path, true)
+                    .map_err(|e| obj_err(path, e))?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Decode `count` references (object or region) of the input file into paths.
+    fn references(
+        &self,
+        t: &Datatype,
+        data: &[u8],
+        count: usize,
+        region: bool,
+    ) -> h5format::Result<Vec<Reference>> {
+        let size = t.size();
+        let off = usize::from(self.file.sizes().offset);
+        let bad = |d: &str| h5format::Error::Usage(format!("reference: {d}"));
+        let addr_at = |b: &[u8], n: usize| -> Option<u64> {
+            let mut a = [0u8; 8];
+            a.get_mut(..n)?.copy_from_slice(b.get(..n)?);
+            Some(u64::from_le_bytes(a))
+        };
+        let undef = if off >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * off)) - 1
+        };
+        let mut out = Vec::with_capacity(count);
+        for e in 0..count {
+            let el = data
+                .get(e * size..(e + 1) * size)
+                .ok_or_else(|| bad("value shorter than its shape"))?;
+            let r = if region {
+                let coll = addr_at(el, off).ok_or_else(|| bad("short region reference"))?;
+                let idx = el
+                    .get(off..off + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .ok_or_else(|| bad("short region reference"))?;
+                if coll == 0 || coll == undef {
+                    Reference::Null
+                } else {
+                    let heap = self.file.global_heap(coll)?;
+                    let obj = heap.object(idx)?;
+                    let target = addr_at(obj, off).ok_or_else(|| bad("short region object"))?;
+                    match self.file.path_of(target) {
+                        Some(path) => Reference::Region {
+                            path,
+                            selection: obj.get(off..).unwrap_or_default().to_vec(),
+                        },
+                        None => Reference::Null,
+                    }
+                }
+            } else {
+                let a = addr_at(el, off.min(size)).ok_or_else(|| bad("short object reference"))?;
+                if a == 0 || a == undef {
+                    Reference::Null
+                } else {
+                    match self.file.path_of(a) {
+                        Some(path) => Reference::Object(path),
+                        None => Reference::Null,
+                    }
+                }
+            };
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    /// Replace the variable-length references in `data` (`count` elements of `t`, read
+    /// from the input file) by references to copies stored in the output file.
+    fn restore_vlen(
+        &mut self,
+        t: &Datatype,
+        data: &mut [u8],
+        count: usize,
+    ) -> h5format::Result<()> {
+        let mut slots = Vec::new();
+        vlen_slots(t, 0, &mut slots);
+        if slots.is_empty() {
+            return Ok(());
+        }
+        let esize = t.size();
+        let bad = |d: &str| h5format::Error::Usage(format!("variable-length data: {d}"));
+        let mut items = Vec::new();
+        let mut places = Vec::new();
+        for e in 0..count {
+            for (off, base) in &slots {
+                let at = e
+                    .checked_mul(esize)
+                    .and_then(|p| p.checked_add(*off))
+                    .ok_or_else(|| bad("offset overflows"))?;
+                let r = data
+                    .get(at..at + 16)
+                    .ok_or_else(|| bad("element out of range"))?;
+                let len = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&r[4..12]);
+                let addr = u64::from_le_bytes(a);
+                let idx = u32::from_le_bytes([r[12], r[13], r[14], r[15]]);
+                let mut bytes = if addr == 0 || addr == u64::MAX {
+                    Vec::new()
+                } else {
+                    self.file.global_heap(addr)?.object(idx)?.to_vec()
+                };
+                if has_vlen(base) {
+                    self.restore_vlen(base, &mut bytes, len as usize)?;
+                }
+                items.push((len, bytes));
+                places.push(at);
+            }
+        }
+        let refs = self.w.write_vlen_objects(&items)?;
+        for (at, r) in places.into_iter().zip(refs) {
+            if let Some(dst) = data.get_mut(at..at + 16) {
+                dst.copy_from_slice(&r);
+            }
+        }
+        Ok(())
     }
 
     /// Write a chunked dataset by appending blocks of rows, so that finished chunks leave
@@ -388,6 +595,11 @@ enum Kind {
     Plain,
     /// A variable-length string: decoded and re-encoded.
     VarString,
+    /// Object (false) or region (true) references, rewritten by path.
+    Refs(bool),
+    /// Variable-length parts (sequences, strings inside compounds/arrays): stored bytes
+    /// copied with their heap objects re-stored in the new file.
+    Vlen,
     /// Not writable: the reason.
     Refuse(String),
 }
@@ -397,23 +609,59 @@ fn classify(t: &Datatype) -> Kind {
         Datatype::VarLen {
             string: Some(_), ..
         } => Kind::VarString,
+        Datatype::Reference { kind, .. } => Kind::Refs(*kind == RefKind::Region),
         _ => match refusal(t) {
             Some(why) => Kind::Refuse(why),
+            None if has_vlen(t) => Kind::Vlen,
             None => Kind::Plain,
         },
+    }
+}
+
+/// Whether values of `t` hold variable-length parts.
+fn has_vlen(t: &Datatype) -> bool {
+    let mut v = Vec::new();
+    vlen_slots(t, 0, &mut v);
+    !v.is_empty()
+}
+
+/// Byte offsets in one element of `t` (starting at `at`) of its variable-length parts, with
+/// their base types.
+fn vlen_slots<'t>(t: &'t Datatype, at: usize, out: &mut Vec<(usize, &'t Datatype)>) {
+    match t {
+        Datatype::VarLen { base, .. } => out.push((at, base)),
+        Datatype::Compound { members, .. } => {
+            for m in members {
+                vlen_slots(&m.dtype, at + m.offset as usize, out);
+            }
+        }
+        Datatype::Array { dims, base, .. } => {
+            let n: u64 = dims.iter().product();
+            let size = base.size();
+            for i in 0..n.min(1 << 20) as usize {
+                vlen_slots(base, at + i * size, out);
+            }
+        }
+        _ => {}
     }
 }
 
 /// Why a type whose bytes point into the old file cannot be copied as stored.
 fn refusal(t: &Datatype) -> Option<String> {
     match t {
-        Datatype::VarLen {
-            string: Some(_), ..
-        } => Some(
-            "variable-length strings inside compound or array types cannot be written yet".into(),
-        ),
-        Datatype::VarLen { .. } => Some("variable-length sequences cannot be written yet".into()),
-        Datatype::Reference { .. } => Some("references cannot be written yet".into()),
+        Datatype::VarLen { size, base, .. } => {
+            if *size != 16 {
+                Some(format!(
+                    "variable-length values of {size}-byte references (the input's size of \
+                     offsets is not 8) cannot be written"
+                ))
+            } else {
+                refusal(base)
+            }
+        }
+        Datatype::Reference { .. } => {
+            Some("references inside compound or array types cannot be written yet".into())
+        }
         Datatype::Compound { members, .. } => members.iter().find_map(|m| refusal(&m.dtype)),
         Datatype::Array { base, .. } | Datatype::Enum { base, .. } => refusal(base),
         _ => None,

@@ -22,6 +22,35 @@ pub enum AttrValue {
     String(String),
     /// A 1-D array of variable-length UTF-8 strings.
     Strings(Vec<String>),
+    /// No value: a NULL dataspace of this type (h5py's `Empty(dtype)`).
+    Empty(DType),
+    /// References to objects of the file (resolved when it is finished): object references,
+    /// or with `region`, dataset region references.
+    References {
+        /// Region references (else object references).
+        region: bool,
+        /// Dimensions (empty = scalar).
+        shape: Vec<u64>,
+        /// One reference per element.
+        refs: Vec<Reference>,
+    },
+}
+
+/// A reference value, by path: resolved to the object's address when the file is finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// The null reference.
+    Null,
+    /// The object (group, dataset or committed datatype) at this path of the new file.
+    Object(String),
+    /// A region of the dataset at `path`: `selection` is the serialized dataspace selection
+    /// as libhdf5 stores it after the object address in the region's global heap object.
+    Region {
+        /// Path of the dataset.
+        path: String,
+        /// Serialized selection.
+        selection: Vec<u8>,
+    },
 }
 
 impl AttrValue {
@@ -73,7 +102,7 @@ impl AttrValue {
         match self {
             AttrValue::String(s) => vec![s.as_bytes()],
             AttrValue::Strings(v) => v.iter().map(|s| s.as_bytes()).collect(),
-            AttrValue::Data { .. } => vec![],
+            AttrValue::Data { .. } | AttrValue::Empty(_) | AttrValue::References { .. } => vec![],
         }
     }
 
@@ -92,6 +121,9 @@ impl AttrValue {
                         "use AttrValue::String(s) for variable-length strings",
                     ));
                 }
+                if dtype.is_reference() {
+                    return Err(usage("use AttrValue::References for references"));
+                }
                 dtype.encode()?;
                 let want = product(shape)?.saturating_mul(dtype.size()? as u64);
                 if want != data.len() as u64 {
@@ -104,6 +136,16 @@ impl AttrValue {
             }
             AttrValue::String(s) => check_len(s),
             AttrValue::Strings(v) => v.iter().try_for_each(|s| check_len(s)),
+            AttrValue::Empty(dtype) => dtype.encode().map(|_| ()),
+            AttrValue::References { shape, refs, .. } => {
+                if product(shape)? != refs.len() as u64 {
+                    return Err(usage(format!(
+                        "{} references for an attribute of shape {shape:?}",
+                        refs.len()
+                    )));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -125,6 +167,20 @@ impl AttrValue {
                 dataspace::encode(&[v.len() as u64], None),
                 refs.concat(),
             ),
+            AttrValue::Empty(dtype) => (dtype.encode()?, dataspace::encode_null(), Vec::new()),
+            AttrValue::References {
+                region,
+                shape,
+                refs,
+            } => {
+                let t = if *region {
+                    DType::RegionRef
+                } else {
+                    DType::ObjectRef
+                };
+                let zeros = vec![0u8; refs.len() * t.size()?];
+                (t.encode()?, dataspace::encode(shape, None), zeros)
+            }
         };
         if name.is_empty() || name.contains('\0') {
             return Err(usage(format!("bad attribute name {name:?}")));

@@ -12,7 +12,7 @@ use super::filters::Pipeline;
 use super::hyperslab::{copy_box, for_each_run, Place};
 use super::object_header::{self as oh, Message};
 use super::sink::{Out, Sink};
-use super::{dataspace, AttrValue};
+use super::{dataspace, AttrValue, Reference};
 use crate::error::Result;
 
 /// Largest raw data of a compact dataset (it must fit in one header message).
@@ -50,6 +50,8 @@ pub struct DatasetSpec {
     pub fletcher32: bool,
     /// Fill value: the bytes of one element (not for variable-length strings).
     pub fill: Option<Vec<u8>>,
+    /// A NULL dataspace (no elements at all, as h5py's `Empty`); `shape` must be empty.
+    pub null_space: bool,
 }
 
 impl DatasetSpec {
@@ -64,6 +66,15 @@ impl DatasetSpec {
             shuffle: false,
             fletcher32: false,
             fill: None,
+            null_space: false,
+        }
+    }
+
+    /// A dataset with a NULL dataspace (h5py's `Empty(dtype)`): no elements, no storage.
+    pub fn null(dtype: DType) -> Self {
+        DatasetSpec {
+            null_space: true,
+            ..DatasetSpec::new(dtype, Vec::new())
         }
     }
 
@@ -145,6 +156,10 @@ pub(crate) struct DatasetState {
     pub shape: Vec<u64>,
     pub storage: Storage,
     pub attrs: Vec<(String, AttrValue)>,
+    /// Track the creation order of attributes.
+    pub track_order: bool,
+    /// Reference values, written when the file is finished.
+    pub refs: Option<Vec<Reference>>,
     dtype_msg: Vec<u8>,
 }
 
@@ -203,6 +218,18 @@ impl DatasetState {
             }
         }
         let chunked = matches!(spec.layout, Layout::Chunked(_));
+        if spec.null_space
+            && (rank != 0 || spec.layout != Layout::Contiguous || spec.max_shape.is_some())
+        {
+            return Err(usage(
+                "a NULL dataspace needs an empty shape and the default (contiguous) layout",
+            ));
+        }
+        if spec.dtype.is_reference() && (spec.layout != Layout::Contiguous || spec.fill.is_some()) {
+            return Err(usage(
+                "a dataset of references needs the contiguous layout and no fill value",
+            ));
+        }
         if !chunked {
             if spec.deflate.is_some() || spec.shuffle || spec.fletcher32 {
                 return Err(usage("filters need a chunked layout"));
@@ -234,7 +261,7 @@ impl DatasetState {
                 ))
             }
             Layout::Contiguous => {
-                let addr = if total == 0 {
+                let addr = if total == 0 || spec.null_space {
                     UNDEF
                 } else if spec
                     .fill
@@ -295,6 +322,8 @@ impl DatasetState {
             elem,
             storage,
             attrs: Vec::new(),
+            track_order: false,
+            refs: None,
             dtype_msg,
         })
     }
@@ -308,6 +337,18 @@ impl DatasetState {
         bytes: &[u8],
     ) -> Result<()> {
         let rank = self.shape.len();
+        if self.spec.null_space {
+            return Err(usage(format!(
+                "{}: a dataset with a NULL dataspace has no elements to write",
+                self.path
+            )));
+        }
+        if self.spec.dtype.is_reference() {
+            return Err(usage(format!(
+                "{}: write references with FileWriter::write_references",
+                self.path
+            )));
+        }
         if start.len() != rank || count.len() != rank {
             return Err(usage(format!(
                 "{}: selection of rank {}/{} for a dataset of rank {rank}",
@@ -450,19 +491,26 @@ impl DatasetState {
         Ok(())
     }
 
-    /// Flush chunks and encode the object header; returns its bytes.
-    pub(crate) fn finish(&mut self, out: &mut Out, attrs: Vec<Message>) -> Result<Vec<u8>> {
+    /// Flush chunks and encode the object header; returns its bytes and the offsets of its
+    /// message bodies (`attrs` are the last messages).
+    pub(crate) fn finish(
+        &mut self,
+        out: &mut Out,
+        attrs: Vec<Message>,
+        version: oh::Version,
+    ) -> Result<(Vec<u8>, Vec<usize>)> {
         let max = match (&self.spec.max_shape, &self.spec.layout) {
             (Some(m), _) => Some(m.clone()),
             (None, Layout::Chunked(_)) => Some(self.shape.iter().map(|&d| Some(d)).collect()),
             _ => None,
         };
+        let space = if self.spec.null_space {
+            dataspace::encode_null()
+        } else {
+            dataspace::encode(&self.shape, max.as_deref())
+        };
         let mut msgs = vec![
-            Message::new(
-                oh::DATASPACE,
-                0,
-                dataspace::encode(&self.shape, max.as_deref()),
-            ),
+            Message::new(oh::DATASPACE, 0, space),
             Message::new(oh::DATATYPE, oh::CONSTANT, self.dtype_msg.clone()),
         ];
         let alloc_time = match self.storage {
@@ -489,7 +537,12 @@ impl DatasetState {
             Storage::Contiguous(addr) => {
                 layout.put_u8(1);
                 layout.put_u64(*addr);
-                layout.put_u64(product(&self.shape)? * self.elem);
+                let size = if self.spec.null_space {
+                    0
+                } else {
+                    product(&self.shape)? * self.elem
+                };
+                layout.put_u64(size);
             }
             Storage::Chunked(ch) => {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
@@ -513,7 +566,7 @@ impl DatasetState {
         }
         msgs.push(Message::new(oh::LAYOUT, 0, layout));
         msgs.extend(attrs);
-        oh::encode(&msgs)
+        oh::encode_with_offsets(&msgs, version)
     }
 }
 

@@ -20,3 +20,8 @@ pub(crate) fn encode(dims: &[u64], max: Option<&[Option<u64>]>) -> Vec<u8> {
     }
     out
 }
+
+/// Encode a NULL dataspace (version 2, libhdf5 1.8+: version 1 cannot express it).
+pub(crate) fn encode_null() -> Vec<u8> {
+    vec![2, 0, 0, 2]
+}

@@ -39,6 +39,12 @@ pub enum DType {
     },
     /// Variable-length UTF-8 string (stored in global heap collections).
     VarString,
+    /// Object reference (8 bytes: an object header address), written with
+    /// [`Reference`](super::Reference) values resolved when the file is finished.
+    ObjectRef,
+    /// Dataset region reference (12 bytes: a global heap object with the dataset's address
+    /// and a selection).
+    RegionRef,
     /// An already-encoded datatype message body (e.g. copied from another file).
     Raw(Vec<u8>),
 }
@@ -50,7 +56,8 @@ impl DType {
             DType::I8 | DType::U8 | DType::Bool => 1,
             DType::I16 | DType::U16 | DType::F16 => 2,
             DType::I32 | DType::U32 | DType::F32 => 4,
-            DType::I64 | DType::U64 | DType::F64 => 8,
+            DType::I64 | DType::U64 | DType::F64 | DType::ObjectRef => 8,
+            DType::RegionRef => 12,
             DType::FixedString { len, .. } => *len as usize,
             DType::VarString => 16,
             DType::Raw(b) => match b.get(4..8) {
@@ -99,9 +106,14 @@ impl DType {
                 header(&mut out, 9, [1, 1, 0], 16);
                 int(&mut out, 1, false);
             }
+            DType::ObjectRef => header(&mut out, 7, [0, 0, 0], 8),
+            DType::RegionRef => header(&mut out, 7, [1, 0, 0], 12),
             DType::Raw(bytes) => {
                 self.size()?;
                 out.extend_from_slice(bytes);
+                if out.first().is_some_and(|h| h >> 4 >= 4) {
+                    downgrade(&mut out, 0, 0)?;
+                }
             }
         }
         Ok(out)
@@ -110,6 +122,11 @@ impl DType {
     /// Whether elements reference the global heap (variable-length strings).
     pub fn is_vlen(&self) -> bool {
         matches!(self, DType::VarString)
+    }
+
+    /// Whether elements are references, resolved when the file is finished.
+    pub fn is_reference(&self) -> bool {
+        matches!(self, DType::ObjectRef | DType::RegionRef)
     }
 }
 
@@ -170,4 +187,78 @@ pub fn to_le_bytes<T: Element>(values: &[T]) -> Vec<u8> {
     let mut out = Vec::new();
     T::extend_le(values, &mut out);
     out
+}
+
+/// Rewrite the version-4+ datatype headers (libhdf5 1.12+) of an encoded type at `at` as
+/// version 3, which encodes every class but references identically and which libhdf5 1.8+
+/// reads; returns the end of the type. Version 4 references (new-style) are refused.
+fn downgrade(b: &mut [u8], at: usize, depth: usize) -> Result<usize> {
+    let bad = |d: &str| usage(format!("raw datatype: {d}"));
+    if depth > 32 {
+        return Err(bad("nested too deeply"));
+    }
+    let head = *b.get(at).ok_or_else(|| bad("truncated"))?;
+    let (version, class) = (head >> 4, head & 0x0f);
+    if version >= 4 {
+        if class == 7 {
+            return Err(bad("version 4+ (new-style) references cannot be written"));
+        }
+        if let Some(h) = b.get_mut(at) {
+            *h = 0x30 | class;
+        }
+    }
+    let get = |i: usize| b.get(i).copied().ok_or_else(|| bad("truncated"));
+    let bits = u32::from(get(at + 1)?) | u32::from(get(at + 2)?) << 8;
+    let size = u32::from_le_bytes([get(at + 4)?, get(at + 5)?, get(at + 6)?, get(at + 7)?]);
+    let mut p = at + 8;
+    let cstr_end = |b: &[u8], p: usize| -> Result<usize> {
+        b.get(p..)
+            .and_then(|r| r.iter().position(|&c| c == 0))
+            .map(|n| p + n + 1)
+            .ok_or_else(|| bad("unterminated name"))
+    };
+    match class {
+        0 | 4 => p += 4,
+        1 => p += 12,
+        2 => p += 2,
+        3 | 7 => {}
+        5 => p += (bits & 0xff) as usize,
+        6 | 8 if version < 3 => {
+            // Versions 1-2 keep their (padded) encoding; nested types are version 1-2 too.
+            return Err(bad(
+                "compound/enum of datatype version < 3 cannot be walked",
+            ));
+        }
+        6 => {
+            let width = (31 - size.max(1).leading_zeros()) as usize / 8 + 1;
+            for _ in 0..(bits & 0xffff) {
+                p = cstr_end(b, p)? + width;
+                p = downgrade(b, p, depth + 1)?;
+            }
+        }
+        8 => {
+            let base = p;
+            p = downgrade(b, p, depth + 1)?;
+            let bsize = b
+                .get(base + 4..base + 8)
+                .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)
+                .ok_or_else(|| bad("truncated"))?;
+            let n = (bits & 0xffff) as usize;
+            for _ in 0..n {
+                p = cstr_end(b, p)?;
+            }
+            p += n * bsize;
+        }
+        9 => p = downgrade(b, p, depth + 1)?,
+        10 if version >= 3 => {
+            let rank = usize::from(get(p)?);
+            p = downgrade(b, p + 1 + 4 * rank, depth + 1)?;
+        }
+        10 => return Err(bad("array of datatype version 2 cannot be walked")),
+        _ => return Err(bad(&format!("class {class} cannot be written"))),
+    }
+    if p > b.len() {
+        return Err(bad("truncated"));
+    }
+    Ok(p)
 }

@@ -12,6 +12,16 @@ const TARGET_SIZE: usize = 1 << 20;
 /// Store `strings` in as many collections as needed; returns one 16-byte reference
 /// (length, collection address, object index) per string.
 pub(crate) fn write_strings<S: AsRef<[u8]>>(out: &mut Out, strings: &[S]) -> Result<Vec<[u8; 16]>> {
+    let objects: Vec<(u32, &[u8])> = strings
+        .iter()
+        .map(|s| (s.as_ref().len() as u32, s.as_ref()))
+        .collect();
+    write_objects(out, &objects)
+}
+
+/// Store the bytes of variable-length values, each with the length its reference records
+/// (bytes for strings, elements for sequences); returns one 16-byte reference each.
+pub(crate) fn write_objects(out: &mut Out, strings: &[(u32, &[u8])]) -> Result<Vec<[u8; 16]>> {
     let mut refs = Vec::with_capacity(strings.len());
     let mut start = 0;
     while start < strings.len() {
@@ -19,7 +29,7 @@ pub(crate) fn write_strings<S: AsRef<[u8]>>(out: &mut Out, strings: &[S]) -> Res
         let mut size = 16usize;
         let mut end = start;
         while let Some(s) = strings.get(end) {
-            let obj = 16 + s.as_ref().len().div_ceil(8) * 8;
+            let obj = 16 + s.1.len().div_ceil(8) * 8;
             if end > start && (size + obj > TARGET_SIZE || end - start >= 65_534) {
                 break;
             }
@@ -35,7 +45,7 @@ pub(crate) fn write_strings<S: AsRef<[u8]>>(out: &mut Out, strings: &[S]) -> Res
         col.extend_from_slice(&[0; 3]);
         col.put_u64(total as u64);
         for (i, s) in batch.iter().enumerate() {
-            let s = s.as_ref();
+            let s = s.1;
             col.put_u16((i + 1) as u16);
             col.put_u16(0);
             col.put_u32(0);
@@ -52,7 +62,7 @@ pub(crate) fn write_strings<S: AsRef<[u8]>>(out: &mut Out, strings: &[S]) -> Res
         let addr = out.append(&col)?;
         for (i, s) in batch.iter().enumerate() {
             let mut r = [0u8; 16];
-            r[0..4].copy_from_slice(&(s.as_ref().len() as u32).to_le_bytes());
+            r[0..4].copy_from_slice(&s.0.to_le_bytes());
             r[4..12].copy_from_slice(&addr.to_le_bytes());
             r[12..16].copy_from_slice(&((i + 1) as u32).to_le_bytes());
             refs.push(r);

@@ -28,18 +28,20 @@ mod btree;
 mod dataset;
 mod dataspace;
 mod datatype;
+mod dense;
 mod encode;
 pub mod filters;
 mod global_heap;
 mod group;
 mod hyperslab;
+mod link;
 mod object_header;
 mod sink;
 mod superblock;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-pub use attribute::AttrValue;
+pub use attribute::{AttrValue, Reference};
 pub use dataset::{DatasetSpec, Layout, MAX_COMPACT};
 pub use datatype::{to_le_bytes, DType, Element};
 pub use sink::Sink;
@@ -59,21 +61,74 @@ pub struct DatasetId(usize);
 enum Child {
     Group(usize),
     Dataset(usize),
+    /// A committed (named) datatype.
+    Datatype(usize),
     /// A soft link to this path.
     Soft(String),
+    /// An external link to `path` in `file`.
+    External {
+        file: String,
+        path: String,
+    },
+}
+
+impl Child {
+    fn kind(&self) -> &'static str {
+        match self {
+            Child::Group(_) => "group",
+            Child::Dataset(_) => "dataset",
+            Child::Datatype(_) => "committed datatype",
+            Child::Soft(_) => "soft link",
+            Child::External { .. } => "external link",
+        }
+    }
 }
 
 #[derive(Default)]
 struct GroupNode {
     members: BTreeMap<String, Child>,
+    /// Creation order of each member.
+    orders: HashMap<String, u64>,
+    next_order: u64,
     attrs: Vec<(String, AttrValue)>,
+    /// Track the creation order of links and attributes.
+    track_order: bool,
 }
+
+impl GroupNode {
+    fn insert(&mut self, name: &str, child: Child) {
+        self.orders.insert(name.to_string(), self.next_order);
+        self.next_order += 1;
+        self.members.insert(name.to_string(), child);
+    }
+
+    /// Whether the group needs link messages (a symbol table cannot hold it).
+    fn new_style(&self) -> bool {
+        self.track_order
+            || self
+                .members
+                .values()
+                .any(|c| matches!(c, Child::External { .. }))
+    }
+}
+
+/// A committed datatype being written.
+struct TypeNode {
+    dtype: Vec<u8>,
+    attrs: Vec<(String, AttrValue)>,
+    track_order: bool,
+}
+
+/// Largest attribute message kept in the object header; larger ones (or objects with one)
+/// go to dense attribute storage.
+const MAX_COMPACT_ATTR: usize = 65_000;
 
 /// Writes a new HDF5 file.
 pub struct FileWriter {
     out: Out,
     groups: Vec<GroupNode>,
     datasets: Vec<DatasetState>,
+    types: Vec<TypeNode>,
     /// Set after a failed write to the sink: the file can no longer be finished.
     broken: Option<String>,
 }
@@ -87,6 +142,7 @@ impl FileWriter {
             },
             groups: vec![GroupNode::default()],
             datasets: Vec::new(),
+            types: Vec::new(),
             broken: None,
         }
     }
@@ -135,20 +191,15 @@ impl FileWriter {
                 .ok_or_else(|| usage("bad group index"))?;
             g = match node.members.get(*part) {
                 Some(Child::Group(c)) => *c,
-                Some(Child::Dataset(_)) => {
+                Some(other) => {
                     return Err(usage(format!(
-                        "/{} is a dataset, not a group",
-                        parts[..=i].join("/")
-                    )))
-                }
-                Some(Child::Soft(_)) => {
-                    return Err(usage(format!(
-                        "/{} is a soft link, not a group",
-                        parts[..=i].join("/")
+                        "/{} is a {}, not a group",
+                        parts[..=i].join("/"),
+                        other.kind()
                     )))
                 }
                 None if create => {
-                    node.members.insert(part.to_string(), Child::Group(next));
+                    node.insert(part, Child::Group(next));
                     self.groups.push(GroupNode::default());
                     next
                 }
@@ -165,41 +216,52 @@ impl FileWriter {
         self.group_at(&parts, true).map(|_| ())
     }
 
-    /// Set (or replace) an attribute of the group or dataset at `obj_path`.
+    /// Resolve `obj_path` to a group, dataset or committed datatype (not a link).
+    fn object_at(&mut self, obj_path: &str) -> Result<Child> {
+        let parts = split(obj_path)?;
+        let Some((last, parent)) = parts.split_last() else {
+            return Ok(Child::Group(0));
+        };
+        let g = self.group_at(parent, false)?;
+        match self.groups.get(g).and_then(|n| n.members.get(*last)) {
+            Some(Child::Group(c)) => Ok(Child::Group(*c)),
+            Some(Child::Dataset(d)) => Ok(Child::Dataset(*d)),
+            Some(Child::Datatype(t)) => Ok(Child::Datatype(*t)),
+            Some(other) => Err(usage(format!(
+                "{obj_path}: a {} is not an object",
+                other.kind()
+            ))),
+            None => Err(Error::NotFound(obj_path.to_string())),
+        }
+    }
+
+    /// Set (or replace) an attribute of the group, dataset or committed datatype at
+    /// `obj_path`.
+    ///
+    /// Attributes stay in the object header (version 1 attribute messages) unless one of an
+    /// object's attributes is over about 64 KiB: then all its attributes go to dense storage
+    /// (a fractal heap indexed by a v2 B-tree), up to 16 MiB per object.
     pub fn set_attr(&mut self, obj_path: &str, name: &str, value: AttrValue) -> Result<()> {
         self.check()?;
         value.validate()?;
         if name.is_empty() || name.contains('\0') {
             return Err(usage(format!("bad attribute name {name:?}")));
         }
-        // Refuse now what cannot be stored in one header message at finish.
+        // Refuse now what cannot be stored at finish.
         let placeholder = vec![[0u8; 16]; value.vlen_strings().len()];
         let size = value.message(name, &placeholder)?.len();
-        if size > 65_528 {
+        if size > dense::MAX_ATTRIBUTE {
             return Err(usage(format!(
-                "attribute {name:?} needs {size} bytes, over the 64 KiB limit of a header message \
-                 (dense attribute storage is not implemented)"
+                "attribute {name:?} needs {size} bytes, over the {} bytes of dense attribute \
+                 storage we write",
+                dense::MAX_ATTRIBUTE
             )));
         }
-        let parts = split(obj_path)?;
-        let attrs = match parts.split_last() {
-            None => &mut self.groups[0].attrs,
-            Some((last, parent)) => {
-                let g = self.group_at(parent, false)?;
-                let child = match self.groups.get(g).and_then(|n| n.members.get(*last)) {
-                    Some(Child::Group(c)) => Child::Group(*c),
-                    Some(Child::Dataset(d)) => Child::Dataset(*d),
-                    Some(Child::Soft(_)) => {
-                        return Err(usage(format!("{obj_path}: a soft link has no attributes")))
-                    }
-                    None => return Err(Error::NotFound(obj_path.to_string())),
-                };
-                match child {
-                    Child::Group(c) => &mut self.groups[c].attrs,
-                    Child::Dataset(d) => &mut self.datasets[d].attrs,
-                    Child::Soft(_) => return Err(usage("a soft link has no attributes")),
-                }
-            }
+        let attrs = match self.object_at(obj_path)? {
+            Child::Group(c) => &mut self.groups[c].attrs,
+            Child::Dataset(d) => &mut self.datasets[d].attrs,
+            Child::Datatype(t) => &mut self.types[t].attrs,
+            _ => return Err(usage(format!("{obj_path}: not an object"))),
         };
         match attrs.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
@@ -208,24 +270,81 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Create a dataset (parent groups are created as needed).
-    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<DatasetId> {
+    /// Make the object at `obj_path` track the creation order of its attributes (and, for a
+    /// group, of its links), as h5py's `track_order=True`: libhdf5 then lists them in
+    /// creation order. Such objects get version 2 object headers (libhdf5 1.8+), and such
+    /// groups link messages instead of a symbol table.
+    pub fn set_track_order(&mut self, obj_path: &str, track: bool) -> Result<()> {
         self.check()?;
+        match self.object_at(obj_path)? {
+            Child::Group(c) => self.groups[c].track_order = track,
+            Child::Dataset(d) => self.datasets[d].track_order = track,
+            Child::Datatype(t) => self.types[t].track_order = track,
+            _ => return Err(usage(format!("{obj_path}: not an object"))),
+        }
+        Ok(())
+    }
+
+    /// Commit a datatype as a named object at `path` (parent groups are created as needed).
+    ///
+    /// Datasets do not share it: they carry their own copy of the type.
+    pub fn commit_datatype(&mut self, path: &str, dtype: DType) -> Result<()> {
+        self.check()?;
+        let msg = dtype.encode()?;
+        let (g, last) = self.new_member(path, "a committed datatype")?;
+        let id = self.types.len();
+        self.types.push(TypeNode {
+            dtype: msg,
+            attrs: Vec::new(),
+            track_order: false,
+        });
+        self.groups[g].insert(&last, Child::Datatype(id));
+        Ok(())
+    }
+
+    /// Create an external link at `path` to the object `target` of the file `file` (both
+    /// need not exist). Its group then uses link messages (a version 2 object header).
+    pub fn create_external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
+        self.check()?;
+        for (what, v) in [("file name", file), ("target", target)] {
+            if v.is_empty() || v.contains('\0') {
+                return Err(usage(format!("bad external link {what} {v:?}")));
+            }
+        }
+        let (g, last) = self.new_member(path, "an external link")?;
+        self.groups[g].insert(
+            &last,
+            Child::External {
+                file: file.to_string(),
+                path: target.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The parent group (created as needed) and name of a new member at `path`.
+    fn new_member(&mut self, path: &str, what: &str) -> Result<(usize, String)> {
         let parts = split(path)?;
         let Some((last, parent)) = parts.split_last() else {
-            return Err(usage("a dataset needs a name"));
+            return Err(usage(format!("{what} needs a name")));
         };
         let g = self.group_at(parent, true)?;
         if self.groups[g].members.contains_key(*last) {
             return Err(usage(format!("{path}: an object of that name exists")));
         }
-        let r = DatasetState::new(format!("/{}", parts.join("/")), spec, &mut self.out);
+        Ok((g, last.to_string()))
+    }
+
+    /// Create a dataset (parent groups are created as needed).
+    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<DatasetId> {
+        self.check()?;
+        let (g, last) = self.new_member(path, "a dataset")?;
+        let full = format!("/{}", split(path)?.join("/"));
+        let r = DatasetState::new(full, spec, &mut self.out);
         let state = self.guard(r)?;
         let id = self.datasets.len();
         self.datasets.push(state);
-        self.groups[g]
-            .members
-            .insert(last.to_string(), Child::Dataset(id));
+        self.groups[g].insert(&last, Child::Dataset(id));
         Ok(DatasetId(id))
     }
 
@@ -233,20 +352,11 @@ impl FileWriter {
     /// `target`, a path that need not exist.
     pub fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
         self.check()?;
-        let parts = split(path)?;
-        let Some((last, parent)) = parts.split_last() else {
-            return Err(usage("a soft link needs a name"));
-        };
         if target.is_empty() || target.contains('\0') {
             return Err(usage(format!("bad soft link target {target:?}")));
         }
-        let g = self.group_at(parent, true)?;
-        if self.groups[g].members.contains_key(*last) {
-            return Err(usage(format!("{path}: an object of that name exists")));
-        }
-        self.groups[g]
-            .members
-            .insert(last.to_string(), Child::Soft(target.to_string()));
+        let (g, last) = self.new_member(path, "a soft link")?;
+        self.groups[g].insert(&last, Child::Soft(target.to_string()));
         Ok(())
     }
 
@@ -340,6 +450,67 @@ impl FileWriter {
         Ok(self.guard(r)?.concat())
     }
 
+    /// Store variable-length values in the file's global heap: each item is the length its
+    /// reference records (elements of a sequence, bytes of a string) and its bytes (nested
+    /// variable-length parts already replaced by references returned here). Returns the
+    /// 16-byte references (length, collection address, index) to put in element bytes of
+    /// [`DType::Raw`] variable-length types. An empty sequence (length 0, no bytes) gets the
+    /// null reference.
+    pub fn write_vlen_objects(&mut self, items: &[(u32, Vec<u8>)]) -> Result<Vec<[u8; 16]>> {
+        self.check()?;
+        let stored: Vec<(u32, &[u8])> = items
+            .iter()
+            .filter(|(n, b)| *n != 0 || !b.is_empty())
+            .map(|(n, b)| (*n, b.as_slice()))
+            .collect();
+        if stored.iter().any(|(_, b)| u32::try_from(b.len()).is_err()) {
+            return Err(usage("variable-length value over 4 GiB"));
+        }
+        let r = global_heap::write_objects(&mut self.out, &stored);
+        let mut refs = self.guard(r)?.into_iter();
+        Ok(items
+            .iter()
+            .map(|(n, b)| {
+                if *n == 0 && b.is_empty() {
+                    [0u8; 16]
+                } else {
+                    refs.next().unwrap_or([0u8; 16])
+                }
+            })
+            .collect())
+    }
+
+    /// Set the values of a dataset of [`DType::ObjectRef`] or [`DType::RegionRef`] (one per
+    /// element); they are resolved to object addresses when the file is finished, where a
+    /// path naming no group, dataset or committed datatype is an error.
+    pub fn write_references(&mut self, ds: DatasetId, refs: Vec<Reference>) -> Result<()> {
+        self.check()?;
+        let d = self.dataset(ds)?;
+        if !d.spec.dtype.is_reference() {
+            return Err(usage(format!("{}: not a dataset of references", d.path)));
+        }
+        let region = d.spec.dtype == DType::RegionRef;
+        let n = encode::product(&d.shape)?;
+        if n != refs.len() as u64 {
+            return Err(usage(format!(
+                "{}: dataset has {n} elements, got {} references",
+                d.path,
+                refs.len()
+            )));
+        }
+        if refs
+            .iter()
+            .any(|r| matches!(r, Reference::Region { .. }) != region && *r != Reference::Null)
+        {
+            return Err(usage(format!(
+                "{}: object and region references mixed",
+                d.path
+            )));
+        }
+        d.refs = Some(refs);
+        Ok(())
+    }
+
     /// Write all elements of a variable-length string dataset.
     pub fn write_strings<S: AsRef<str>>(&mut self, ds: DatasetId, strings: &[S]) -> Result<()> {
         let n = encode::product(&self.dataset(ds)?.shape)?;
@@ -387,22 +558,31 @@ impl FileWriter {
             .iter()
             .flat_map(|g| &g.attrs)
             .chain(self.datasets.iter().flat_map(|d| &d.attrs))
+            .chain(self.types.iter().flat_map(|t| &t.attrs))
         {
             strings.extend(v.vlen_strings());
         }
         let refs = global_heap::write_strings(&mut self.out, &strings)?;
         let mut refs = refs.into_iter();
-        let mut encode_attrs = |attrs: &[(String, AttrValue)]| -> Result<Vec<Message>> {
+        let mut encode_attrs = |attrs: &[(String, AttrValue)]| -> Result<Vec<EncAttr>> {
             attrs
                 .iter()
                 .map(|(name, v)| {
                     let n = v.vlen_strings().len();
                     let mine: Vec<[u8; 16]> = refs.by_ref().take(n).collect();
-                    Ok(Message::new(
-                        object_header::ATTRIBUTE,
-                        0,
-                        v.message(name, &mine)?,
-                    ))
+                    let body = v.message(name, &mine)?;
+                    let refs = match v {
+                        AttrValue::References { region, refs, .. } => {
+                            let len = refs.len() * if *region { 12 } else { 8 };
+                            Some((body.len().saturating_sub(len), refs.clone()))
+                        }
+                        _ => None,
+                    };
+                    Ok(EncAttr {
+                        name: name.clone(),
+                        body,
+                        refs,
+                    })
                 })
                 .collect()
         };
@@ -414,15 +594,26 @@ impl FileWriter {
         for d in &self.datasets {
             dataset_attrs.push(encode_attrs(&d.attrs)?);
         }
+        let mut type_attrs = Vec::with_capacity(self.types.len());
+        for t in &self.types {
+            type_attrs.push(encode_attrs(&t.attrs)?);
+        }
         let mut ctx = Finisher {
             out: &mut self.out,
             groups: &self.groups,
             datasets: &mut self.datasets,
+            types: &self.types,
             group_attrs,
             dataset_attrs,
+            type_attrs,
+            addrs: HashMap::new(),
+            patches: Vec::new(),
         };
-        let (root, tree, heap) = ctx.write_group(0, 0)?;
-        let sb = superblock::encode(self.out.eof, root, tree, heap);
+        let (root, stab) = ctx.write_group(0, "/", 0)?;
+        ctx.addrs.insert("/".to_string(), root);
+        let (addrs, patches) = (ctx.addrs, ctx.patches);
+        resolve_references(&mut self.out, &addrs, patches)?;
+        let sb = superblock::encode(self.out.eof, root, stab);
         self.out.sink.write_at(0, &sb)?;
         self.out.sink.set_len(self.out.eof)?;
         Ok(self.out.sink)
@@ -433,21 +624,231 @@ struct Finisher<'a> {
     out: &'a mut Out,
     groups: &'a [GroupNode],
     datasets: &'a mut [DatasetState],
-    group_attrs: Vec<Vec<Message>>,
-    dataset_attrs: Vec<Vec<Message>>,
+    types: &'a [TypeNode],
+    group_attrs: Vec<Vec<EncAttr>>,
+    dataset_attrs: Vec<Vec<EncAttr>>,
+    type_attrs: Vec<Vec<EncAttr>>,
+    /// Object header address of every path written.
+    addrs: HashMap<String, u64>,
+    /// Bytes holding references, rewritten once every address is known.
+    patches: Vec<Patch>,
+}
+
+/// An encoded attribute message.
+struct EncAttr {
+    name: String,
+    body: Vec<u8>,
+    /// For references: where their values start in `body`, and the values.
+    refs: Option<(usize, Vec<Reference>)>,
+}
+
+/// Bytes already written at `addr` whose reference values (`spots`: offset, value) are
+/// filled in at the end; `checksum`: the bytes end with a lookup3 checksum of the rest.
+struct Patch {
+    addr: u64,
+    bytes: Vec<u8>,
+    checksum: bool,
+    spots: Vec<(usize, Reference)>,
+}
+
+/// References inside the attribute messages of one header: (message index among the
+/// attribute messages, offset in its body, values).
+type RefSpots = Vec<(usize, usize, Vec<Reference>)>;
+
+/// Resolve every reference and rewrite the patched bytes.
+fn resolve_references(
+    out: &mut Out,
+    addrs: &HashMap<String, u64>,
+    patches: Vec<Patch>,
+) -> Result<()> {
+    let lookup = |path: &str| -> Result<u64> {
+        let key = format!("/{}", split(path)?.join("/"));
+        addrs
+            .get(&key)
+            .copied()
+            .ok_or_else(|| usage(format!("reference to {path}: no object at that path")))
+    };
+    // Region references point to global heap objects: the dataset's address and selection.
+    let mut regions: Vec<(u32, Vec<u8>)> = Vec::new();
+    for p in &patches {
+        for (_, r) in &p.spots {
+            if let Reference::Region { path, selection } = r {
+                let mut obj = lookup(path)?.to_le_bytes().to_vec();
+                obj.extend_from_slice(selection);
+                regions.push((obj.len() as u32, obj));
+            }
+        }
+    }
+    let stored: Vec<(u32, &[u8])> = regions.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let mut region_refs = global_heap::write_objects(out, &stored)?.into_iter();
+    for mut p in patches {
+        for (at, r) in &p.spots {
+            let value: Vec<u8> = match r {
+                // The bytes are zero already.
+                Reference::Null => continue,
+                Reference::Object(path) => lookup(path)?.to_le_bytes().to_vec(),
+                Reference::Region { .. } => region_refs
+                    .next()
+                    .map(|g| g[4..16].to_vec())
+                    .ok_or_else(|| usage("region reference lost"))?,
+            };
+            let dst = p
+                .bytes
+                .get_mut(*at..*at + value.len())
+                .ok_or_else(|| usage("reference outside its bytes"))?;
+            dst.copy_from_slice(&value);
+        }
+        if p.checksum {
+            let n = p.bytes.len().saturating_sub(4);
+            let sum = crate::checksum::lookup3(p.bytes.get(..n).unwrap_or_default(), 0);
+            if let Some(dst) = p.bytes.get_mut(n..) {
+                dst.copy_from_slice(&sum.to_le_bytes());
+            }
+        }
+        out.sink.write_at(p.addr, &p.bytes)?;
+    }
+    Ok(())
+}
+
+/// Take the encoded attributes of object `i`.
+fn take(list: &mut [Vec<EncAttr>], i: usize) -> Result<Vec<EncAttr>> {
+    Ok(std::mem::take(
+        list.get_mut(i).ok_or_else(|| usage("bad object index"))?,
+    ))
+}
+
+/// The attribute messages of an object and the header version it needs: attributes too
+/// large for the header go to dense storage (written now), which, like creation order
+/// tracking, needs a version 2 header with an attribute info message. Also returns where
+/// reference values sit in the returned messages.
+fn attribute_messages(
+    out: &mut Out,
+    attrs: Vec<EncAttr>,
+    track: bool,
+    force_v2: bool,
+) -> Result<(Vec<Message>, object_header::Version, RefSpots)> {
+    let dense = attrs.iter().any(|a| a.body.len() > MAX_COMPACT_ATTR);
+    let flags = if track {
+        object_header::ATTR_ORDER_TRACKED
+    } else {
+        0
+    };
+    if dense {
+        if let Some(a) = attrs.iter().find(|a| a.refs.is_some()) {
+            return Err(usage(format!(
+                "attribute {:?} holds references: not supported next to an attribute over \
+                 64 KiB (dense storage)",
+                a.name
+            )));
+        }
+        let pairs: Vec<(String, Vec<u8>)> = attrs.into_iter().map(|a| (a.name, a.body)).collect();
+        let addrs = dense::write_attributes(out, &pairs)?;
+        let info = dense::attribute_info(track, pairs.len(), Some(addrs));
+        return Ok((
+            vec![Message::new(object_header::ATTRIBUTE_INFO, 0, info)],
+            object_header::Version::V2 { flags },
+            Vec::new(),
+        ));
+    }
+    let mut msgs = Vec::with_capacity(attrs.len() + 1);
+    let v2 = track || force_v2;
+    if v2 {
+        msgs.push(Message::new(
+            object_header::ATTRIBUTE_INFO,
+            0,
+            dense::attribute_info(track, attrs.len(), None),
+        ));
+    }
+    let mut spots = Vec::new();
+    for (i, a) in attrs.into_iter().enumerate() {
+        if let Some((at, refs)) = a.refs {
+            spots.push((msgs.len(), at, refs));
+        }
+        let mut m = Message::new(object_header::ATTRIBUTE, 0, a.body);
+        m.order = u16::try_from(i).unwrap_or(u16::MAX);
+        msgs.push(m);
+    }
+    let version = if v2 {
+        object_header::Version::V2 { flags }
+    } else {
+        object_header::Version::V1
+    };
+    Ok((msgs, version, spots))
+}
+
+/// Reference values of a header written at `addr` whose last `n_attr` messages are the
+/// attribute messages: a patch, if any.
+fn header_patch(
+    addr: u64,
+    bytes: &[u8],
+    offsets: &[usize],
+    n_attr: usize,
+    spots: RefSpots,
+    version: object_header::Version,
+) -> Option<Patch> {
+    if spots.is_empty() {
+        return None;
+    }
+    let first = offsets.len().saturating_sub(n_attr);
+    let mut out = Vec::new();
+    for (msg, at, refs) in spots {
+        let Some(&body) = offsets.get(first + msg) else {
+            continue;
+        };
+        let width = if refs.iter().any(|r| matches!(r, Reference::Region { .. })) {
+            12
+        } else {
+            8
+        };
+        for (i, r) in refs.into_iter().enumerate() {
+            out.push((body + at + i * width, r));
+        }
+    }
+    Some(Patch {
+        addr,
+        bytes: bytes.to_vec(),
+        checksum: version != object_header::Version::V1,
+        spots: out,
+    })
+}
+
+/// Join a group path and a member name.
+fn join(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 impl Finisher<'_> {
-    /// Write a group's members, symbol table and header; returns (header, B-tree, heap).
-    fn write_group(&mut self, g: usize, depth: usize) -> Result<(u64, u64, u64)> {
+    /// Write a group's members, links and header; returns the header address and, for a
+    /// symbol table group, its (B-tree, heap) addresses.
+    fn write_group(
+        &mut self,
+        g: usize,
+        path: &str,
+        depth: usize,
+    ) -> Result<(u64, Option<(u64, u64)>)> {
         if depth > 10_000 {
             return Err(usage("groups nested too deeply"));
         }
         let node = self.groups.get(g).ok_or_else(|| usage("bad group index"))?;
         let mut members = Vec::with_capacity(node.members.len());
+        let mut links = Vec::new();
+        let new_style = node.new_style();
         for (name, child) in &node.members {
+            let order = node
+                .track_order
+                .then(|| node.orders.get(name).copied().unwrap_or(0));
             let (header, stab) = match child {
                 Child::Soft(target) => {
+                    if new_style {
+                        links.push((
+                            order,
+                            link::message(name, &link::LinkValue::Soft(target), order)?,
+                        ));
+                    }
                     members.push(group::Member {
                         name: name.clone(),
                         header: u64::MAX,
@@ -456,25 +857,22 @@ impl Finisher<'_> {
                     });
                     continue;
                 }
-                Child::Group(c) => {
-                    let (h, t, hp) = self.write_group(*c, depth + 1)?;
-                    (h, Some((t, hp)))
+                Child::External { file, path } => {
+                    let v = link::LinkValue::External { file, path };
+                    links.push((order, link::message(name, &v, order)?));
+                    continue;
                 }
-                Child::Dataset(d) => {
-                    let attrs = std::mem::take(
-                        self.dataset_attrs
-                            .get_mut(*d)
-                            .ok_or_else(|| usage("bad dataset"))?,
-                    );
-                    let ds = self
-                        .datasets
-                        .get_mut(*d)
-                        .ok_or_else(|| usage("bad dataset"))?;
-                    let path = ds.path.clone();
-                    let bytes = ds.finish(self.out, attrs).map_err(|e| e.in_object(&path))?;
-                    (self.out.append(&bytes)?, None)
-                }
+                Child::Group(c) => self.write_group(*c, &join(path, name), depth + 1)?,
+                Child::Dataset(d) => (self.write_dataset(*d)?, None),
+                Child::Datatype(t) => (self.write_type(*t)?, None),
             };
+            self.addrs.entry(join(path, name)).or_insert(header);
+            if new_style {
+                links.push((
+                    order,
+                    link::message(name, &link::LinkValue::Hard(header), order)?,
+                ));
+            }
             members.push(group::Member {
                 name: name.clone(),
                 header,
@@ -482,19 +880,101 @@ impl Finisher<'_> {
                 soft: None,
             });
         }
-        let (tree, heap) = group::write(self.out, &members)?;
-        let mut msgs = vec![Message::new(
-            object_header::SYMBOL_TABLE,
-            0,
-            group::stab_message(tree, heap),
-        )];
-        msgs.extend(std::mem::take(
-            self.group_attrs
-                .get_mut(g)
-                .ok_or_else(|| usage("bad group"))?,
+        let attrs = take(&mut self.group_attrs, g)?;
+        let (attr_msgs, version, spots) =
+            attribute_messages(self.out, attrs, node.track_order, new_style)?;
+        let n_attr = attr_msgs.len();
+        let (mut msgs, stab) = if new_style {
+            links.sort_by_key(|(o, _)| *o);
+            let mut msgs = vec![
+                Message::new(
+                    object_header::LINK_INFO,
+                    0,
+                    link::link_info(node.track_order, node.next_order),
+                ),
+                Message::new(object_header::GROUP_INFO, 0, link::group_info()),
+            ];
+            msgs.extend(
+                links
+                    .into_iter()
+                    .map(|(_, b)| Message::new(object_header::LINK, 0, b)),
+            );
+            (msgs, None)
+        } else {
+            let (tree, heap) = group::write(self.out, &members)?;
+            (
+                vec![Message::new(
+                    object_header::SYMBOL_TABLE,
+                    0,
+                    group::stab_message(tree, heap),
+                )],
+                Some((tree, heap)),
+            )
+        };
+        msgs.extend(attr_msgs);
+        let (bytes, offsets) = object_header::encode_with_offsets(&msgs, version)?;
+        let header = self.out.append(&bytes)?;
+        self.patches.extend(header_patch(
+            header, &bytes, &offsets, n_attr, spots, version,
         ));
-        let header = self.out.append(&object_header::encode(&msgs)?)?;
-        Ok((header, tree, heap))
+        Ok((header, stab))
+    }
+
+    fn write_dataset(&mut self, d: usize) -> Result<u64> {
+        let attrs = take(&mut self.dataset_attrs, d)?;
+        let ds = self
+            .datasets
+            .get_mut(d)
+            .ok_or_else(|| usage("bad dataset"))?;
+        let path = ds.path.clone();
+        let r = attribute_messages(self.out, attrs, ds.track_order, false).and_then(
+            |(msgs, version, spots)| {
+                let n_attr = msgs.len();
+                ds.finish(self.out, msgs, version)
+                    .map(|(b, o)| (b, o, n_attr, spots, version))
+            },
+        );
+        let (bytes, offsets, n_attr, spots, version) = r.map_err(|e| e.in_object(&path))?;
+        let header = self.out.append(&bytes)?;
+        self.patches.extend(header_patch(
+            header, &bytes, &offsets, n_attr, spots, version,
+        ));
+        if let (Some(refs), dataset::Storage::Contiguous(addr)) = (ds.refs.take(), &ds.storage) {
+            let width = ds.elem as usize;
+            if *addr != encode::UNDEF && !refs.is_empty() {
+                self.patches.push(Patch {
+                    addr: *addr,
+                    bytes: vec![0; refs.len() * width],
+                    checksum: false,
+                    spots: refs
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| (i * width, r))
+                        .collect(),
+                });
+            }
+        }
+        Ok(header)
+    }
+
+    fn write_type(&mut self, t: usize) -> Result<u64> {
+        let attrs = take(&mut self.type_attrs, t)?;
+        let node = self.types.get(t).ok_or_else(|| usage("bad datatype"))?;
+        let (attr_msgs, version, spots) =
+            attribute_messages(self.out, attrs, node.track_order, false)?;
+        let n_attr = attr_msgs.len();
+        let mut msgs = vec![Message::new(
+            object_header::DATATYPE,
+            object_header::CONSTANT,
+            node.dtype.clone(),
+        )];
+        msgs.extend(attr_msgs);
+        let (bytes, offsets) = object_header::encode_with_offsets(&msgs, version)?;
+        let header = self.out.append(&bytes)?;
+        self.patches.extend(header_patch(
+            header, &bytes, &offsets, n_attr, spots, version,
+        ));
+        Ok(header)
     }
 }
 

@@ -7,8 +7,8 @@ use super::group;
 pub(crate) const SIZE: u64 = 96;
 
 /// Encode the superblock for a file ending at `eof` whose root group has header `root`
-/// and symbol table (`tree`, `heap`).
-pub(crate) fn encode(eof: u64, root: u64, tree: u64, heap: u64) -> Vec<u8> {
+/// and, for a symbol table root group, symbol table (B-tree, heap) addresses.
+pub(crate) fn encode(eof: u64, root: u64, stab: Option<(u64, u64)>) -> Vec<u8> {
     let mut b = Vec::with_capacity(SIZE as usize);
     b.extend_from_slice(b"\x89HDF\r\n\x1a\n");
     // Versions: superblock 0, free-space 0, root group symbol table entry 0, reserved,
@@ -21,6 +21,6 @@ pub(crate) fn encode(eof: u64, root: u64, tree: u64, heap: u64) -> Vec<u8> {
     b.put_u64(UNDEF); // free-space info
     b.put_u64(eof);
     b.put_u64(UNDEF); // driver information block
-    group::entry(&mut b, 0, root, Some((tree, heap)));
+    group::entry(&mut b, 0, root, stab);
     b
 }
