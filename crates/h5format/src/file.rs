@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::io::{ByteSource, MemSource, Source};
 use crate::read::attribute::{AttributeInfo, AttributeMessage};
 use crate::read::dataspace::Dataspace;
-use crate::read::datatype::Datatype;
+use crate::read::datatype::{ByteOrder, Datatype};
 use crate::read::fill_value::FillValue;
 use crate::read::fractal_heap::FractalHeap;
 use crate::read::global_heap::GlobalHeap;
@@ -764,6 +764,24 @@ impl crate::read::chunked::ChunkDecoder for PipelineDecoder {
         self.pipeline
             .decode(raw, filter_mask, expected_len, self.elem_size, chunk_addr)
     }
+
+    fn decode_prefix(
+        &self,
+        raw: Vec<u8>,
+        filter_mask: u32,
+        expected_len: usize,
+        chunk_addr: u64,
+        needed: usize,
+    ) -> Result<Vec<u8>> {
+        self.pipeline.decode_prefix(
+            raw,
+            filter_mask,
+            expected_len,
+            self.elem_size,
+            chunk_addr,
+            needed,
+        )
+    }
 }
 
 impl std::ops::Deref for Dataset {
@@ -1043,9 +1061,41 @@ impl Dataset {
     }
 
     /// Read every element, converted to `T`.
+    ///
+    /// When `T` has the size of the stored type, the data is read straight into the result
+    /// and converted in place (one buffer, not two); chunked data is decoded in parallel.
     pub fn read<T: crate::value::Numeric>(&self) -> Result<Vec<T>> {
-        let raw = self.read_raw()?;
-        crate::value::convert(&self.dtype, &raw).map_err(|e| e.in_object(&self.node.path))
+        let esize = self.dtype.size();
+        let chunked = matches!(self.layout, Layout::Chunked { .. });
+        if !chunked || esize != std::mem::size_of::<T>() {
+            let raw = self.read_raw()?;
+            return crate::value::convert(&self.dtype, &raw)
+                .map_err(|e| e.in_object(&self.node.path));
+        }
+        let n = usize::try_from(self.len())
+            .map_err(|_| Error::Usage(format!("{}: too many elements", self.node.path)))?;
+        self.node
+            .file
+            .source()
+            .check_alloc("dataset", self.address(), self.byte_len()?)?;
+        let mut out = vec![T::zeroed(); n];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+        self.chunks()
+            .and_then(|c| c.read_all_into(bytes))
+            .map_err(|e| e.in_object(&self.node.path))?;
+        let native = crate::value::numeric_source(&self.dtype)
+            .is_some_and(|(p, o, bits)| p == T::PRIM && o == ByteOrder::NATIVE && bits.is_none());
+        if !native {
+            // Same width, other representation: convert block by block through a small buffer.
+            let mut tmp = vec![0u8; 1 << 16];
+            for block in out.chunks_mut((1 << 16) / esize.max(1)) {
+                let src = &mut tmp[..block.len() * esize];
+                src.copy_from_slice(bytemuck::cast_slice(block));
+                crate::value::convert_into(&self.dtype, src, block)
+                    .map_err(|e| e.in_object(&self.node.path))?;
+            }
+        }
+        Ok(out)
     }
 }
 

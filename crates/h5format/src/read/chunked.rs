@@ -33,6 +33,20 @@ pub trait ChunkDecoder: Send + Sync {
         expected_len: usize,
         chunk_addr: u64,
     ) -> Result<Vec<u8>>;
+
+    /// Decode at least the first `needed` bytes of the chunk (all of it by default). Filters
+    /// that can stop early (deflate) save the work past `needed`.
+    fn decode_prefix(
+        &self,
+        raw: Vec<u8>,
+        filter_mask: u32,
+        expected_len: usize,
+        chunk_addr: u64,
+        needed: usize,
+    ) -> Result<Vec<u8>> {
+        let _ = needed;
+        self.decode(raw, filter_mask, expected_len, chunk_addr)
+    }
 }
 
 /// The decoder of datasets without filters: returns the bytes as stored.
@@ -214,17 +228,27 @@ impl ChunkedReader {
 
     /// Read and decode one stored chunk.
     fn load(&self, loc: &ChunkLocation) -> Result<Vec<u8>> {
+        self.load_prefix(loc, self.geom.chunk_bytes as usize)
+    }
+
+    /// Read and decode at least the first `needed` bytes of one stored chunk (all of it when
+    /// `needed` is the chunk size); the result is the decoded prefix.
+    fn load_prefix(&self, loc: &ChunkLocation, needed: usize) -> Result<Vec<u8>> {
         let expected = self.geom.chunk_bytes as usize;
+        let needed = needed.min(expected);
         let raw = self.source.read_vec("chunk", loc.address, loc.size)?;
         let skip_filters = self.dont_filter_partial_edge && self.is_partial_edge(&loc.scaled);
         let mut data = if skip_filters {
             raw
+        } else if needed < expected {
+            self.decoder
+                .decode_prefix(raw, loc.filter_mask, expected, loc.address, needed)?
         } else {
             self.decoder
                 .decode(raw, loc.filter_mask, expected, loc.address)?
         };
         self.decoded.fetch_add(1, Ordering::Relaxed);
-        if data.len() < expected {
+        if data.len() < needed {
             return Err(Error::malformed(
                 "chunk",
                 loc.address,
@@ -263,11 +287,22 @@ impl ChunkedReader {
 
     /// The decoded chunks at `scaled` coordinates (fill for never-written ones): cache first,
     /// then index lookups, then decoding of the misses in parallel.
-    fn fetch(&self, scaled: &[Vec<u64>], fill: &OnceLock<Chunk>) -> Result<Vec<Chunk>> {
+    ///
+    /// `needed[i]`, when given, is how many leading bytes of chunk `i` the caller uses: a
+    /// cached prefix at least that long is enough, and a miss decodes only that prefix when
+    /// the filters allow it (the prefix is cached for later reads that need no more).
+    fn fetch(
+        &self,
+        scaled: &[Vec<u64>],
+        needed: Option<&[usize]>,
+        fill: &OnceLock<Chunk>,
+    ) -> Result<Vec<Chunk>> {
+        let full = self.geom.chunk_bytes as usize;
+        let need = |i: usize| needed.and_then(|n| n.get(i).copied()).unwrap_or(full);
         let mut out: Vec<Option<Chunk>> = Vec::with_capacity(scaled.len());
         let mut misses = Vec::new();
         for (i, s) in scaled.iter().enumerate() {
-            if let Some(c) = self.cached(s) {
+            if let Some(c) = self.cached(s).filter(|c| c.len() >= need(i)) {
                 out.push(Some(c));
                 continue;
             }
@@ -280,9 +315,15 @@ impl ChunkedReader {
             }
         }
         let decoded: Vec<Result<Vec<u8>>> = if misses.len() > 1 {
-            misses.par_iter().map(|(_, loc)| self.load(loc)).collect()
+            misses
+                .par_iter()
+                .map(|(i, loc)| self.load_prefix(loc, need(*i)))
+                .collect()
         } else {
-            misses.iter().map(|(_, loc)| self.load(loc)).collect()
+            misses
+                .iter()
+                .map(|(i, loc)| self.load_prefix(loc, need(*i)))
+                .collect()
         };
         for ((i, loc), data) in misses.into_iter().zip(decoded) {
             let data = Arc::new(data?);
@@ -301,13 +342,29 @@ impl ChunkedReader {
     /// Read every element, row-major, as raw bytes.
     pub fn read_all(&self) -> Result<Vec<u8>> {
         let total = self.total_bytes(&self.geom.dims)?;
-        let mut out = if self.fill.iter().all(|&b| b == 0) {
-            vec![0u8; total]
-        } else {
-            self.fill.repeat(total / self.geom.element_size as usize)
-        };
+        let mut out = vec![0u8; total];
+        self.read_all_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Read every element, row-major, into `out` (exactly the dataset's size in bytes).
+    pub fn read_all_into(&self, out: &mut [u8]) -> Result<()> {
+        let total = self.total_bytes(&self.geom.dims)?;
+        if out.len() != total {
+            return Err(Error::Usage(format!(
+                "output buffer of {} bytes for a dataset of {total}",
+                out.len()
+            )));
+        }
         if total == 0 {
-            return Ok(out);
+            return Ok(());
+        }
+        if self.fill.iter().any(|&b| b != 0) {
+            for (dst, src) in out.iter_mut().zip(self.fill.iter().cycle()) {
+                *dst = *src;
+            }
+        } else {
+            out.fill(0);
         }
         let mut locs = Vec::new();
         self.index.for_each(&mut |loc| {
@@ -317,6 +374,9 @@ impl ChunkedReader {
             Ok(())
         })?;
         let rank = self.geom.rank();
+        if rank == 1 {
+            return self.read_all_1d(locs, out);
+        }
         let chunk_strides = select::strides(&self.geom.chunk_dims);
         let out_strides = select::strides(&self.geom.dims);
         for batch in locs.chunks(self.batch_len()) {
@@ -345,10 +405,40 @@ impl ChunkedReader {
                     dst_base,
                     dst_strides: &out_strides,
                 }
-                .run(&data, &mut out)?;
+                .run(&data, out)?;
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// `read_all_into` for 1-D datasets: every chunk is read, decoded and copied to its own
+    /// part of `out` on the rayon pool, so both decoding and copying run in parallel.
+    fn read_all_1d(&self, mut locs: Vec<ChunkLocation>, out: &mut [u8]) -> Result<()> {
+        let cb = self.geom.chunk_bytes as usize;
+        locs.sort_by_key(|l| l.scaled.first().copied().unwrap_or(0));
+        let mut jobs: Vec<(ChunkLocation, &mut [u8])> = Vec::with_capacity(locs.len());
+        let mut parts = out.chunks_mut(cb).enumerate().peekable();
+        for loc in locs {
+            let i = loc.scaled.first().copied().unwrap_or(u64::MAX);
+            while parts.peek().is_some_and(|(j, _)| (*j as u64) < i) {
+                parts.next();
+            }
+            match parts.next() {
+                Some((j, part)) if j as u64 == i => jobs.push((loc, part)),
+                _ => return Err(Error::malformed("chunk index", loc.address, "chunk listed twice")),
+            }
+        }
+        jobs.into_par_iter().try_for_each(|(loc, part)| {
+            let data = match self.cached(&loc.scaled) {
+                Some(c) if c.len() >= part.len() => c,
+                _ => Arc::new(self.load(&loc)?),
+            };
+            let src = data
+                .get(..part.len())
+                .ok_or_else(|| Error::malformed("chunk", loc.address, "decoded chunk too short"))?;
+            part.copy_from_slice(src);
+            Ok(())
+        })
     }
 
     /// Read the hyperslab `start + k * step` (`k < count` per dimension) into `out`, which
@@ -409,7 +499,7 @@ impl ChunkedReader {
                 .iter()
                 .map(|g| (0..rank).map(|d| pieces[d][g[d]].chunk).collect())
                 .collect();
-            let chunks = self.fetch(&scaled, &fill)?;
+            let chunks = self.fetch(&scaled, None, &fill)?;
             for (g, data) in group.iter().zip(chunks) {
                 let mut counts = Vec::with_capacity(rank);
                 let (mut src_base, mut dst_base) = (0u64, 0u64);
@@ -454,7 +544,17 @@ impl ChunkedReader {
         let fill = OnceLock::new();
         for batch in groups.chunks(self.batch_len()) {
             let scaled: Vec<Vec<u64>> = batch.iter().map(|(c, _)| vec![*c]).collect();
-            let chunks = self.fetch(&scaled, &fill)?;
+            let needed: Vec<usize> = batch
+                .iter()
+                .map(|(_, pieces)| {
+                    pieces
+                        .iter()
+                        .map(|p| (p.in_chunk + p.len) as usize * e)
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let chunks = self.fetch(&scaled, Some(&needed), &fill)?;
             for ((_, pieces), data) in batch.iter().zip(chunks) {
                 for p in pieces {
                     let s = p.in_chunk as usize * e;
