@@ -254,7 +254,8 @@ fn fix_ohdr_checksums(b: &mut [u8]) {
 #[derive(Debug)]
 #[allow(dead_code)] // the fields are read through `Debug` in the report
 enum Outcome {
-    Ok,
+    /// Finished: whether the file opened, and the number of objects and values walked.
+    Ok(bool, u64),
     Panic(String),
     Hang,
     TooMuchMemory(i64),
@@ -280,8 +281,14 @@ fn run_case(bytes: Vec<u8>) -> Outcome {
             PEAK.with(|p| p.set(0));
             METERED.with(|m| m.set(true));
             let r = std::panic::catch_unwind(move || {
-                if let Ok(f) = File::from_bytes_with_limit(bytes, ALLOC_LIMIT) {
-                    let _ = walk_all(&f);
+                match File::from_bytes_with_limit(bytes, ALLOC_LIMIT) {
+                    Ok(f) => (
+                        true,
+                        walk_all(&f)
+                            .map(|s| s.groups + s.datasets + s.values)
+                            .unwrap_or(0),
+                    ),
+                    Err(_) => (false, 0),
                 }
             });
             METERED.with(|m| m.set(false));
@@ -292,8 +299,8 @@ fn run_case(bytes: Vec<u8>) -> Outcome {
                         .with(|m| m.borrow_mut().take())
                         .unwrap_or_else(|| "panic".into()),
                 ),
-                Ok(()) if peak > PEAK_LIMIT => Outcome::TooMuchMemory(peak),
-                Ok(()) => Outcome::Ok,
+                Ok(_) if peak > PEAK_LIMIT => Outcome::TooMuchMemory(peak),
+                Ok((opened, n)) => Outcome::Ok(opened, n),
             };
             let _ = tx.send(out);
         });
@@ -375,22 +382,32 @@ fn mutated_fixtures_never_panic_hang_or_overallocate() {
         let hot = interesting(orig);
         let t0 = Instant::now();
         let mut done = 0u64;
+        let mut opened = 0u64;
+        let mut slowest = (Duration::ZERO, 0u64);
         for i in 0..per_file {
             if t0.elapsed() > per_fixture_budget {
                 break;
             }
             let seed = case_seed(fi, i);
             let (bytes, desc) = mutate(orig, &hot, seed);
+            let t = Instant::now();
             let out = run_case(bytes);
+            if t.elapsed() > slowest.0 {
+                slowest = (t.elapsed(), seed);
+            }
             done += 1;
-            if !matches!(out, Outcome::Ok) {
+            if let Outcome::Ok(o, _) = out {
+                opened += o as u64;
+            } else {
                 failures.push(format!("{name}:{seed} [{desc}] -> {out:?}"));
             }
         }
         total += done;
         eprintln!(
-            "{name}: {done} mutations in {:.1}s",
-            t0.elapsed().as_secs_f64()
+            "{name}: {done} mutations ({opened} opened) in {:.1}s; slowest {:.2}s (seed {})",
+            t0.elapsed().as_secs_f64(),
+            slowest.0.as_secs_f64(),
+            slowest.1
         );
     }
     eprintln!(
@@ -421,7 +438,7 @@ fn regressions() {
         }
         let bytes = std::fs::read(&p).expect("read regression input");
         let out = run_case(bytes);
-        if !matches!(out, Outcome::Ok) {
+        if !matches!(out, Outcome::Ok(..)) {
             failures.push(format!("{}: {out:?}", p.display()));
         }
     }
