@@ -88,7 +88,9 @@ pub fn walk_all(file: &File) -> Result<WalkStats> {
             }
             break;
         };
-        visit(file, &obj, &mut stats, &mut seen, &mut paths, &mut soft, &mut queue);
+        visit(
+            file, &obj, &mut stats, &mut seen, &mut paths, &mut soft, &mut queue,
+        );
     }
     Ok(stats)
 }
@@ -165,13 +167,15 @@ fn visit(
                 return;
             }
             let n = d.space().num_elements().unwrap_or(0);
-            let decoded = d.read_raw().and_then(|raw| {
-                stats.bytes += raw.len() as u64;
-                let n = usize::try_from(n).map_err(|_| {
-                    crate::Error::malformed("dataspace", d.address(), "too many elements")
-                })?;
-                crate::value::decode(d.dtype(), &raw, n, file.sizes(), file)
-            });
+            let decoded = check_values(file, d.address(), n)
+                .and_then(|()| d.read_raw())
+                .and_then(|raw| {
+                    stats.bytes += raw.len() as u64;
+                    let n = usize::try_from(n).map_err(|_| {
+                        crate::Error::malformed("dataspace", d.address(), "too many elements")
+                    })?;
+                    crate::value::decode(d.dtype(), &raw, n, file.sizes(), file)
+                });
             match decoded {
                 Ok(v) => stats.values += v.len() as u64,
                 Err(e) => stats.error(&e),
@@ -179,6 +183,13 @@ fn visit(
         }
         Object::Datatype(_) => stats.datatypes += 1,
     }
+}
+
+/// Decoded values take far more memory than their raw bytes (a one-byte element becomes a
+/// [`Value`](crate::value::Value)): hold them to the file's allocation limit too.
+fn check_values(file: &File, offset: u64, n: u64) -> Result<()> {
+    let bytes = n.saturating_mul(std::mem::size_of::<crate::value::Value>() as u64);
+    file.source().check_alloc("decoded values", offset, bytes)
 }
 
 fn attributes(file: &File, node: &Node, stats: &mut WalkStats) {
@@ -195,8 +206,12 @@ fn attributes(file: &File, node: &Node, stats: &mut WalkStats) {
             continue;
         }
         let n = a.space.num_elements().unwrap_or(0);
-        let decoded = usize::try_from(n)
-            .map_err(|_| crate::Error::malformed("attribute", a.offset, "too many elements"))
+        let decoded = check_values(file, a.offset, n)
+            .and_then(|()| {
+                usize::try_from(n).map_err(|_| {
+                    crate::Error::malformed("attribute", a.offset, "too many elements")
+                })
+            })
             .and_then(|n| crate::value::decode(&a.dtype, &a.data, n, file.sizes(), file));
         match decoded {
             Ok(v) => stats.values += v.len() as u64,
