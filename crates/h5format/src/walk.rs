@@ -147,15 +147,13 @@ fn visit(
                             Err(e) => stats.error(&e),
                         }
                     }
-                    LinkTarget::Soft(t) => {
-                        if soft.len() < MAX_WALK_OBJECTS {
-                            // A relative target is resolved from the link's group.
-                            soft.push(if t.starts_with('/') {
-                                t.clone()
-                            } else {
-                                format!("{}/{t}", g.path())
-                            });
-                        }
+                    // A relative target is resolved from the link's group.
+                    LinkTarget::Soft(t) if soft.len() < MAX_WALK_OBJECTS => {
+                        soft.push(if t.starts_with('/') {
+                            t.clone()
+                        } else {
+                            format!("{}/{t}", g.path())
+                        });
                     }
                     _ => {}
                 }

@@ -367,12 +367,12 @@ fn mutated_fixtures_never_panic_hang_or_overallocate() {
     let per_file: u64 = std::env::var("MUTATIONS_PER_FILE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
+        .unwrap_or(400);
     let budget = Duration::from_secs(
         std::env::var("MUTATION_SECONDS")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(75),
+            .unwrap_or(90),
     );
     let start = Instant::now();
     let per_fixture_budget = budget / fixtures.len() as u32;
