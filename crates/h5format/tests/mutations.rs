@@ -9,8 +9,8 @@
 //! every (fixture, seed) that panicked, hung or allocated too much; replay one with
 //! `MUTATION_REPLAY=fixture:seed cargo test -p h5format --test mutations -- --nocapture`.
 //!
-//! `testdata/regress/*.h5` are minimised inputs that once crashed the library: they are
-//! replayed by [`regressions`].
+//! `testdata/regress/*.h5` are inputs that once crashed the library (`*.nocsum.h5`: with
+//! checksum verification off): they are replayed by [`regressions`].
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
@@ -156,8 +156,9 @@ fn offset(rng: &mut Rng, len: usize, hot: &[usize]) -> usize {
 
 const SMALL: [u64; 10] = [0, 1, 2, 3, 7, 8, 255, 0xFFFF, 0xFFFF_FFFF, u64::MAX];
 
-/// Apply one to three mutations chosen by `seed`; returns a description.
-fn mutate(orig: &[u8], hot: &[usize], seed: u64) -> (Vec<u8>, String) {
+/// Apply one to three mutations chosen by `seed`; returns the bytes, a description and
+/// whether checksums are to be verified.
+fn mutate(orig: &[u8], hot: &[usize], seed: u64) -> (Vec<u8>, String, bool) {
     let mut rng = Rng(seed);
     let mut b = orig.to_vec();
     let mut desc = Vec::new();
@@ -211,10 +212,16 @@ fn mutate(orig: &[u8], hot: &[usize], seed: u64) -> (Vec<u8>, String) {
             }
         }
     }
-    if rng.below(2) == 0 {
-        fix_ohdr_checksums(&mut b);
+    let mut checks = true;
+    match rng.below(3) {
+        0 => fix_ohdr_checksums(&mut b),
+        1 => {
+            checks = false;
+            desc.push("no checksums".into());
+        }
+        _ => {}
     }
-    (b, desc.join(", "))
+    (b, desc.join(", "), checks)
 }
 
 /// Recompute the checksum of every version-2 object header's first chunk (whose layout this
@@ -272,11 +279,12 @@ fn install_hook() {
 }
 
 /// Open and walk `bytes` in a fresh thread with a deadline.
-fn run_case(bytes: Vec<u8>) -> Outcome {
+fn run_case(bytes: Vec<u8>, checksums: bool) -> Outcome {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .stack_size(8 << 20)
         .spawn(move || {
+            h5format::cursor::skip_checksums_in_this_thread(!checksums);
             LIVE.with(|l| l.set(0));
             PEAK.with(|p| p.set(0));
             METERED.with(|m| m.set(true));
@@ -352,7 +360,8 @@ fn mutated_fixtures_never_panic_hang_or_overallocate() {
         let (name, seed) = spec.split_once(':').expect("MUTATION_REPLAY=fixture:seed");
         let seed: u64 = seed.parse().expect("seed");
         let (_, orig) = fixtures.iter().find(|(n, _)| n == name).expect("fixture");
-        let (bytes, desc) = mutate(orig, &interesting(orig), seed);
+        let (bytes, desc, checks) = mutate(orig, &interesting(orig), seed);
+        h5format::cursor::skip_checksums_in_this_thread(!checks);
         if let Ok(out) = std::env::var("MUTATION_SAVE") {
             std::fs::write(out, &bytes).expect("save");
         }
@@ -389,9 +398,9 @@ fn mutated_fixtures_never_panic_hang_or_overallocate() {
                 break;
             }
             let seed = case_seed(fi, i);
-            let (bytes, desc) = mutate(orig, &hot, seed);
+            let (bytes, desc, checks) = mutate(orig, &hot, seed);
             let t = Instant::now();
-            let out = run_case(bytes);
+            let out = run_case(bytes, checks);
             if t.elapsed() > slowest.0 {
                 slowest = (t.elapsed(), seed);
             }
@@ -437,7 +446,9 @@ fn regressions() {
             continue;
         }
         let bytes = std::fs::read(&p).expect("read regression input");
-        let out = run_case(bytes);
+        // `*.nocsum.h5` crashed only with checksum verification off.
+        let checksums = !p.to_string_lossy().ends_with(".nocsum.h5");
+        let out = run_case(bytes, checksums);
         if !matches!(out, Outcome::Ok(..)) {
             failures.push(format!("{}: {out:?}", p.display()));
         }
