@@ -347,8 +347,13 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// The seed of mutation `i` of fixture `fixture_index`; `MUTATION_SEED_BASE` explores others.
 fn case_seed(fixture_index: usize, i: u64) -> u64 {
-    ((fixture_index as u64) << 32) ^ i ^ 0x5EED_0000
+    let base: u64 = std::env::var("MUTATION_SEED_BASE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    ((fixture_index as u64) << 32) ^ i ^ 0x5EED_0000 ^ (base << 48)
 }
 
 #[test]
@@ -381,7 +386,7 @@ fn mutated_fixtures_never_panic_hang_or_overallocate() {
         std::env::var("MUTATION_SECONDS")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(90),
+            .unwrap_or(75),
     );
     let start = Instant::now();
     let per_fixture_budget = budget / fixtures.len() as u32;
