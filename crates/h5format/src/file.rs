@@ -79,9 +79,19 @@ impl File {
         Self::from_source(Arc::new(MemSource::new(bytes)))
     }
 
+    /// Open a file held in memory, capping every file-driven allocation at `alloc_limit`
+    /// bytes (see [`Source::with_alloc_limit`]).
+    pub fn from_bytes_with_limit(bytes: impl Into<Arc<[u8]>>, alloc_limit: u64) -> Result<Self> {
+        let src = Source::new(Arc::new(MemSource::new(bytes))).with_alloc_limit(alloc_limit);
+        Self::from_raw(src)
+    }
+
     /// Open a file from any byte source.
     pub fn from_source(source: Arc<dyn ByteSource>) -> Result<Self> {
-        let raw = Source::new(source);
+        Self::from_raw(Source::new(source))
+    }
+
+    fn from_raw(raw: Source) -> Result<Self> {
         let superblock = Superblock::find(&raw)?;
         let source = raw.rebased(superblock.position);
         // libhdf5 refuses a file shorter than its recorded end of file: it is truncated. (The

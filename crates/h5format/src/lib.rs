@@ -20,6 +20,7 @@ pub mod io;
 pub mod read;
 pub mod select;
 pub mod value;
+pub mod walk;
 pub mod write;
 
 pub use error::{Error, Result};

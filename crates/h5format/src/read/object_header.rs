@@ -123,7 +123,9 @@ impl ObjectHeader {
             c.skip(fixed - 5)?;
             let chunk0 = c.uint(size_len)?;
             let start = address + (fixed + size_len) as u64;
-            let total = (fixed + size_len) as u64 + chunk0 + 4;
+            let total = chunk0
+                .checked_add((fixed + size_len) as u64 + 4)
+                .ok_or_else(|| Error::malformed(WHAT, address, "chunk #0 size overflows"))?;
             source.check(WHAT, address, total)?;
             let block = source.read(WHAT, address, total)?;
             verify_checksum(WHAT, address, &block)?;
@@ -173,6 +175,13 @@ impl ObjectHeader {
                 const C: &str = "object header continuation block";
                 let mut c = Cursor::new(&block, addr, C, sizes);
                 c.expect_signature(b"OCHK")?;
+                if block.len() < 8 {
+                    return Err(Error::malformed(
+                        C,
+                        addr,
+                        "shorter than its signature and checksum",
+                    ));
+                }
                 verify_checksum(C, addr, &block)?;
                 let flags = if hdr.attr_creation_order_tracked {
                     0x04
