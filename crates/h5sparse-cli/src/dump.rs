@@ -127,6 +127,20 @@ fn dataset_json(file: &File, d: &Dataset) -> Result<Json, Error> {
     if d.dtype().dtype_name().starts_with("unsupported:") {
         return Ok(Json::Null);
     }
+    // Decoded values and their JSON take far more memory than the stored bytes: bound them
+    // by the same budget as file-driven allocations, so a huge (or corrupt) shape is an error.
+    let n = d.space().num_elements().unwrap_or(u64::MAX);
+    let per_value = 4 * std::mem::size_of::<Json>() as u64;
+    let limit = file.source().alloc_limit();
+    if n.saturating_mul(per_value) > limit {
+        return Err(Error::TooLarge {
+            what: "dataset values for JSON",
+            offset: d.address(),
+            requested: n.saturating_mul(per_value),
+            limit,
+        }
+        .in_object(d.path()));
+    }
     let values = d.read_raw().and_then(|raw| {
         let n = d.space().num_elements().unwrap_or(0) as usize;
         h5format::value::decode(d.dtype(), &raw, n, file.sizes(), file)
