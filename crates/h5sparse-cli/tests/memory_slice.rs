@@ -87,8 +87,14 @@ fn slice_peak_rss_is_a_few_mib_above_baseline() {
         args.extend_from_slice(sel);
         let (kib, out) = peak_rss_kib(&args);
         let header = out.lines().nth(1).unwrap_or("").to_string();
-        println!("slice {sel:?}: peak RSS {kib} KiB (+{} KiB), header {header}", kib.saturating_sub(base));
+        println!(
+            "slice {sel:?}: peak RSS {kib} KiB (+{} KiB), header {header}",
+            kib.saturating_sub(base)
+        );
         assert!(header.ends_with(&format!(" {nnz}")), "{sel:?}: {header}");
-        assert!(kib <= base + allowed, "slice {sel:?}: peak RSS {kib} KiB, baseline {base} KiB");
+        assert!(
+            kib <= base + allowed,
+            "slice {sel:?}: peak RSS {kib} KiB, baseline {base} KiB"
+        );
     }
 }

@@ -250,6 +250,16 @@ impl<'a> MajorWalk<'a> {
         }
         Ok(self.major)
     }
+
+    /// Read (and so validate) the rest of indptr.
+    fn finish(&mut self) -> Result<()> {
+        let last = self.indptr.len().saturating_sub(1);
+        while self.major + 1 < last {
+            self.major += 1;
+            self.end = self.ptr(self.major + 1)?;
+        }
+        Ok(())
+    }
 }
 
 /// A bucket: destination majors `start..end` holding `entries` entries.
@@ -281,6 +291,8 @@ struct Plan {
     bucket_width: u64,
     /// Bytes of write buffering available for run files per pass.
     run_buffers: usize,
+    /// Bytes for histogram counters.
+    hist_budget: u64,
 }
 
 impl Plan {
@@ -345,6 +357,7 @@ impl Plan {
             bucket_entries,
             bucket_width,
             run_buffers: (mem / 8) as usize,
+            hist_budget,
         })
     }
 
@@ -380,8 +393,82 @@ impl Plan {
             })
     }
 
-    /// Cut the destination axis into buckets of whole groups.
-    fn buckets(&self, counts: &[u64]) -> Vec<Bucket> {
+    /// Exact per-major counts of the `oversized` groups (more entries than a bucket holds),
+    /// cut into sub-buckets; one pass over `indices` per batch of groups whose counters fit
+    /// in the histogram budget.
+    fn refine(
+        &self,
+        indices: &dyn Array1,
+        counts: &[u64],
+    ) -> Result<std::collections::BTreeMap<u64, Vec<Bucket>>> {
+        let g = 1u64 << self.group_shift;
+        let oversized: Vec<u64> = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > self.bucket_entries && g > 1)
+            .map(|(i, _)| i as u64)
+            .collect();
+        let mut out = std::collections::BTreeMap::new();
+        let per_batch = (self.hist_budget / 8 / g).max(1) as usize;
+        for batch in oversized.chunks(per_batch) {
+            // Counters of the batch's majors, group by group.
+            let mut exact = vec![0u64; batch.len() * g as usize];
+            let mut a = 0u64;
+            while a < self.nnz {
+                let b = (a + self.read_block).min(self.nnz);
+                let idx = indices.read_ranges_i64(&[a..b])?;
+                for (k, &c) in idx.iter().enumerate() {
+                    let c = self.check_index(c, a + k as u64)?;
+                    if let Ok(pos) = batch.binary_search(&(c >> self.group_shift)) {
+                        let slot = pos * g as usize + (c & (g - 1)) as usize;
+                        if let Some(n) = exact.get_mut(slot) {
+                            *n += 1;
+                        }
+                    }
+                }
+                a = b;
+            }
+            for (pos, &grp) in batch.iter().enumerate() {
+                let gs = grp * g;
+                let ge = (gs + g).min(self.minor_len);
+                let mut subs: Vec<Bucket> = Vec::new();
+                let mut cur = Bucket {
+                    start: gs,
+                    end: gs,
+                    entries: 0,
+                };
+                for m in gs..ge {
+                    let n = exact
+                        .get(pos * g as usize + (m - gs) as usize)
+                        .copied()
+                        .unwrap_or(0);
+                    if cur.end > cur.start && cur.entries + n > self.bucket_entries {
+                        subs.push(cur.clone());
+                        cur = Bucket {
+                            start: m,
+                            end: m,
+                            entries: 0,
+                        };
+                    }
+                    cur.end = m + 1;
+                    cur.entries += n;
+                }
+                if cur.end > cur.start {
+                    subs.push(cur);
+                }
+                out.insert(grp, subs);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Cut the destination axis into buckets of whole groups (oversized groups are cut by
+    /// their exact counts, `refined`).
+    fn buckets(
+        &self,
+        counts: &[u64],
+        refined: &std::collections::BTreeMap<u64, Vec<Bucket>>,
+    ) -> Vec<Bucket> {
         let g = 1u64 << self.group_shift;
         let mut out: Vec<Bucket> = Vec::new();
         let mut cur = Bucket {
@@ -392,6 +479,18 @@ impl Plan {
         for (i, &n) in counts.iter().enumerate() {
             let gs = i as u64 * g;
             let ge = (gs + g).min(self.minor_len);
+            if let Some(subs) = refined.get(&(i as u64)) {
+                if cur.end > cur.start {
+                    out.push(cur.clone());
+                }
+                out.extend(subs.iter().cloned());
+                cur = Bucket {
+                    start: ge,
+                    end: ge,
+                    entries: 0,
+                };
+                continue;
+            }
             let fits =
                 cur.entries + n <= self.bucket_entries && ge - cur.start <= self.bucket_width;
             if cur.end > cur.start && !fits {
@@ -445,7 +544,9 @@ pub fn convert<S: SparseSink>(
         ..ConvertStats::default()
     };
     let counts = plan.histogram(indices)?;
-    let buckets = plan.buckets(&counts);
+    let refined = plan.refine(indices, &counts)?;
+    let buckets = plan.buckets(&counts, &refined);
+    drop(refined);
     let hist_bytes = counts.len() as u64 * 8;
     drop(counts);
     stats.buckets = buckets.len();
@@ -537,7 +638,9 @@ fn run_pass(
         if b.end > b.start {
             for g in (b.start >> shift)..=((b.end - 1) >> shift) {
                 if let Some(t) = table.get_mut((g - g_lo) as usize) {
-                    *t = k as u32;
+                    if *t == u32::MAX {
+                        *t = k as u32;
+                    }
                 }
             }
         }
@@ -582,12 +685,13 @@ fn run_pass(
             if c < lo || c >= hi {
                 continue;
             }
-            let Some(&bi) = table.get(((c >> shift) - g_lo) as usize) else {
+            let Some(&first_bi) = table.get(((c >> shift) - g_lo) as usize) else {
                 continue;
             };
-            let (Some(bucket), Some(Some(w))) =
-                (group.get(bi as usize), writers.get_mut(bi as usize))
-            else {
+            // A refined group holds several buckets: find the one containing `c`.
+            let tail = group.get(first_bi as usize..).unwrap_or(&[]);
+            let bi = first_bi as usize + tail.partition_point(|b| b.end <= c);
+            let (Some(bucket), Some(Some(w))) = (group.get(bi), writers.get_mut(bi)) else {
                 return Err(Error::Usage("internal: bucket table".into()));
             };
             let m = walk.major_of(e)?;
@@ -603,6 +707,7 @@ fn run_pass(
         }
         a = b;
     }
+    walk.finish()?;
     for w in writers.into_iter().flatten() {
         w.into_inner()
             .map_err(|e| io_err("cannot write run file", dir, e.into_error()))?;
@@ -761,7 +866,7 @@ mod tests {
                 });
             }
         }
-        out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out.sort_by_key(|a| (a.0, a.1));
         out
     }
 
@@ -775,7 +880,7 @@ mod tests {
                 x = x
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                if (x >> 33) % 5 == 0 {
+                if (x >> 61) < 2 {
                     t.push((r, c, (r * 100 + c) as f64));
                 }
             }
