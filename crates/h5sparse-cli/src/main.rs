@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod convert;
 mod copy;
 mod dump;
 mod example;
@@ -135,6 +136,27 @@ enum Command {
         #[arg(long)]
         chunk_elems: Option<u64>,
     },
+    /// Rewrite a sparse matrix group in the other storage order (CSR <-> CSC), out of core.
+    Convert {
+        /// The HDF5 file to read.
+        input: String,
+        /// The sparse matrix group.
+        group: String,
+        /// The HDF5 file to write.
+        output: String,
+        /// Group written in OUT (default: GROUP).
+        #[arg(long)]
+        out_group: Option<String>,
+        /// Deflate level (0-9).
+        #[arg(long)]
+        gzip: Option<u8>,
+        /// Elements per chunk.
+        #[arg(long)]
+        chunk_elems: Option<u64>,
+        /// Memory budget in MiB (default 256).
+        #[arg(long)]
+        mem_mib: Option<u64>,
+    },
     /// Print format, shape, nnz and types of a sparse matrix group as JSON.
     Info {
         /// The HDF5 file.
@@ -252,6 +274,25 @@ fn main() -> ExitCode {
                 gzip,
                 shuffle,
                 chunk_elems,
+            },
+        ),
+        Command::Convert {
+            input,
+            group,
+            output,
+            out_group,
+            gzip,
+            chunk_elems,
+            mem_mib,
+        } => convert::run(
+            &input,
+            &group,
+            &output,
+            &convert::ConvertArgs {
+                out_group: out_group.as_deref(),
+                gzip,
+                chunk_elems,
+                mem_mib,
             },
         ),
         Command::Example { dir } => example::run(&mut out, dir.as_deref()),

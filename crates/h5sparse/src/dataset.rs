@@ -243,6 +243,11 @@ impl SparseDataset {
         self
     }
 
+    /// The stored arrays (indptr, indices, data), for streaming readers inside the crate.
+    pub(crate) fn arrays(&self) -> (&dyn Array1, &dyn Array1, &dyn Array1) {
+        (&*self.indptr, &*self.indices, &*self.data)
+    }
+
     /// Storage order.
     pub fn format(&self) -> Format {
         self.format

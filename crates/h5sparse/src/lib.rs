@@ -17,6 +17,7 @@
 // Reads take lists of element ranges; one-range lists are intended.
 #![allow(clippy::single_range_in_vec_init)]
 
+pub mod convert;
 pub mod dataset;
 pub mod error;
 pub mod hdf5;

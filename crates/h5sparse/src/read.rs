@@ -22,6 +22,9 @@ use crate::values::Values;
 use rayon::prelude::*;
 use std::ops::Range;
 
+/// Largest block (entries) when the minor axis is selected.
+const MINOR_BLOCK_ELEMS: u64 = 1 << 16;
+
 /// The arrays of a sparse matrix seen as (major, minor).
 pub(crate) struct Store<'a> {
     pub indptr: &'a dyn Array1,
@@ -101,6 +104,16 @@ pub(crate) fn coalesce(needed: &[Range<u64>], gap: u64) -> (Vec<Range<u64>>, Vec
 /// How minor positions map to output positions.
 enum MinorMap {
     All,
+    /// Step 1: positions `start..start+len` map to `0..len`.
+    Forward {
+        start: u64,
+        len: u64,
+    },
+    /// Step -1: positions `start, start-1, ...` (len of them) map to `0..len`.
+    Backward {
+        start: u64,
+        len: u64,
+    },
     Range {
         start: i128,
         step: i128,
@@ -119,6 +132,22 @@ impl MinorMap {
             return Ok(MinorMap::All);
         }
         match sel {
+            Selection::Range {
+                start,
+                step: 1,
+                len,
+            } => Ok(MinorMap::Forward {
+                start: *start,
+                len: *len,
+            }),
+            Selection::Range {
+                start,
+                step: -1,
+                len,
+            } => Ok(MinorMap::Backward {
+                start: *start,
+                len: *len,
+            }),
             Selection::Range { start, step, len } => Ok(MinorMap::Range {
                 start: i128::from(*start),
                 step: i128::from(*step),
@@ -156,6 +185,18 @@ impl MinorMap {
     fn each(&self, c: u64, mut f: impl FnMut(usize)) {
         match self {
             MinorMap::All => f(c as usize),
+            MinorMap::Forward { start, len } => {
+                let k = c.wrapping_sub(*start);
+                if k < *len {
+                    f(k as usize)
+                }
+            }
+            MinorMap::Backward { start, len } => {
+                let k = start.wrapping_sub(c);
+                if k < *len {
+                    f(k as usize)
+                }
+            }
             MinorMap::Range { start, step, len } => {
                 let d = i128::from(c) - start;
                 if d % step == 0 {
@@ -354,18 +395,44 @@ impl Store<'_> {
     ) -> Result<(Vec<usize>, Vec<usize>, Values)> {
         let n = lo.len();
         let chunk = self.indices.chunk_len().unwrap_or(0);
-        let target = self.opts.block_elems.max(chunk).max(1);
+        // A minor selection streams through `indices`: smaller blocks keep the working set of
+        // a wave (decoded chunks + i64 copies) at a few MiB.
+        let block_elems = match map {
+            MinorMap::All => self.opts.block_elems,
+            _ => self.opts.block_elems.min(MINOR_BLOCK_ELEMS),
+        };
+        let target = block_elems.max(chunk).max(1);
         let mut blocks: Vec<Block> = Vec::new();
         let mut i0 = 0usize;
         let mut acc = 0u64;
         let mut clip_lo = 0u64;
+        // Scattered rows: a block also ends once its entries span `span_limit` stored
+        // positions (each spanned chunk is decoded), preferably where a new chunk starts so
+        // that parallel blocks do not decode the same chunk.
+        let span_limit = (4 * chunk).max(target / 4).max(1);
+        let mut span: Option<(u64, u64)> = None; // (first, end) stored positions in the block
         for i in 0..n {
             let (a, b) = (lo[i], hi[i]);
+            if let Some((first, end)) = span {
+                let new_chunk = chunk == 0 || a / chunk > end.saturating_sub(1) / chunk;
+                if a < b && i > i0 && a.saturating_sub(first) >= span_limit && new_chunk {
+                    blocks.push(Block {
+                        rows: i0..i,
+                        clip: clip_lo..a,
+                    });
+                    i0 = i;
+                    clip_lo = a;
+                    acc = 0;
+                    span = None;
+                }
+            }
             let mut s = a.max(clip_lo);
             while s < b {
                 let take = (b - s).min(target - acc);
+                let first = span.map_or(s, |(f, _)| f);
                 acc += take;
                 s += take;
+                span = Some((first, s));
                 if acc == target {
                     blocks.push(Block {
                         rows: i0..i + 1,
@@ -374,6 +441,7 @@ impl Store<'_> {
                     i0 = if s < b { i } else { i + 1 };
                     clip_lo = s;
                     acc = 0;
+                    span = None;
                 }
             }
         }
