@@ -6,9 +6,16 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn h5py_dump(path: &Path) -> Option<String> {
-    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/h5py_dump.py");
-    let out = Command::new("python3").arg(script).arg(path).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/h5py_dump.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(path)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[test]
@@ -19,9 +26,17 @@ fn killed_streaming_write_leaves_previous_file_intact() {
 
     // The previous file at the target: a small AnnData written by import-mtx.
     let mtx = dir.path().join("small.mtx");
-    std::fs::write(&mtx, "%%MatrixMarket matrix coordinate real general\n3 4 3\n1 1 1.5\n2 3 -2\n3 4 7\n")
-        .expect("write mtx");
-    let st = Command::new(bin).arg("import-mtx").arg(&mtx).arg(&target).status().expect("import");
+    std::fs::write(
+        &mtx,
+        "%%MatrixMarket matrix coordinate real general\n3 4 3\n1 1 1.5\n2 3 -2\n3 4 7\n",
+    )
+    .expect("write mtx");
+    let st = Command::new(bin)
+        .arg("import-mtx")
+        .arg(&mtx)
+        .arg(&target)
+        .status()
+        .expect("import");
     assert!(st.success());
     let before = std::fs::read(&target).expect("read target");
     let dump_before = h5py_dump(&target);
@@ -60,13 +75,22 @@ fn killed_streaming_write_leaves_previous_file_intact() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(killed_mid_write, "the write finished (or never started) before it could be interrupted");
+    assert!(
+        killed_mid_write,
+        "the write finished (or never started) before it could be interrupted"
+    );
 
     let after = std::fs::read(&target).expect("target still there");
-    assert!(after == before, "the file at the target changed after an interrupted write");
+    assert!(
+        after == before,
+        "the file at the target changed after an interrupted write"
+    );
     if let (Some(b), Some(a)) = (dump_before, h5py_dump(&target)) {
         assert_eq!(a, b, "h5py's view of the target changed");
-        assert!(a.contains("\"encoding-type\": \"anndata\"") || a.contains("\"encoding-type\":\"anndata\""));
+        assert!(
+            a.contains("\"encoding-type\": \"anndata\"")
+                || a.contains("\"encoding-type\":\"anndata\"")
+        );
     } else {
         eprintln!("note: h5py not available, byte comparison only");
     }

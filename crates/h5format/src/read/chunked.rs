@@ -425,7 +425,13 @@ impl ChunkedReader {
             }
             match parts.next() {
                 Some((j, part)) if j as u64 == i => jobs.push((loc, part)),
-                _ => return Err(Error::malformed("chunk index", loc.address, "chunk listed twice")),
+                _ => {
+                    return Err(Error::malformed(
+                        "chunk index",
+                        loc.address,
+                        "chunk listed twice",
+                    ))
+                }
             }
         }
         jobs.into_par_iter().try_for_each(|(loc, part)| {
