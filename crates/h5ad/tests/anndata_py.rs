@@ -333,3 +333,39 @@ fn old_layouts_like_anndata() {
     a.write_h5ad(&out, WriteOptions::default()).unwrap();
     run_check(&["same", path.to_str().unwrap(), out.to_str().unwrap()]);
 }
+
+/// The `.h5ad` datasets shipped inside scanpy's wheel (fetched by `tests/realworld/fetch.sh`
+/// at test time, never committed) read like anndata reads them, in memory and backed.
+#[test]
+fn scanpy_wheel_datasets_read_like_anndata() {
+    if !have_anndata() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dest = root.join("testdata/realworld");
+    let fetched = Command::new("sh")
+        .arg(root.join("tests/realworld/fetch.sh"))
+        .arg(&dest)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let files: Vec<PathBuf> = std::fs::read_dir(dest.join("scanpy"))
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "h5ad"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if files.is_empty() {
+        eprintln!("skipping: scanpy's wheel could not be fetched (fetch ok: {fetched})");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for path in &files {
+        let a = AnnData::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        compare_summary(&a, path, dir.path(), &[]);
+        let b = AnnData::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        compare_summary(&b, path, dir.path(), &[]);
+    }
+    println!("{} scanpy datasets read like anndata", files.len());
+}

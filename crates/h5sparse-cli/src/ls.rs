@@ -6,9 +6,9 @@ use h5format::{Dataspace, File, LinkTarget, Node, Object};
 
 use crate::UserError;
 
-/// Open a file for reading (memory-mapped).
+/// Open a file for reading (positioned reads: only what is read counts in memory).
 pub fn open(path: &str) -> Result<File, UserError> {
-    File::open_mmap(path).map_err(|e| UserError(format!("{path}: {e}")))
+    File::open(path).map_err(|e| UserError(format!("{path}: {e}")))
 }
 
 /// Run the command.
