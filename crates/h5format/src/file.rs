@@ -1066,8 +1066,51 @@ impl Dataset {
         &self,
         ranges: &[std::ops::Range<u64>],
     ) -> Result<Vec<T>> {
-        let raw = self.read_ranges_raw(ranges)?;
-        crate::value::convert(&self.dtype, &raw).map_err(|e| e.in_object(&self.node.path))
+        let chunked_1d =
+            matches!(self.layout, Layout::Chunked { .. }) && self.space.dims().len() == 1;
+        if !chunked_1d {
+            let raw = self.read_ranges_raw(ranges)?;
+            return crate::value::convert(&self.dtype, &raw)
+                .map_err(|e| e.in_object(&self.node.path));
+        }
+        // Chunked: convert each piece straight out of the decoded chunks into the result.
+        let n = self.ranges_len(ranges)?;
+        let esize = self.dtype.size().max(1);
+        let mut out = vec![T::zeroed(); n];
+        let dtype = &self.dtype;
+        self.chunks()
+            .and_then(|c| {
+                c.read_ranges_with(ranges, &mut |at, bytes| {
+                    let at = at as usize;
+                    let dst = out
+                        .get_mut(at..at + bytes.len() / esize)
+                        .ok_or_else(|| Error::Usage("range copy out of range".into()))?;
+                    crate::value::convert_into(dtype, bytes, dst)
+                })
+            })
+            .map_err(|e| e.in_object(&self.node.path))?;
+        Ok(out)
+    }
+
+    /// Number of elements in `ranges`, checked against the dataset and the allocation budget.
+    fn ranges_len(&self, ranges: &[std::ops::Range<u64>]) -> Result<usize> {
+        let n = self.len();
+        let mut total = 0u64;
+        for r in ranges {
+            if r.start > r.end || r.end > n {
+                return Err(Error::Usage(format!(
+                    "{}: range {}..{} outside 0..{n}",
+                    self.node.path, r.start, r.end
+                )));
+            }
+            total += r.end - r.start;
+        }
+        let bytes = total.saturating_mul(self.dtype.size() as u64);
+        self.node
+            .file
+            .source()
+            .check_alloc("dataset selection", self.address(), bytes)?;
+        usize::try_from(total).map_err(|_| Error::Usage("selection too large".into()))
     }
 
     /// Read every element, converted to `T`.

@@ -532,13 +532,8 @@ impl ChunkedReader {
     /// Read 1-D element ranges, concatenated in order, into `out` (exactly the total number
     /// of elements). Each needed chunk is looked up and decoded once.
     pub fn read_ranges(&self, ranges: &[std::ops::Range<u64>], out: &mut [u8]) -> Result<()> {
-        if self.geom.rank() != 1 {
-            return Err(Error::Usage(format!(
-                "range reads need a 1-D dataset, not rank {}",
-                self.geom.rank()
-            )));
-        }
-        let (groups, n) = select::range_pieces(self.geom.dims[0], self.geom.chunk_dims[0], ranges)?;
+        let e = self.geom.element_size as usize;
+        let n = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum::<u64>();
         let total = self.total_bytes(&[n])?;
         if out.len() != total {
             return Err(Error::Usage(format!(
@@ -546,6 +541,31 @@ impl ChunkedReader {
                 out.len()
             )));
         }
+        self.read_ranges_with(ranges, &mut |at, bytes| {
+            let d = at as usize * e;
+            out.get_mut(d..d + bytes.len())
+                .ok_or_else(|| Error::Usage("range copy out of range".into()))?
+                .copy_from_slice(bytes);
+            Ok(())
+        })
+    }
+
+    /// Read 1-D element ranges and hand each contiguous piece to `sink` as (position of its
+    /// first element in the concatenated output, its bytes), so callers can convert straight
+    /// from the decoded chunks without an intermediate buffer.
+    pub fn read_ranges_with(
+        &self,
+        ranges: &[std::ops::Range<u64>],
+        sink: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        if self.geom.rank() != 1 {
+            return Err(Error::Usage(format!(
+                "range reads need a 1-D dataset, not rank {}",
+                self.geom.rank()
+            )));
+        }
+        let (groups, _n) =
+            select::range_pieces(self.geom.dims[0], self.geom.chunk_dims[0], ranges)?;
         let e = self.geom.element_size as usize;
         let fill = OnceLock::new();
         for batch in groups.chunks(self.batch_len()) {
@@ -564,13 +584,11 @@ impl ChunkedReader {
             for ((_, pieces), data) in batch.iter().zip(chunks) {
                 for p in pieces {
                     let s = p.in_chunk as usize * e;
-                    let d = p.out as usize * e;
                     let len = p.len as usize * e;
-                    let oob = || Error::Usage("range copy out of range".into());
-                    let from = data.get(s..s + len).ok_or_else(oob)?;
-                    out.get_mut(d..d + len)
-                        .ok_or_else(oob)?
-                        .copy_from_slice(from);
+                    let from = data
+                        .get(s..s + len)
+                        .ok_or_else(|| Error::Usage("range copy out of range".into()))?;
+                    sink(p.out, from)?;
                 }
             }
         }
