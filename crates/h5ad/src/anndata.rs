@@ -9,6 +9,7 @@ use h5sparse::Selection;
 
 use crate::backed::{element_take_rows, matrix_select, BackedMatrix};
 use crate::error::{Context, Error, Result};
+use crate::legacy;
 use crate::model::{AnnData, DataFrame, Matrix};
 use crate::read::{read_element, read_mapping, read_matrix, read_root_dataframe};
 use crate::write::{write_dataframe, write_element, write_matrix, WriteOptions};
@@ -21,6 +22,20 @@ fn read_any_matrix(backed: bool) -> impl FnMut(Object, &str) -> Result<Matrix> {
             read_matrix(obj, path)
         }
     }
+}
+
+/// `obsm` / `varm`: a group of elements, or (before anndata 0.7) one compound dataset.
+fn read_axis_mapping(file: &File, name: &str) -> Result<BTreeMap<String, crate::Element>> {
+    let root = file.root().at("/")?;
+    if root.link(name).at(name)?.is_some() {
+        let path = format!("/{name}");
+        if let Object::Dataset(ds) = root.member(name).at(&path)? {
+            if legacy::is_compound(&Object::Dataset(ds.clone())) {
+                return legacy::read_records_mapping(&ds);
+            }
+        }
+    }
+    read_mapping(file, name, read_element)
 }
 
 impl AnnData {
@@ -71,19 +86,24 @@ impl AnnData {
                 ));
             }
         }
-        let ad = AnnData {
+        let mut ad = AnnData {
             n_obs,
             n_vars,
             x,
             layers,
             obs,
             var,
-            obsm: read_mapping(file, "obsm", read_element)?,
-            varm: read_mapping(file, "varm", read_element)?,
+            obsm: read_axis_mapping(file, "obsm")?,
+            varm: read_axis_mapping(file, "varm")?,
             obsp: read_mapping(file, "obsp", read_matrix)?,
             varp: read_mapping(file, "varp", read_matrix)?,
             uns: read_mapping(file, "uns", read_element)?,
         };
+        // anndata's read-time compatibility fixes, in its order.
+        legacy::move_adjacency(&mut ad.uns, &mut ad.obsp);
+        if legacy::is_legacy_file(file)? {
+            legacy::clean_uns(&mut ad.uns, [&mut ad.obs, &mut ad.var])?;
+        }
         Ok(ad)
     }
 

@@ -296,6 +296,12 @@ pub(crate) fn element_take_rows(e: &crate::Element, rows: &Selection) -> Result<
             }
             Element::Strings(crate::StringArray { shape, values })
         }
+        Element::Records(fields) => Element::Records(
+            fields
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), element_take_rows(v, rows)?)))
+                .collect::<Result<Vec<_>>>()?,
+        ),
         other => other.clone(),
     })
 }

@@ -10,6 +10,7 @@
 pub mod anndata;
 pub mod backed;
 pub mod error;
+mod legacy;
 pub mod model;
 mod read;
 pub mod write;

@@ -207,6 +207,10 @@ pub enum Element {
     DataFrame(DataFrame),
     /// A categorical or nullable array.
     Column(Column),
+    /// A numpy structured array (anndata's `rec-array`, or a compound dataset of an old
+    /// file): named fields in order, each a [`Element::Dense`] or [`Element::Strings`]
+    /// whose first dimension is the number of records. Written as a `dict` of its fields.
+    Records(Vec<(String, Element)>),
 }
 
 /// An AnnData object: a matrix `X` of `n_obs` × `n_vars` with annotations.

@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use h5format::read::datatype::Datatype;
+use h5format::read::datatype::{Charset, Datatype};
 use h5format::value::Value;
 use h5format::{Dataset, File, Group, Node, Object};
 use h5sparse::hdf5::H5Array;
 use h5sparse::{Array1, Selection, Values};
 
 use crate::error::{Context, Error, Result};
+use crate::legacy;
 use crate::model::{Column, DataFrame, Dense, Element, Matrix, StringArray};
 
 /// The decoded values of attribute `name` of `node` (`None` when absent).
@@ -177,6 +178,36 @@ fn read_array_dataset(ds: &Dataset) -> Result<Element> {
     } else {
         Element::Dense(Dense { shape, values })
     })
+}
+
+/// A dataset without encoding attributes, as anndata's fallback reads it: a compound type is
+/// a structured array, and an array of fixed-length ASCII strings with a first dimension of
+/// one loses that dimension (old files stored string scalars as one-element arrays).
+fn read_unencoded_dataset(ds: &Dataset) -> Result<Element> {
+    if matches!(ds.dtype(), Datatype::Compound { .. }) {
+        return Ok(Element::Records(legacy::read_records(ds)?));
+    }
+    let ascii = matches!(
+        ds.dtype(),
+        Datatype::String {
+            charset: Charset::Ascii,
+            ..
+        }
+    );
+    match read_array_dataset(ds)? {
+        Element::Strings(s) if ascii && s.shape.first() == Some(&1) => {
+            let shape = s.shape.get(1..).unwrap_or_default().to_vec();
+            Ok(if shape.is_empty() {
+                Element::String(s.values.into_iter().next().unwrap_or_default())
+            } else {
+                Element::Strings(StringArray {
+                    shape,
+                    values: s.values,
+                })
+            })
+        }
+        other => Ok(other),
+    }
 }
 
 /// A plain 1-D column from a dataset: numbers, booleans or strings.
@@ -391,9 +422,9 @@ pub(crate) fn read_element(obj: Object, path: &str) -> Result<Element> {
     let enc = encoding_type(obj.node())?;
     match obj {
         Object::Dataset(ds) => match enc.as_deref() {
-            None | Some("array" | "string-array" | "numeric-scalar" | "string") => {
-                read_array_dataset(&ds)
-            }
+            None => read_unencoded_dataset(&ds),
+            Some("rec-array") => Ok(Element::Records(legacy::read_records(&ds)?)),
+            Some("array" | "string-array" | "numeric-scalar" | "string") => read_array_dataset(&ds),
             Some(other) => read_column(Object::Dataset(ds), path)
                 .map(Element::Column)
                 .map_err(|_| Error::element(path, format!("unknown dataset encoding {other:?}"))),
@@ -475,6 +506,8 @@ pub(crate) fn read_root_dataframe(file: &File, name: &str) -> Result<Option<Data
         return Ok(None);
     }
     let path = format!("/{name}");
-    let g = as_group(root.member(name).at(&path)?, &path, "dataframe")?;
-    read_dataframe(&g).map(Some)
+    match root.member(name).at(&path)? {
+        Object::Dataset(ds) => legacy::read_dataframe_legacy(&ds).map(Some),
+        obj => read_dataframe(&as_group(obj, &path, "dataframe")?).map(Some),
+    }
 }

@@ -486,5 +486,27 @@ pub fn write_element(w: &mut FileWriter, path: &str, e: &Element) -> Result<()> 
         Element::Sparse(s) => write_sparse(w, path, s, None, 1 << 16),
         Element::DataFrame(df) => write_dataframe(w, path, df),
         Element::Column(c) => write_column(w, path, c),
+        Element::Records(fields) => {
+            // No compound datatypes in our writer: the fields become a dict, which needs
+            // field names that are valid member names.
+            if let Some((k, _)) = fields
+                .iter()
+                .find(|(k, _)| k.is_empty() || k == "." || k.contains('/'))
+            {
+                return Err(Error::element(
+                    path,
+                    format!(
+                        "structured array field {k:?} cannot be written: it is not a valid \
+                         member name (structured arrays are written as a dict of their fields)"
+                    ),
+                ));
+            }
+            w.create_group(path).at(path)?;
+            enc(w, path, "dict", "0.1.0")?;
+            for (k, v) in fields {
+                write_element(w, &format!("{path}/{k}"), v)?;
+            }
+            Ok(())
+        }
     }
 }
