@@ -34,29 +34,6 @@ fn enc(w: &mut FileWriter, path: &str, kind: &str, version: &str) -> Result<()> 
     crate::set_encoding(w, path, kind, version).at(path)
 }
 
-fn dtype_and_bytes(v: &Values) -> (DType, Vec<u8>) {
-    fn cat<T: Copy, const N: usize>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(v.len() * N);
-        for &x in v {
-            out.extend_from_slice(&f(x));
-        }
-        out
-    }
-    match v {
-        Values::I8(v) => (DType::I8, cat(v, i8::to_le_bytes)),
-        Values::I16(v) => (DType::I16, cat(v, i16::to_le_bytes)),
-        Values::I32(v) => (DType::I32, cat(v, i32::to_le_bytes)),
-        Values::I64(v) => (DType::I64, cat(v, i64::to_le_bytes)),
-        Values::U8(v) => (DType::U8, v.clone()),
-        Values::U16(v) => (DType::U16, cat(v, u16::to_le_bytes)),
-        Values::U32(v) => (DType::U32, cat(v, u32::to_le_bytes)),
-        Values::U64(v) => (DType::U64, cat(v, u64::to_le_bytes)),
-        Values::F32(v) => (DType::F32, cat(v, f32::to_le_bytes)),
-        Values::F64(v) => (DType::F64, cat(v, f64::to_le_bytes)),
-        Values::Bool(v) => (DType::Bool, v.iter().map(|&b| u8::from(b)).collect()),
-    }
-}
-
 fn spec_for(dtype: DType, shape: &[usize], gzip: Option<u8>, chunk_elems: u64) -> DatasetSpec {
     let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     let mut spec = DatasetSpec::new(dtype, dims.clone());
@@ -92,7 +69,7 @@ fn write_dense(
             ),
         ));
     }
-    let (dtype, bytes) = dtype_and_bytes(&d.values);
+    let (dtype, bytes) = (d.values.write_dtype(), d.values.to_le_bytes());
     let id = w
         .create_dataset(path, spec_for(dtype, &d.shape, gzip, chunk))
         .at(path)?;

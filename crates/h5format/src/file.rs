@@ -491,22 +491,8 @@ impl File {
     fn resolve_type(&self, tref: TypeRef) -> Result<Datatype> {
         match tref {
             TypeRef::Inline(t) => Ok(t),
-            TypeRef::Shared(SharedRef::ObjectHeader(addr)) => {
-                let h = self.header(addr)?;
-                let m = h.first(msg::DATATYPE).ok_or_else(|| {
-                    Error::malformed("committed datatype", addr, "no datatype message")
-                })?;
-                if m.is_shared() {
-                    return Err(Error::malformed(
-                        "committed datatype",
-                        addr,
-                        "datatype message is itself shared",
-                    ));
-                }
-                Datatype::parse(&mut m.cursor("datatype message", self.sizes()))
-            }
-            TypeRef::Shared(SharedRef::Heap(id)) => {
-                let (at, body) = self.heap_message(msg::DATATYPE, &id)?;
+            TypeRef::Shared(r) => {
+                let (at, body) = self.shared_datatype_body(r)?;
                 Datatype::parse(&mut crate::cursor::Cursor::new(
                     &body,
                     at,
@@ -517,16 +503,9 @@ impl File {
         }
     }
 
-    /// The bytes of the datatype encoded at the start of `data` (trailing padding cut off).
-    fn datatype_bytes(&self, data: &[u8], offset: u64) -> Result<Vec<u8>> {
-        let mut c = crate::cursor::Cursor::new(data, offset, "datatype message", self.sizes());
-        Datatype::parse(&mut c)?;
-        let used = c.offset().saturating_sub(offset) as usize;
-        Ok(data.get(..used).unwrap_or(data).to_vec())
-    }
-
-    /// The datatype message body of the committed datatype a shared message points to.
-    fn shared_datatype_raw(&self, r: SharedRef) -> Result<Vec<u8>> {
+    /// Where a shared datatype message lives: its file offset and body (committed datatype's
+    /// object header, or the shared-message heap).
+    fn shared_datatype_body(&self, r: SharedRef) -> Result<(u64, Vec<u8>)> {
         match r {
             SharedRef::ObjectHeader(addr) => {
                 let h = self.header(addr)?;
@@ -540,13 +519,24 @@ impl File {
                         "datatype message is itself shared",
                     ));
                 }
-                self.datatype_bytes(&m.data, m.offset)
+                Ok((m.offset, m.data.clone()))
             }
-            SharedRef::Heap(id) => {
-                let (at, body) = self.heap_message(msg::DATATYPE, &id)?;
-                self.datatype_bytes(&body, at)
-            }
+            SharedRef::Heap(id) => self.heap_message(msg::DATATYPE, &id),
         }
+    }
+
+    /// The bytes of the datatype encoded at the start of `data` (trailing padding cut off).
+    fn datatype_bytes(&self, data: &[u8], offset: u64) -> Result<Vec<u8>> {
+        let mut c = crate::cursor::Cursor::new(data, offset, "datatype message", self.sizes());
+        Datatype::parse(&mut c)?;
+        let used = c.offset().saturating_sub(offset) as usize;
+        Ok(data.get(..used).unwrap_or(data).to_vec())
+    }
+
+    /// The datatype message body of the committed datatype a shared message points to.
+    fn shared_datatype_raw(&self, r: SharedRef) -> Result<Vec<u8>> {
+        let (at, body) = self.shared_datatype_body(r)?;
+        self.datatype_bytes(&body, at)
     }
 
     fn attribute_from(&self, am: AttributeMessage) -> Result<Attribute> {

@@ -86,30 +86,6 @@ fn value_bytes(elem: ElemType) -> usize {
     }
 }
 
-/// Little-endian bytes of all values.
-fn to_le(v: &Values) -> Vec<u8> {
-    fn cat<T: Copy, const N: usize>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(v.len() * N);
-        for &x in v {
-            out.extend_from_slice(&f(x));
-        }
-        out
-    }
-    match v {
-        Values::I8(v) => cat(v, i8::to_le_bytes),
-        Values::I16(v) => cat(v, i16::to_le_bytes),
-        Values::I32(v) => cat(v, i32::to_le_bytes),
-        Values::I64(v) => cat(v, i64::to_le_bytes),
-        Values::U8(v) => v.clone(),
-        Values::U16(v) => cat(v, u16::to_le_bytes),
-        Values::U32(v) => cat(v, u32::to_le_bytes),
-        Values::U64(v) => cat(v, u64::to_le_bytes),
-        Values::F32(v) => cat(v, f32::to_le_bytes),
-        Values::F64(v) => cat(v, f64::to_le_bytes),
-        Values::Bool(v) => v.iter().map(|&b| u8::from(b)).collect(),
-    }
-}
-
 /// Values of type `elem` from their little-endian bytes.
 fn from_le(elem: ElemType, b: &[u8]) -> Values {
     fn split<T, const N: usize>(b: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
@@ -672,7 +648,7 @@ fn run_pass(
         if vals.len() != idx.len() {
             return Err(Error::Usage("storage returned too few data values".into()));
         }
-        let vbytes = to_le(&vals);
+        let vbytes = vals.to_le_bytes();
         held = held.max(
             (idx.len() * 8 + vals.len() * vb + vbytes.len()) as u64
                 + (buf_size * writers.len()) as u64

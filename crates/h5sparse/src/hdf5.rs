@@ -240,47 +240,6 @@ impl<'w> H5Sink<'w> {
     }
 }
 
-fn dtype_of(elem: ElemType) -> h5format::write::DType {
-    use h5format::write::DType;
-    match elem {
-        ElemType::I8 => DType::I8,
-        ElemType::I16 => DType::I16,
-        ElemType::I32 => DType::I32,
-        ElemType::I64 => DType::I64,
-        ElemType::U8 => DType::U8,
-        ElemType::U16 => DType::U16,
-        ElemType::U32 => DType::U32,
-        ElemType::U64 => DType::U64,
-        // Half floats are carried as f32 values: store them as f32.
-        ElemType::F16 | ElemType::F32 => DType::F32,
-        ElemType::F64 => DType::F64,
-        ElemType::Bool => DType::Bool,
-    }
-}
-
-fn le_bytes(v: &Values) -> Vec<u8> {
-    fn cat<T: Copy, const N: usize>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(v.len() * N);
-        for &x in v {
-            out.extend_from_slice(&f(x));
-        }
-        out
-    }
-    match v {
-        Values::I8(v) => cat(v, i8::to_le_bytes),
-        Values::I16(v) => cat(v, i16::to_le_bytes),
-        Values::I32(v) => cat(v, i32::to_le_bytes),
-        Values::I64(v) => cat(v, i64::to_le_bytes),
-        Values::U8(v) => v.clone(),
-        Values::U16(v) => cat(v, u16::to_le_bytes),
-        Values::U32(v) => cat(v, u32::to_le_bytes),
-        Values::U64(v) => cat(v, u64::to_le_bytes),
-        Values::F32(v) => cat(v, f32::to_le_bytes),
-        Values::F64(v) => cat(v, f64::to_le_bytes),
-        Values::Bool(v) => v.iter().map(|&b| u8::from(b)).collect(),
-    }
-}
-
 impl crate::write::SparseSink for H5Sink<'_> {
     fn create_dataset(&mut self, name: &str, elem: ElemType, len_hint: Option<u64>) -> Result<()> {
         let chunk = self
@@ -288,7 +247,7 @@ impl crate::write::SparseSink for H5Sink<'_> {
             .chunk_elems
             .max(1)
             .min(len_hint.unwrap_or(u64::MAX).max(1));
-        let mut spec = h5format::write::DatasetSpec::new(dtype_of(elem), vec![0])
+        let mut spec = h5format::write::DatasetSpec::new(elem.write_dtype(), vec![0])
             .chunked(vec![chunk])
             .unlimited();
         if let Some(level) = self.opts.gzip {
@@ -306,7 +265,7 @@ impl crate::write::SparseSink for H5Sink<'_> {
 
     fn append(&mut self, name: &str, values: &Values) -> Result<()> {
         let id = self.id(name)?;
-        Ok(self.w.append(id, &le_bytes(values))?)
+        Ok(self.w.append(id, &values.to_le_bytes())?)
     }
 
     fn set_attr_string(&mut self, name: &str, value: &str) -> Result<()> {

@@ -33,6 +33,24 @@ pub enum ElemType {
 }
 
 impl ElemType {
+    /// The writer datatype storing this type (half floats, carried as f32, are stored as f32).
+    pub fn write_dtype(self) -> h5format::write::DType {
+        use h5format::write::DType;
+        match self {
+            ElemType::I8 => DType::I8,
+            ElemType::I16 => DType::I16,
+            ElemType::I32 => DType::I32,
+            ElemType::I64 => DType::I64,
+            ElemType::U8 => DType::U8,
+            ElemType::U16 => DType::U16,
+            ElemType::U32 => DType::U32,
+            ElemType::U64 => DType::U64,
+            ElemType::F16 | ElemType::F32 => DType::F32,
+            ElemType::F64 => DType::F64,
+            ElemType::Bool => DType::Bool,
+        }
+    }
+
     /// The DTYPE string of the CLI spec (`i4`, `f8`, `bool`...).
     pub fn dtype_str(self) -> &'static str {
         match self {
@@ -127,6 +145,18 @@ macro_rules! pair {
 }
 
 impl Values {
+    /// The values as little-endian element bytes (booleans as one byte each), ready for
+    /// h5format's writer.
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        use h5format::write::to_le_bytes;
+        each!(self, v => to_le_bytes(v))
+    }
+
+    /// The writer datatype of these values.
+    pub fn write_dtype(&self) -> h5format::write::DType {
+        self.elem().write_dtype()
+    }
+
     /// An empty buffer of the variant that carries `elem`.
     pub fn empty(elem: ElemType) -> Values {
         Values::with_capacity(elem, 0)

@@ -87,7 +87,10 @@ pub fn inflate(input: &[u8], limit: usize, stop_at: Option<usize>) -> CodecResul
 /// check bits, no preset dictionary) and returns what follows it.
 fn zlib_body(input: &[u8]) -> CodecResult<&[u8]> {
     let [cmf, flg, body @ ..] = input else {
-        return Err(format!("deflate stream of {} bytes has no zlib header", input.len()));
+        return Err(format!(
+            "deflate stream of {} bytes has no zlib header",
+            input.len()
+        ));
     };
     if cmf & 0x0f != 8 || cmf >> 4 > 7 {
         return Err(format!("not a zlib deflate stream (CMF byte {cmf:#04x})"));

@@ -533,7 +533,10 @@ impl ChunkedReader {
     /// of elements). Each needed chunk is looked up and decoded once.
     pub fn read_ranges(&self, ranges: &[std::ops::Range<u64>], out: &mut [u8]) -> Result<()> {
         let e = self.geom.element_size as usize;
-        let n = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum::<u64>();
+        let n = ranges
+            .iter()
+            .map(|r| r.end.saturating_sub(r.start))
+            .sum::<u64>();
         let total = self.total_bytes(&[n])?;
         if out.len() != total {
             return Err(Error::Usage(format!(
