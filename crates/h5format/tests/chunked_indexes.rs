@@ -3,37 +3,17 @@
 
 #![allow(clippy::single_range_in_vec_init, clippy::too_many_arguments)]
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use h5format::cache::ChunkCache;
 use h5format::read::chunked::{ChunkDecoder, ChunkedReader, NoFilters};
 use h5format::read::layout::Layout;
-use h5format::{Error, File, Result};
-
-/// Deflate-only filter pipeline for the tests.
-struct Deflate;
-
-impl ChunkDecoder for Deflate {
-    fn decode(&self, raw: Vec<u8>, mask: u32, expected: usize, addr: u64) -> Result<Vec<u8>> {
-        if mask & 1 != 0 {
-            return Ok(raw);
-        }
-        let mut out = Vec::with_capacity(expected);
-        flate2::read::ZlibDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Filter {
-                id: 1,
-                name: "deflate".into(),
-                offset: addr,
-                detail: e.to_string(),
-            })?;
-        Ok(out)
-    }
-}
+use h5format::File;
+use support::{generate_fixtures, have_h5py, Deflate};
 
 const GEN: &str = r#"
 import h5py, numpy as np, sys, os
@@ -134,24 +114,8 @@ struct Expect {
     chunks: Vec<(Vec<u64>, u32, u64, u64)>,
 }
 
-fn have_h5py() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: python3 with h5py is not available");
-    }
-    ok
-}
-
 fn generate(dir: &Path) -> Vec<Expect> {
-    let st = Command::new("python3")
-        .args(["-c", GEN, dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success(), "fixture generation failed");
+    generate_fixtures(GEN, dir);
     let text = std::fs::read_to_string(dir.join("manifest.txt")).unwrap();
     let mut out: Vec<Expect> = Vec::new();
     for line in text.lines() {

@@ -2,8 +2,8 @@
 
 #![allow(clippy::single_range_in_vec_init, clippy::too_many_arguments)]
 
-use std::io::Read;
-use std::process::Command;
+mod support;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -19,37 +19,15 @@ struct CountingDeflate(AtomicU64);
 impl ChunkDecoder for CountingDeflate {
     fn decode(&self, raw: Vec<u8>, mask: u32, expected: usize, addr: u64) -> Result<Vec<u8>> {
         self.0.fetch_add(1, Ordering::Relaxed);
-        if mask & 1 != 0 {
-            return Ok(raw);
-        }
-        let mut out = Vec::with_capacity(expected);
-        flate2::read::ZlibDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Filter {
-                id: 1,
-                name: "deflate".into(),
-                offset: addr,
-                detail: e.to_string(),
-            })?;
-        Ok(out)
+        support::inflate(raw, mask, expected, addr)
     }
 }
 
 fn python(script: &str, dir: &std::path::Path) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: python3 with h5py is not available");
+    if !support::have_h5py() {
         return false;
     }
-    let st = Command::new("python3")
-        .args(["-c", script, dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success(), "fixture generation failed");
+    support::generate_fixtures(script, dir);
     true
 }
 

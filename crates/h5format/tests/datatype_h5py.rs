@@ -4,6 +4,8 @@
 //! datatype messages of files written with `libver='latest'`) together with element bytes and
 //! the values numpy reports; this test parses and decodes them and compares.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -11,18 +13,6 @@ use h5format::cursor::{Cursor, Sizes};
 use h5format::read::datatype::Datatype;
 use h5format::value::{convert, decode, NoResolver, Value};
 use serde_json::{json, Value as J};
-
-fn have_h5py() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        println!("SKIPPED: python3 with h5py and numpy is not available");
-    }
-    ok
-}
 
 fn cases() -> Vec<J> {
     let dir = tempfile::tempdir().unwrap();
@@ -90,7 +80,10 @@ fn body(case: &J) -> Vec<u8> {
 
 #[test]
 fn datatypes_match_libhdf5() {
-    if !have_h5py() {
+    if !support::python_or_skip(
+        "h5py, numpy",
+        "SKIPPED: python3 with h5py and numpy is not available",
+    ) {
         return;
     }
     let cases = cases();

@@ -2,6 +2,8 @@
 //! against h5py/libhdf5: the fixture is written by h5py at test time and h5py's own view of
 //! it (names, order, soft-link targets, attribute bytes) is the expected output.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -37,13 +39,7 @@ fn unhex(s: &str) -> Vec<u8> {
 fn fixture() -> Option<&'static Fixture> {
     static F: OnceLock<Option<Fixture>> = OnceLock::new();
     F.get_or_init(|| {
-        let ok = Command::new("python3")
-            .args(["-c", "import h5py, numpy"])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok {
-            eprintln!("skipping: python3 with h5py is not available");
+        if !support::python_or_skip("h5py, numpy", support::NO_H5PY) {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -1,19 +1,16 @@
 //! An AnnData-shaped file (CSR matrix group + obs/var dataframes) read by the `anndata`
 //! package itself.
 
-use std::process::Command;
+mod support;
 
 use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter};
 
 #[test]
 fn write_anndata_csr_readable_by_anndata() {
-    let ok = Command::new("python3")
-        .args(["-c", "import anndata, h5py"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: python3 with anndata is not available");
+    if !support::python_or_skip(
+        "anndata, h5py",
+        "skipping: python3 with anndata is not available",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -83,15 +80,5 @@ assert a.shape == (3, 4), a.shape
 assert (a.X.toarray() == np.array([[1,0,2,0],[0,0,0,3],[4,5,0,0]], dtype=np.float32)).all()
 assert list(a.obs_names) == ['c0', 'c1', 'c2'] and list(a.var_names) == ['g0', 'g1', 'g2', 'g3']
 "#;
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "anndata failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::python_ok("anndata", script, &path);
 }

@@ -2,54 +2,11 @@
 //! external links, committed datatypes and NULL dataspaces. Every file is read back by our
 //! reader, by h5py (libhdf5 2.x) and by Debian's `h5dump` (libhdf5 1.10).
 
-use std::path::Path;
-use std::process::Command;
+mod support;
 
 use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter};
 use h5format::{File, LinkTarget, Object};
-
-fn have_h5py() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: python3 with h5py is not available");
-    }
-    ok
-}
-
-fn check_py(path: &Path, script: &str) {
-    let full = format!("import sys, h5py, numpy as np\np = sys.argv[1]\n{script}\n");
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(&full)
-        .arg(path)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "h5py check failed:\n{}\n--- stdout\n{}\n--- stderr\n{}",
-        full,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn check_h5dump(path: &Path) {
-    let Ok(out) = Command::new("h5dump").arg(path).output() else {
-        eprintln!("skipping h5dump: not installed");
-        return;
-    };
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stderr.trim().is_empty(),
-        "h5dump failed on {}: {stderr}\n{}",
-        path.display(),
-        String::from_utf8_lossy(&out.stdout)
-    );
-}
+use support::{check_h5dump, check_py, have_h5py};
 
 fn write_and_check(name: &str, build: impl FnOnce(&mut FileWriter), script: &str) -> File {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -60,7 +17,7 @@ fn write_and_check(name: &str, build: impl FnOnce(&mut FileWriter), script: &str
     std::fs::write(&path, &bytes).expect("write file");
     if have_h5py() {
         check_py(&path, script);
-        check_h5dump(&path);
+        check_h5dump(&path, false);
     }
     File::from_bytes(bytes).expect("our reader opens it")
 }

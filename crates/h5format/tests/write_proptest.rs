@@ -4,6 +4,8 @@
 //! few of them also by h5py (libhdf5), through a Python dump of every dataset and attribute
 //! compared with the same expectation.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -237,14 +239,6 @@ f.visititems(add)
 print(json.dumps(out, sort_keys=True))
 "#;
 
-fn have_h5py() -> bool {
-    Command::new("python3")
-        .args(["-c", "import h5py"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -261,15 +255,14 @@ proptest! {
 
     #[test]
     fn random_trees_read_by_h5py(t in tree()) {
-        if !have_h5py() {
-            eprintln!("skipping: python3 with h5py is not available");
+        if !support::have_h5py() {
             return Ok(());
         }
         let (bytes, expect) = write(&t);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.h5");
         std::fs::write(&path, &bytes).unwrap();
-        let out = Command::new("python3").arg("-c").arg(PY_DUMP).arg(&path).output().unwrap();
+        let out = support::run_python(PY_DUMP, &[&path]);
         prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let got: BTreeMap<String, (Vec<u64>, String)> =
             serde_json::from_slice(&out.stdout).unwrap();

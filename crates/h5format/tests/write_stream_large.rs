@@ -1,7 +1,7 @@
 //! Streaming 10^8 f64 values through `append` keeps memory bounded (ignored by default: it
 //! writes ~800 MB of data; run with `cargo test -p h5format --test write_stream_large -- --ignored`).
 
-use std::process::Command;
+mod support;
 
 use h5format::write::{DType, DatasetSpec, FileWriter};
 
@@ -46,13 +46,10 @@ fn write_stream_1e8_f64_bounded_memory() {
         after < before + 200 * 1024,
         "peak RSS grew from {before} to {after} KiB"
     );
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping h5py check: python3 with h5py is not available");
+    if !support::python_or_skip(
+        "h5py",
+        "skipping h5py check: python3 with h5py is not available",
+    ) {
         return;
     }
     let script = r#"
@@ -65,15 +62,5 @@ for s in range(0, d.shape[0], 10_000_000):
 assert total == 100000 * sum(range(1000)), total
 assert d[99_999_999] == 999.0 and d[12_345_678] == 678.0
 "#;
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "h5py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::python_ok("h5py", script, &path);
 }

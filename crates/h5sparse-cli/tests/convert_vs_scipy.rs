@@ -3,22 +3,12 @@
 //! entries converted with a 1 MiB budget; the output also opens in anndata with equal values.
 //! Plus the peak RSS of a child `convert` under a small budget, and the user errors.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_h5sparse");
-
-fn python_has(modules: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {modules}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{oracle_ok, python_or_skip, python_status_ok, root, BIN};
 
 /// For each (input, group, output) line of argv[2]: load both with h5py, compare the output's
 /// arrays with scipy's conversion of the input, and read the output with anndata.
@@ -118,8 +108,10 @@ fn convert(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn convert_equals_scipy_on_fixtures_and_a_larger_matrix() {
-    if !python_has("h5py, scipy, numpy") {
-        eprintln!("skipping: python3 with h5py and scipy is not available");
+    if !python_or_skip(
+        "h5py, scipy, numpy",
+        "skipping: python3 with h5py and scipy is not available",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -127,11 +119,7 @@ fn convert_equals_scipy_on_fixtures_and_a_larger_matrix() {
     // A larger matrix written by h5py: 2000x3000, 10^5 entries, gzip, small chunks, CSR and CSC.
     let big = d.join("big.h5");
     let gen = GEN.replace("PATH", &big.to_string_lossy());
-    assert!(Command::new("python3")
-        .args(["-c", &gen])
-        .status()
-        .expect("python")
-        .success());
+    python_status_ok(&gen);
     let mut inputs: Vec<(PathBuf, String)> =
         vec![(big.clone(), "/csr".into()), (big.clone(), "/csc".into())];
     for f in [
@@ -194,13 +182,7 @@ fn convert_equals_scipy_on_fixtures_and_a_larger_matrix() {
         .arg(&list)
         .output()
         .expect("python");
-    let text = String::from_utf8_lossy(&o.stdout);
-    println!("{text}");
-    assert!(
-        o.status.success(),
-        "convert differs from scipy:\n{text}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    oracle_ok(&o, "convert differs from scipy");
 }
 
 /// Peak RSS (KiB) of the child `h5sparse ARGS`, measured by `/usr/bin/time -f %M`.

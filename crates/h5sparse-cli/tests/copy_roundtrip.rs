@@ -2,32 +2,16 @@
 //! equal the fixture's committed reference JSON, and `h5dump` must accept it. Fixtures the
 //! writer cannot represent must fail cleanly (exit 1, one `error:` line, no output file).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use support::{have_h5dump, python_or_skip, root};
 
 /// Fixtures the copy refuses, with the object its error names (none: every fixture,
 /// including `everything_*.h5` and `groups_latest.h5`, round-trips).
 const REFUSED: &[(&str, &str)] = &[];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn have_h5py() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        println!("skipped: python3 with h5py is not available");
-    }
-    ok
-}
-
-fn have_h5dump() -> bool {
-    Command::new("h5dump").arg("--version").output().is_ok()
-}
 
 fn fixtures() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("testdata"))
@@ -70,7 +54,7 @@ fn h5py_dump(file: &Path) -> String {
 }
 
 fn check_all(extra: &[&str], tag: &str) {
-    if !have_h5py() {
+    if !python_or_skip("h5py", "skipped: python3 with h5py is not available") {
         return;
     }
     let h5dump = have_h5dump();

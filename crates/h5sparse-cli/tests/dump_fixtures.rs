@@ -8,6 +8,8 @@
 //! make `dump` fail cleanly: exit 1, one stderr line starting with `error:`, never a panic
 //! (exit 101) and never a hang.
 
+mod support;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,12 +22,8 @@ const DUMP_TIMEOUT: Duration = Duration::from_secs(120);
 /// Time a dump of a corrupt file may take before it counts as a hang.
 const CORRUPT_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn testdata() -> PathBuf {
-    workspace_root().join("testdata")
+    support::root().join("testdata")
 }
 
 /// Every fixture with a reference dump next to it, sorted by name.

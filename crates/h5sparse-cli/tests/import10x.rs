@@ -1,6 +1,8 @@
 //! `h5sparse import-10x` compared with scanpy.read_10x_h5's logic done with h5py + scipy,
 //! read back by anndata (in memory and backed).
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -34,14 +36,6 @@ with h5py.File(out, "r") as f:
 print("ok")
 "#;
 
-fn have_anndata() -> bool {
-    Command::new("python3")
-        .args(["-c", "import anndata, h5py, scipy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 #[test]
 fn import_10x_matches_scanpy_logic() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/tenx.h5");
@@ -73,8 +67,10 @@ fn import_10x_matches_scanpy_logic() {
             "{}",
             String::from_utf8_lossy(&st.stderr)
         );
-        if !have_anndata() {
-            eprintln!("skipping the anndata comparison: python3 with anndata is not available");
+        if !support::python_or_skip(
+            "anndata, h5py, scipy",
+            "skipping the anndata comparison: python3 with anndata is not available",
+        ) {
             return;
         }
         let chk = Command::new("python3")

@@ -7,12 +7,10 @@
 //! missing. Fails only when a file that h5py dumps is neither matched nor listed with a
 //! reason in `tests/realworld/known.txt`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::Path;
+use std::process::Command;
 
 /// True when at least one HDF5 file is under `dir` (recursively).
 fn has_hdf5_files(dir: &Path) -> bool {
@@ -33,10 +31,8 @@ fn has_hdf5_files(dir: &Path) -> bool {
 
 #[test]
 fn realworld_files_match_h5py() {
-    let root = workspace_root();
-    let h5py = Command::new("python3").args(["-c", "import h5py"]).output();
-    if !h5py.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: python3 with h5py is not available");
+    let root = support::root();
+    if !support::python_or_skip("h5py", "skipped: python3 with h5py is not available") {
         return;
     }
     let dest = root.join("testdata/realworld");
@@ -88,10 +84,8 @@ fn realworld_files_match_h5py() {
 /// h5repack or h5py.
 #[test]
 fn sohm_files_from_h5repack_match_h5py() {
-    let root = workspace_root();
-    let h5py = Command::new("python3").args(["-c", "import h5py"]).output();
-    if !h5py.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: python3 with h5py is not available");
+    let root = support::root();
+    if !support::python_or_skip("h5py", "skipped: python3 with h5py is not available") {
         return;
     }
     if Command::new("h5repack").arg("-V").output().is_err() {

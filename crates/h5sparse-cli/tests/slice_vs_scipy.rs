@@ -1,45 +1,34 @@
 //! `slice` against scipy on every sparse group of the fixtures, and `import-mtx` read back by
 //! anndata and scipy (the oracle is libhdf5 through h5py, scipy and anndata).
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Command;
 
-fn python_has(modules: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {modules}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{have_h5dump, oracle_ok, python_or_skip, python_status_ok, root, BIN};
 
 #[test]
 fn slice_equals_scipy_on_every_fixture_group() {
-    if !python_has("h5py, scipy") {
-        eprintln!("skipping: python3 with h5py and scipy is not available");
+    if !python_or_skip(
+        "h5py, scipy",
+        "skipping: python3 with h5py and scipy is not available",
+    ) {
         return;
     }
     let out = Command::new("python3")
         .arg(root().join("tests/slice_vs_scipy.py"))
-        .arg(env!("CARGO_BIN_EXE_h5sparse"))
+        .arg(BIN)
         .output()
         .expect("python3 runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    println!("{text}");
-    assert!(
-        out.status.success(),
-        "slice differs from scipy:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    oracle_ok(&out, "slice differs from scipy");
 }
 
 #[test]
 fn import_mtx_is_read_back_by_anndata_and_scipy() {
-    if !python_has("h5py, scipy, anndata") {
-        eprintln!("skipping: python3 with h5py, scipy and anndata is not available");
+    if !python_or_skip(
+        "h5py, scipy, anndata",
+        "skipping: python3 with h5py, scipy and anndata is not available",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -51,12 +40,8 @@ fn import_mtx_is_read_back_by_anndata_and_scipy() {
          sio.mmwrite({:?}, m)\n",
         mtx.to_string_lossy()
     );
-    assert!(Command::new("python3")
-        .args(["-c", &gen])
-        .status()
-        .expect("python")
-        .success());
-    let bin = env!("CARGO_BIN_EXE_h5sparse");
+    python_status_ok(&gen);
+    let bin = BIN;
     let cases: [(&str, &[&str]); 4] = [
         ("a.h5", &[]),
         (
@@ -111,7 +96,7 @@ fn import_mtx_is_read_back_by_anndata_and_scipy() {
             "{name}: {}",
             String::from_utf8_lossy(&st.stderr)
         );
-        if Command::new("h5dump").arg("--version").output().is_ok() {
+        if have_h5dump() {
             let d = Command::new("h5dump")
                 .arg("-H")
                 .arg(&out_path)
