@@ -457,6 +457,11 @@ impl Store<'_> {
         } else {
             0
         };
+        if blocks.len() == 1 {
+            // One block: its output is the result (no copy into a second buffer).
+            let out = self.block(&blocks[0], lo, hi, map)?;
+            return Ok((out.counts, out.indices, out.data));
+        }
         let mut counts = vec![0usize; n];
         let mut indices: Vec<usize> = try_vec(reserve, "result indices")?;
         let mut data = Values::try_with_capacity(self.data.elem(), reserve)?;
@@ -526,14 +531,17 @@ impl Store<'_> {
                 let off = offsets[k];
                 k += 1;
                 let len = (p.end - p.start) as usize;
-                for (j, &v) in raw
+                let vals = raw
                     .get(off..off + len)
-                    .ok_or_else(|| Error::Usage("storage returned too few indices".into()))?
-                    .iter()
-                    .enumerate()
-                {
-                    out_idx.push(check(v, p.start + j as u64)? as usize);
+                    .ok_or_else(|| Error::Usage("storage returned too few indices".into()))?;
+                // Validate in one branch-free pass, then convert (both vectorise); find the
+                // culprit only when something is out of range.
+                if vals.iter().any(|&v| (v as u64) >= minor_len) {
+                    for (j, &v) in vals.iter().enumerate() {
+                        check(v, p.start + j as u64)?;
+                    }
                 }
+                out_idx.extend(vals.iter().map(|&v| v as usize));
                 counts[i] = len;
             }
             let data = if reads.is_empty() {
