@@ -108,6 +108,7 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
     h5ad::write_skeleton(&mut w, &names, &names)?;
     let mut opts = WriterOptions::new(Format::Csr, (n, n), ElemType::F64);
     opts.nnz_hint = Some(n * n);
+    opts.buffer_elems = 1 << 18;
     let sink_opts = SinkOptions {
         chunk_elems: 1 << 18,
         gzip: Some(1),
@@ -115,7 +116,7 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
     };
     let sink = H5Sink::new(&mut w, "/X", sink_opts)?;
     let mut sw = SparseWriter::new(sink, opts)?;
-    let block_rows = 100usize;
+    let block_rows = 10usize;
     let cols: Vec<u64> = (0..n).collect();
     let indices: Vec<u64> = (0..block_rows).flat_map(|_| cols.iter().copied()).collect();
     let data = Values::F64(vec![1.0; indices.len()]);
