@@ -112,6 +112,46 @@ def make_sparse(path, nrows, ncols, nnz, seed=0):
     log(f"  done in {time.perf_counter() - t:.1f} s, {os.path.getsize(path) / 2**20:.0f} MiB")
 
 
+def make_sparse_streamed(path, nrows, ncols, nnz, seed=0):
+    """The same kind of matrix as make_sparse, for sizes where building it in memory first is
+    too slow (>= 5*10^7 nnz): rows are generated and appended block by block with h5py, into
+    the layout anndata's write_elem produces (csr_matrix attributes, int32 indices/indptr, f32
+    data, gzip level 4, h5py's automatic chunk size for the final length)."""
+    from h5py._hl.filters import guess_chunk
+    log(f"generating {path}: {nrows} x {ncols}, ~{nnz} nnz (h5py, streamed, gzip)")
+    t = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    density = nnz / (nrows * ncols)
+    idx_t = np.int32 if nnz < 2**31 and ncols < 2**31 else np.int64
+    chunk = guess_chunk((nnz,), None, 4)
+    tmp = path + ".tmp"
+    with h5py.File(tmp, "w") as f:
+        g = f.create_group("X")
+        g.attrs["encoding-type"] = "csr_matrix"
+        g.attrs["encoding-version"] = "0.1.0"
+        g.attrs["shape"] = np.array([nrows, ncols])
+        kw = dict(compression="gzip", compression_opts=4, chunks=chunk, maxshape=(None,))
+        dd = g.create_dataset("data", (0,), dtype=np.float32, **kw)
+        di = g.create_dataset("indices", (0,), dtype=idx_t, **kw)
+        indptr = np.zeros(nrows + 1, dtype=idx_t)
+        total, block = 0, max(1, 2_000_000 // ncols)
+        for r0 in range(0, nrows, block):
+            r1 = min(nrows, r0 + block)
+            rr, cc = np.nonzero(rng.random((r1 - r0, ncols), dtype=np.float32) < density)
+            vals = rng.geometric(0.3, size=cc.size).astype(np.float32)
+            n = cc.size
+            dd.resize((total + n,))
+            dd[total:] = vals
+            di.resize((total + n,))
+            di[total:] = cc.astype(idx_t)
+            counts = np.bincount(rr, minlength=r1 - r0)
+            indptr[r0 + 1:r1 + 1] = total + np.cumsum(counts)
+            total += n
+        g.create_dataset("indptr", data=indptr, compression="gzip", compression_opts=4)
+    os.replace(tmp, path)
+    log(f"  done in {time.perf_counter() - t:.1f} s, {os.path.getsize(path) / 2**20:.0f} MiB")
+
+
 def checksum_coo(rows, cols, vals):
     vals = np.asarray(vals, dtype=np.float64)
     w = (np.asarray(rows, dtype=np.float64) % 1009 + 1) * (np.asarray(cols, dtype=np.float64) % 997 + 1)
@@ -403,12 +443,15 @@ def main():
     if "sparse" in only:
         sp_path = os.path.join(DATA, f"sparse_{sp_shape[0]}x{sp_shape[1]}_{sp_nnz}.h5")
         if a.regen or not os.path.exists(sp_path):
-            make_sparse(sp_path, sp_shape[0], sp_shape[1], sp_nnz)
+            (make_sparse_streamed if sp_nnz >= 50_000_000 else make_sparse)(
+                sp_path, sp_shape[0], sp_shape[1], sp_nnz)
+        how = ("h5py, streamed like anndata writes it" if sp_nnz >= 50_000_000
+               else "anndata.io.write_elem, dataset_kwargs compression='gzip'")
         with h5py.File(sp_path, "r") as f:
             d = f["X/data"]
             sizes.append(f"sparse: {sp_shape[0]}x{sp_shape[1]} CSR, nnz={d.shape[0]}, data {d.dtype}, "
                          f"indices {f['X/indices'].dtype}, gzip level {d.compression_opts}, chunks {d.chunks} "
-                         f"(anndata.io.write_elem, dataset_kwargs compression='gzip'), "
+                         f"({how}), "
                          f"{os.path.getsize(sp_path) / 2**20:.0f} MiB on disk")
         log("1. sparse selections")
         geo = bench_sparse(sp_path, a.quick, reps)

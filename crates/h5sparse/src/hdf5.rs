@@ -81,6 +81,19 @@ impl Array1 for H5Array {
         Ok(self.ds.read_ranges(ranges)?)
     }
 
+    fn read_ranges_index(&self, ranges: &[Range<u64>]) -> Result<Vec<usize>> {
+        if !self.elem.is_integer() {
+            return Err(Error::NotSparse(format!(
+                "{}: indices must be integers",
+                self.ds.path()
+            )));
+        }
+        // Converted straight from the decoded chunks to u64 (negatives wrap, and are then
+        // rejected as out of range); u64 -> usize reuses the allocation.
+        let v: Vec<u64> = self.ds.read_ranges(ranges)?;
+        Ok(v.into_iter().map(|x| x as usize).collect())
+    }
+
     fn read_ranges_values(&self, ranges: &[Range<u64>]) -> Result<Values> {
         let d = &self.ds;
         Ok(match self.elem {

@@ -504,20 +504,23 @@ impl Store<'_> {
             .collect();
         let needed: Vec<Range<u64>> = pieces.iter().filter(|r| r.start < r.end).cloned().collect();
         let (reads, offsets) = coalesce(&needed, self.opts.coalesce_gap);
-        let raw = if reads.is_empty() {
+        let mut raw = if reads.is_empty() {
             vec![]
         } else {
-            self.indices.read_ranges_i64(&reads)?
+            self.indices.read_ranges_index(&reads)?
         };
         let mut counts = vec![0usize; pieces.len()];
         let minor_len = self.minor_len;
-        let check = |v: i64, e: u64| -> Result<u64> {
-            u64::try_from(v)
-                .ok()
-                .filter(|&c| c < minor_len)
-                .ok_or_else(|| {
-                    Error::corrupt("indices", e, format!("index {v} outside 0..{minor_len}"))
-                })
+        let check = |v: usize, e: u64| -> Result<u64> {
+            Some(v as u64).filter(|&c| c < minor_len).ok_or_else(|| {
+                // Negative stored values arrive wrapped: show them as stored.
+                let shown = v as i64;
+                Error::corrupt(
+                    "indices",
+                    e,
+                    format!("index {shown} outside 0..{minor_len}"),
+                )
+            })
         };
         let mut out_idx: Vec<usize> = Vec::new();
         if let MinorMap::All = map {
@@ -541,8 +544,13 @@ impl Store<'_> {
                         check(v, p.start + j as u64)?;
                     }
                 }
-                out_idx.extend(vals.iter().map(|&v| v as usize));
                 counts[i] = len;
+                if off == 0 && len == raw.len() && out_idx.is_empty() {
+                    // The block is one piece: its positions are the result as read.
+                    out_idx = std::mem::take(&mut raw);
+                    continue;
+                }
+                out_idx.extend_from_slice(vals);
             }
             let data = if reads.is_empty() {
                 Values::empty(self.data.elem())

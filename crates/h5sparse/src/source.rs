@@ -24,6 +24,15 @@ pub trait Array1: Send + Sync {
     /// Read the concatenation of `ranges` (sorted, non-overlapping) as `i64`.
     /// Non-integer types and u64 values past `i64::MAX` are errors.
     fn read_ranges_i64(&self, ranges: &[Range<u64>]) -> Result<Vec<i64>>;
+    /// Read integer positions (indices) of the concatenation of `ranges` as `usize`, negative
+    /// values wrapped to huge ones (callers reject every position past the axis length).
+    fn read_ranges_index(&self, ranges: &[Range<u64>]) -> Result<Vec<usize>> {
+        Ok(self
+            .read_ranges_i64(ranges)?
+            .into_iter()
+            .map(|v| v as usize)
+            .collect())
+    }
     /// Read the concatenation of `ranges` (sorted, non-overlapping), typed as stored
     /// (`F16` delivered as `F32`).
     fn read_ranges_values(&self, ranges: &[Range<u64>]) -> Result<Values>;
