@@ -55,21 +55,72 @@ fn run(
     Ok(())
 }
 
+/// The reference for a full read: the stored chunks already in memory, inflated by the filter
+/// pipeline on every core (rayon), nothing else — the pure-Rust inflate speed of the machine.
+fn inflate_baseline(file: &str, dataset: &str, repeat: usize) -> Result<(), Box<dyn std::error::Error>> {
+    use rayon::prelude::*;
+    let f = File::open(file)?;
+    let ds = f.dataset(dataset)?;
+    let reader = ds.chunks()?;
+    let pipeline = ds.filters().cloned().ok_or("dataset has no filters")?;
+    let esize = ds.dtype().size();
+    let chunk_bytes = match ds.layout() {
+        h5format::read::layout::Layout::Chunked { chunk_dims, .. } => {
+            chunk_dims.iter().product::<u64>() as usize * esize
+        }
+        _ => return Err("not chunked".into()),
+    };
+    let raws: Vec<(Vec<u8>, u32, u64)> = reader
+        .chunks()?
+        .iter()
+        .map(|c| Ok((f.source().read_vec("chunk", c.address, c.size)?, c.filter_mask, c.address)))
+        .collect::<Result<_, h5format::Error>>()?;
+    let mut times = Vec::new();
+    let mut out_bytes = 0usize;
+    for _ in 0..repeat {
+        let t = Instant::now();
+        let sizes: Vec<usize> = raws
+            .par_iter()
+            .map(|(raw, mask, addr)| {
+                pipeline
+                    .decode(raw.clone(), *mask, chunk_bytes, esize, *addr)
+                    .map(|v| v.len())
+            })
+            .collect::<Result<_, _>>()?;
+        times.push(t.elapsed().as_secs_f64());
+        out_bytes = sizes.iter().sum();
+    }
+    println!(
+        "{{\"op\": \"inflate_only\", \"threads\": {}, \"repeat\": {repeat}, \"median_s\": {}, \"bytes_out\": {out_bytes}}}",
+        rayon::current_num_threads(),
+        median(times)
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut pos, mut full, mut ranges_path, mut repeat) = (Vec::new(), false, None, 3usize);
+    let mut inflate_only = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--full" => full = true,
+            "--inflate-only" => inflate_only = true,
             "--ranges" => ranges_path = it.next().cloned(),
             "--repeat" => repeat = it.next().ok_or("--repeat needs a value")?.parse()?,
             _ => pos.push(a.clone()),
         }
     }
     let [file, dataset] = pos.as_slice() else {
-        return Err("usage: bench_read FILE DATASET [--full] [--ranges PATH] [--repeat N]".into());
+        return Err(
+            "usage: bench_read FILE DATASET [--full] [--inflate-only] [--ranges PATH] [--repeat N]"
+                .into(),
+        );
     };
+    if inflate_only {
+        inflate_baseline(file, dataset, repeat)?;
+    }
     if full {
         run(file, dataset, "full", repeat, |ds| Ok(ds.read::<f64>()?))?;
     }
