@@ -57,7 +57,11 @@ fn run(
 
 /// The reference for a full read: the stored chunks already in memory, inflated by the filter
 /// pipeline on every core (rayon), nothing else — the pure-Rust inflate speed of the machine.
-fn inflate_baseline(file: &str, dataset: &str, repeat: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn inflate_baseline(
+    file: &str,
+    dataset: &str,
+    repeat: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     let f = File::open(file)?;
     let ds = f.dataset(dataset)?;
@@ -73,7 +77,13 @@ fn inflate_baseline(file: &str, dataset: &str, repeat: usize) -> Result<(), Box<
     let raws: Vec<(Vec<u8>, u32, u64)> = reader
         .chunks()?
         .iter()
-        .map(|c| Ok((f.source().read_vec("chunk", c.address, c.size)?, c.filter_mask, c.address)))
+        .map(|c| {
+            Ok((
+                f.source().read_vec("chunk", c.address, c.size)?,
+                c.filter_mask,
+                c.address,
+            ))
+        })
         .collect::<Result<_, h5format::Error>>()?;
     let mut times = Vec::new();
     let mut out_bytes = 0usize;

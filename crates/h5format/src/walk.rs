@@ -223,18 +223,6 @@ mod tests {
     use super::*;
 
     #[test]
-    #[ignore]
-    fn time_walk() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-        let name = std::env::var("WALK_FILE").unwrap_or("groups_latest.h5".into());
-        let bytes = std::fs::read(dir.join(name)).unwrap();
-        let t = std::time::Instant::now();
-        let f = File::from_bytes(bytes).unwrap();
-        let s = walk_all(&f).unwrap();
-        eprintln!("{:?} {s:?}", t.elapsed());
-    }
-
-    #[test]
     fn walks_fixtures_without_errors() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
         for name in ["everything_latest.h5", "chunked_earliest.h5", "tenx.h5"] {

@@ -1,5 +1,5 @@
-//! Throughput of the numeric conversion hot path. Run with
-//! `cargo test -p h5format --release --test convert_bench -- --ignored --nocapture`.
+//! Throughput of the numeric conversion hot path (a benchmark, not a test). Run with
+//! `cargo run -p h5format --release --example bench_convert`.
 
 use std::time::Instant;
 
@@ -32,9 +32,7 @@ fn time<T: Numeric>(label: &str, dt: &Datatype, src: &[u8]) {
     );
 }
 
-#[test]
-#[ignore]
-fn bench_convert() {
+fn main() {
     let n = 20_000_000usize;
     let src4: Vec<u8> = (0..n as u32).flat_map(|i| i.to_le_bytes()).collect();
     let src8: Vec<u8> = (0..n as u64).flat_map(|i| i.to_le_bytes()).collect();
