@@ -124,6 +124,9 @@ enum MinorMap {
         offsets: Vec<usize>,
         targets: Vec<usize>,
     },
+    /// (minor position, output position) sorted: for a list much shorter than the axis (whose
+    /// length comes from the file and must not size an allocation).
+    Sorted(Vec<(u64, usize)>),
 }
 
 impl MinorMap {
@@ -153,6 +156,12 @@ impl MinorMap {
                 step: i128::from(*step),
                 len: i128::from(*len),
             }),
+            Selection::List(v) if minor_len > 8 * v.len() as u64 + (1 << 16) => {
+                let mut pairs: Vec<(u64, usize)> = try_vec(v.len(), "minor selection")?;
+                pairs.extend(v.iter().enumerate().map(|(k, &p)| (p, k)));
+                pairs.sort_unstable();
+                Ok(MinorMap::Sorted(pairs))
+            }
             Selection::List(v) => {
                 let n = to_usize(minor_len, "minor index table")?;
                 let mut offsets: Vec<usize> = try_vec(n.saturating_add(1), "minor index table")?;
@@ -204,6 +213,15 @@ impl MinorMap {
                     if (0..*len).contains(&k) {
                         f(k as usize)
                     }
+                }
+            }
+            MinorMap::Sorted(pairs) => {
+                let first = pairs.partition_point(|&(p, _)| p < c);
+                for &(p, k) in &pairs[first..] {
+                    if p != c {
+                        break;
+                    }
+                    f(k);
                 }
             }
             MinorMap::Table { offsets, targets } => {
