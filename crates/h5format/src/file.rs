@@ -765,6 +765,16 @@ impl crate::read::chunked::ChunkDecoder for PipelineDecoder {
             .decode(raw, filter_mask, expected_len, self.elem_size, chunk_addr)
     }
 
+    fn decode_into(
+        &self,
+        raw: &[u8],
+        filter_mask: u32,
+        out: &mut [u8],
+        chunk_addr: u64,
+    ) -> Result<bool> {
+        self.pipeline.decode_into(raw, filter_mask, out, chunk_addr)
+    }
+
     fn decode_prefix(
         &self,
         raw: Vec<u8>,

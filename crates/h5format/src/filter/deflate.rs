@@ -83,6 +83,57 @@ pub fn inflate(input: &[u8], limit: usize, stop_at: Option<usize>) -> CodecResul
     }
 }
 
+/// Inflate `input` (a zlib stream) into exactly `out`: the stream must produce `out.len()`
+/// bytes, no fewer and no more. No intermediate buffer (full chunk reads decode in place).
+pub fn inflate_into(input: &[u8], out: &mut [u8]) -> CodecResult<()> {
+    let body = zlib_body(input)?;
+    let mut z = Decompress::new(false);
+    loop {
+        let (i, o) = (z.total_in() as usize, z.total_out() as usize);
+        let src = body.get(i..).unwrap_or(&[]);
+        let dst = out.get_mut(o..).unwrap_or(&mut []);
+        let status = z
+            .decompress(src, dst, FlushDecompress::Finish)
+            .map_err(|e| format!("corrupt deflate stream: {e}"))?;
+        let done = z.total_out() as usize;
+        match status {
+            Status::StreamEnd if done == out.len() => return Ok(()),
+            Status::StreamEnd => {
+                return Err(format!(
+                    "stream inflates to {done} bytes, {} expected",
+                    out.len()
+                ))
+            }
+            Status::Ok | Status::BufError => {
+                if done == out.len() {
+                    // Output full: one more byte out would make the stream too long.
+                    let mut probe = [0u8; 1];
+                    let rest = body.get(z.total_in() as usize..).unwrap_or(&[]);
+                    let st = z
+                        .decompress(rest, &mut probe, FlushDecompress::Finish)
+                        .map_err(|e| format!("corrupt deflate stream: {e}"))?;
+                    if z.total_out() as usize > out.len() {
+                        return Err(format!(
+                            "stream inflates to more than the {} bytes expected",
+                            out.len()
+                        ));
+                    }
+                    if st == Status::StreamEnd {
+                        return Ok(());
+                    }
+                    return Err("truncated deflate stream".to_string());
+                }
+                if (z.total_in() as usize, z.total_out() as usize) == (i, o) {
+                    return Err(format!(
+                        "truncated deflate stream ({} bytes in, {done} bytes out)",
+                        input.len()
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// The deflate body of a zlib stream: checks the header (method 8, window <= 32 KiB, header
 /// check bits, no preset dictionary) and returns what follows it.
 fn zlib_body(input: &[u8]) -> CodecResult<&[u8]> {
@@ -145,5 +196,33 @@ impl Codec for Deflate {
 
     fn describe(&self) -> String {
         format!("deflate({})", self.level)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inflate_into_needs_the_exact_length() {
+        let data: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let z = deflate(&data, 6).expect("deflate");
+        let mut out = vec![0u8; data.len()];
+        inflate_into(&z, &mut out).expect("exact length");
+        assert_eq!(out, data);
+        // A stream longer than the buffer (a bomb) and one shorter than it are both errors.
+        let mut small = vec![0u8; data.len() - 1];
+        assert!(inflate_into(&z, &mut small)
+            .unwrap_err()
+            .contains("more than"));
+        let mut big = vec![0u8; data.len() + 1];
+        assert!(inflate_into(&z, &mut big).is_err());
+        // A truncated stream and a bad header are errors, not panics.
+        let mut out = vec![0u8; data.len()];
+        assert!(inflate_into(&z[..z.len() / 2], &mut out).is_err());
+        assert!(inflate_into(&[0x78], &mut out).is_err());
+        assert!(inflate_into(&[0x12, 0x34, 0, 0], &mut out).is_err());
     }
 }

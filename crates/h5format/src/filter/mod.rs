@@ -385,6 +385,32 @@ impl FilterPipeline {
         )
     }
 
+    /// Decode straight into `out` (exactly the chunk's decoded size) when the filters left to
+    /// undo are deflate alone: returns `Ok(true)` when done, `Ok(false)` when this pipeline
+    /// needs the buffered [`decode`](Self::decode) (the caller falls back).
+    pub fn decode_into(
+        &self,
+        chunk: &[u8],
+        filter_mask: u32,
+        out: &mut [u8],
+        chunk_addr: u64,
+    ) -> Result<bool> {
+        let steps = self.active(filter_mask, out.len())?;
+        let [step] = steps.as_slice() else {
+            return Ok(false);
+        };
+        if step.info.id != ID_DEFLATE {
+            return Ok(false);
+        }
+        deflate::inflate_into(chunk, out).map_err(|detail| Error::Filter {
+            id: step.info.id,
+            name: step.info.short_name(),
+            offset: chunk_addr,
+            detail,
+        })?;
+        Ok(true)
+    }
+
     /// Like [`decode`](Self::decode) but the caller needs only the first `needed` bytes of
     /// the chunk: when the final decode step can stop early (deflate, LZF), it does. Returns
     /// exactly `min(needed, expected_len)` bytes.

@@ -47,6 +47,19 @@ pub trait ChunkDecoder: Send + Sync {
         let _ = needed;
         self.decode(raw, filter_mask, expected_len, chunk_addr)
     }
+
+    /// Decode straight into `out` (exactly the decoded chunk size) when the filters allow it,
+    /// without an intermediate buffer: `Ok(false)` means "use [`decode`](Self::decode)".
+    fn decode_into(
+        &self,
+        raw: &[u8],
+        filter_mask: u32,
+        out: &mut [u8],
+        chunk_addr: u64,
+    ) -> Result<bool> {
+        let _ = (raw, filter_mask, out, chunk_addr);
+        Ok(false)
+    }
 }
 
 /// The decoder of datasets without filters: returns the bytes as stored.
@@ -56,6 +69,14 @@ pub struct NoFilters;
 impl ChunkDecoder for NoFilters {
     fn decode(&self, raw: Vec<u8>, _: u32, _: usize, _: u64) -> Result<Vec<u8>> {
         Ok(raw)
+    }
+
+    fn decode_into(&self, raw: &[u8], _: u32, out: &mut [u8], _: u64) -> Result<bool> {
+        if raw.len() != out.len() {
+            return Ok(false);
+        }
+        out.copy_from_slice(raw);
+        Ok(true)
     }
 }
 
@@ -437,6 +458,19 @@ impl ChunkedReader {
         jobs.into_par_iter().try_for_each(|(loc, part)| {
             let data = match self.cached(&loc.scaled) {
                 Some(c) if c.len() >= part.len() => c,
+                _ if part.len() == cb && !self.dont_filter_partial_edge => {
+                    // A whole chunk: decode straight into its place in the output when the
+                    // filters allow it (deflate alone), else through a buffer.
+                    let raw = self.source.read("chunk", loc.address, loc.size)?;
+                    if self
+                        .decoder
+                        .decode_into(&raw, loc.filter_mask, part, loc.address)?
+                    {
+                        self.decoded.fetch_add(1, Ordering::Relaxed);
+                        return Ok(());
+                    }
+                    Arc::new(self.load(&loc)?)
+                }
                 _ => Arc::new(self.load(&loc)?),
             };
             let src = data
