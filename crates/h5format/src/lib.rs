@@ -7,7 +7,7 @@
 //! - [`filter`]: the filter pipeline (deflate, shuffle, fletcher32, LZF, ...);
 //! - [`write`]: the writer;
 //! - the high-level API: [`File`], [`Group`], [`Dataset`], [`Attribute`].
-#![forbid(unsafe_op_in_unsafe_fn)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cache;

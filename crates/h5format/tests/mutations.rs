@@ -69,8 +69,10 @@ fn on_dealloc(size: usize) {
     });
 }
 
-// SAFETY-free forwarding: `GlobalAlloc` is an unsafe trait, so this test binary (not the
-// library) uses `unsafe` only to forward to the system allocator.
+// SAFETY: `GlobalAlloc` is an unsafe trait; this test binary (not the library) implements it
+// only to count bytes. Every method forwards its arguments unchanged to `System`, so the
+// allocator contract is exactly the system allocator's; refusing an allocation returns null,
+// which the contract allows.
 unsafe impl GlobalAlloc for Meter {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if !on_alloc(layout.size()) {

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 
 #[cfg(feature = "fs")]
 mod file;
+// The memory map is the one place where a crate boundary (memmap2) demands `unsafe`.
 #[cfg(feature = "mmap")]
+#[allow(unsafe_code)]
 mod mmap;
 
 #[cfg(feature = "fs")]
