@@ -556,24 +556,7 @@ impl FractalHeap {
         let bytes = source.read(INDIRECT, address, size)?;
         verify_checksum(INDIRECT, address, &bytes)?;
         let mut c = Cursor::new(&bytes, address, INDIRECT, self.sizes);
-        c.expect_signature(b"FHIB")?;
-        let version = c.u8()?;
-        if version != 0 {
-            return Err(c.err(format!("unknown indirect block version {version}")));
-        }
-        let heap = c.addr()?;
-        if heap != self.address {
-            return Err(c.err(format!(
-                "belongs to the heap at {heap}, not to the heap at {}",
-                self.address
-            )));
-        }
-        let block_offset = c.uint(self.off_size)?;
-        if block_offset != base {
-            return Err(c.err(format!(
-                "block offset {block_offset} where the doubling table puts {base}"
-            )));
-        }
+        self.check_block_prefix(&mut c, b"FHIB", "indirect", base)?;
         let mut children = Vec::new();
         for row in 0..rows {
             let row_size = self.row_block_size(row).ok_or_else(too_big)?;
@@ -617,6 +600,37 @@ impl FractalHeap {
 
     /// Read, decode and check the direct block `block`; returns its whole image (header
     /// included: object offsets count from the start of the block).
+    /// The prefix every heap block starts with: signature, version 0, the owning heap's
+    /// address and the block's offset in the heap (which must be where the doubling table
+    /// puts it).
+    fn check_block_prefix(
+        &self,
+        c: &mut Cursor<'_>,
+        signature: &[u8; 4],
+        kind: &str,
+        expected_offset: u64,
+    ) -> Result<()> {
+        c.expect_signature(signature)?;
+        let version = c.u8()?;
+        if version != 0 {
+            return Err(c.err(format!("unknown {kind} block version {version}")));
+        }
+        let heap = c.addr()?;
+        if heap != self.address {
+            return Err(c.err(format!(
+                "belongs to the heap at {heap}, not to the heap at {}",
+                self.address
+            )));
+        }
+        let block_offset = c.uint(self.off_size)?;
+        if block_offset != expected_offset {
+            return Err(c.err(format!(
+                "block offset {block_offset} where the doubling table puts {expected_offset}"
+            )));
+        }
+        Ok(())
+    }
+
     fn read_direct(&self, source: &Source, block: &DirectRef) -> Result<Vec<u8>> {
         let at = block.address;
         let image: Vec<u8> = match block.filtered {
@@ -639,25 +653,7 @@ impl FractalHeap {
             ));
         }
         let mut c = Cursor::new(&image, at, DIRECT, self.sizes);
-        c.expect_signature(b"FHDB")?;
-        let version = c.u8()?;
-        if version != 0 {
-            return Err(c.err(format!("unknown direct block version {version}")));
-        }
-        let heap = c.addr()?;
-        if heap != self.address {
-            return Err(c.err(format!(
-                "belongs to the heap at {heap}, not to the heap at {}",
-                self.address
-            )));
-        }
-        let block_offset = c.uint(self.off_size)?;
-        if block_offset != block.heap_offset {
-            return Err(c.err(format!(
-                "block offset {block_offset} where the doubling table puts {}",
-                block.heap_offset
-            )));
-        }
+        self.check_block_prefix(&mut c, b"FHDB", "direct", block.heap_offset)?;
         if self.checksum_direct_blocks {
             // The checksum covers the whole block with the checksum field zeroed.
             let pos = c.pos();
