@@ -16,7 +16,10 @@ pub mod cursor;
 pub mod error;
 pub mod file;
 pub mod filter;
+mod hyperslab;
 pub mod io;
+#[cfg(feature = "ndarray")]
+pub mod ndarray;
 pub mod read;
 pub mod select;
 pub mod value;
