@@ -70,10 +70,14 @@ impl Dataset {
     /// assert_eq!(some, vec![all[0], all[2], all[4], all[6], all[8]]);
     /// # Ok(()) }
     /// ```
-    pub fn read_hyperslab_raw(&self, start: &[u64], count: &[u64], step: &[u64]) -> Result<Vec<u8>> {
+    pub fn read_hyperslab_raw(
+        &self,
+        start: &[u64],
+        count: &[u64],
+        step: &[u64],
+    ) -> Result<Vec<u8>> {
         let dims = self.shape().to_vec();
-        select::check_hyperslab(&dims, start, count, step)
-            .map_err(|e| e.in_object(self.path()))?;
+        select::check_hyperslab(&dims, start, count, step).map_err(|e| e.in_object(self.path()))?;
         let n: u64 = count.iter().product();
         let bytes = n
             .checked_mul(self.dtype().size() as u64)

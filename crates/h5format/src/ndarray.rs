@@ -36,8 +36,7 @@ fn to_shape(dims: &[u64], path: &str) -> Result<Vec<usize>> {
 }
 
 fn shaped<T>(shape: Vec<usize>, values: Vec<T>, path: &str) -> Result<ArrayD<T>> {
-    ArrayD::from_shape_vec(IxDyn(&shape), values)
-        .map_err(|e| Error::Usage(format!("{path}: {e}")))
+    ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| Error::Usage(format!("{path}: {e}")))
 }
 
 impl Dataset {

@@ -9,7 +9,9 @@ use serde_json::{json, Value as J};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
 }
 
 /// A small deterministic generator (xorshift64*).
@@ -32,7 +34,11 @@ fn random_hyperslabs_equal_h5py() {
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut cases = Vec::new();
-    for name in ["chunked_latest.h5", "chunked_earliest.h5", "everything_latest.h5"] {
+    for name in [
+        "chunked_latest.h5",
+        "chunked_earliest.h5",
+        "everything_latest.h5",
+    ] {
         let path = fixture(name);
         let file = File::open(&path).unwrap();
         // The numeric datasets, listed by h5py (kind in "iufb", not compound/strings).
@@ -102,8 +108,12 @@ sys.exit(1 if bad else 0)
 fn bad_hyperslabs_are_errors() {
     let file = File::open(fixture("chunked_latest.h5")).unwrap();
     let ds = file.dataset("/edge").unwrap(); // 23 x 17
-    assert!(ds.read_hyperslab::<i32>(&[0, 0], &[24, 1], &[1, 1]).is_err());
+    assert!(ds
+        .read_hyperslab::<i32>(&[0, 0], &[24, 1], &[1, 1])
+        .is_err());
     assert!(ds.read_hyperslab::<i32>(&[0, 0], &[2, 1], &[0, 1]).is_err());
     assert!(ds.read_hyperslab::<i32>(&[0], &[1], &[1]).is_err());
-    assert!(ds.read_hyperslab::<i32>(&[22, 16], &[1, 1], &[1, 1]).is_ok());
+    assert!(ds
+        .read_hyperslab::<i32>(&[22, 16], &[1, 1], &[1, 1])
+        .is_ok());
 }
