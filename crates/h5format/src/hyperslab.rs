@@ -20,7 +20,7 @@ fn element_ranges(
 ) -> Vec<std::ops::Range<u64>> {
     let rank = dims.len();
     if rank == 0 {
-        return vec![0..1];
+        return std::iter::once(0..1).collect();
     }
     if count.contains(&0) {
         return Vec::new();
