@@ -6,6 +6,7 @@
 //! `--mem-mib` MiB (default 256) plus the reader's chunk cache; the temporary run files are
 //! created next to OUT and removed at the end.
 
+use crate::progress::ProgressSink;
 use std::path::Path;
 
 use h5format::write::FileWriter;
@@ -79,7 +80,8 @@ pub fn run(input: &str, group: &str, output: &str, a: &ConvertArgs<'_>) -> Resul
     };
     let mut w = FileWriter::create(output)?;
     let sink = H5Sink::new(&mut w, &out_group, sink_opts)?;
-    convert(&src, sink, &opts)?;
+    let nnz = src.nnz().ok();
+    convert(&src, ProgressSink::new(sink, "convert", nnz), &opts)?;
     w.finish()?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! datasets) fails with an error naming the object, and the writer's temporary file is
 //! removed, so no partial output remains.
 
+use crate::progress::Progress;
 use h5format::read::dataspace::{Dataspace, UNLIMITED};
 use h5format::read::datatype::{Datatype, RefKind};
 use h5format::read::layout::Layout as InLayout;
@@ -73,6 +74,7 @@ pub fn run(input: &str, output: &str, opts: &CopyOptions) -> Result<(), UserErro
         w: &mut w,
         opts,
         ancestors: Vec::new(),
+        progress: Progress::new("copy", None, true),
     };
     c.group(&root, "/")?;
     // On error above, `w` is dropped and its temporary file removed.
@@ -87,6 +89,8 @@ struct Copier<'a> {
     opts: &'a CopyOptions,
     /// Object header addresses of the groups being copied (to refuse cycles).
     ancestors: Vec<u64>,
+    /// Bytes of dataset values copied (shown on a terminal for long copies).
+    progress: Progress,
 }
 
 /// An error about the object at `path`.
@@ -270,7 +274,13 @@ impl Copier<'_> {
     }
 
     fn dataset(&mut self, ds: &Dataset, path: &str) -> Result<(), UserError> {
+        self.progress.set_message(path);
+        let before = self.progress.position();
         self.dataset_data(ds, path)?;
+        // Streamed datasets counted their blocks; count the rest of this one now.
+        let streamed = self.progress.position() - before;
+        self.progress
+            .inc(ds.byte_len().unwrap_or(0).saturating_sub(streamed));
         self.attributes(ds.node(), path)
     }
 
@@ -576,6 +586,7 @@ impl Copier<'_> {
                 let range = r * row_elems..end * row_elems;
                 let bytes = ds.read_ranges_raw(&[range]).map_err(|e| obj_err(path, e))?;
                 self.w.append(id, &bytes).map_err(|e| obj_err(path, e))?;
+                self.progress.inc(bytes.len() as u64);
                 r = end;
             }
         } else {
@@ -583,6 +594,7 @@ impl Copier<'_> {
             let step = usize::try_from(block_rows.saturating_mul(row_bytes)).unwrap_or(usize::MAX);
             for block in raw.chunks(step.max(1)) {
                 self.w.append(id, block).map_err(|e| obj_err(path, e))?;
+                self.progress.inc(block.len() as u64);
             }
         }
         Ok(())

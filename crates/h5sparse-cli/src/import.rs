@@ -1,5 +1,6 @@
 //! `h5sparse import-mtx`: a MatrixMarket file to a sparse matrix group (or an `.h5ad` file).
 
+use crate::progress::{CountingReader, Progress, ProgressSink};
 use std::io::BufReader;
 
 use h5format::write::FileWriter;
@@ -47,6 +48,8 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
         }
     }
     let file = std::fs::File::open(input).map_err(|e| UserError(format!("{input}: {e}")))?;
+    let len = file.metadata().ok().map(|m| m.len());
+    let file = CountingReader::new(file, Progress::new("reading", len, true));
     let mut reader = MtxReader::new(BufReader::with_capacity(1 << 20, file))
         .map_err(|e| UserError(format!("{input}: {e}")))?;
     let h = *reader.header();
@@ -95,7 +98,14 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
         shuffle: false,
     };
     let sink = H5Sink::new(&mut w, &group, sink_opts)?;
-    write_coo(sink, opts, &rows, &cols, &data)?;
+    let nnz = rows.len() as u64;
+    write_coo(
+        ProgressSink::new(sink, "writing", Some(nnz)),
+        opts,
+        &rows,
+        &cols,
+        &data,
+    )?;
     w.finish()?;
     Ok(())
 }

@@ -8,6 +8,7 @@
 // Reads take lists of element ranges; one-range lists are intended.
 #![allow(clippy::single_range_in_vec_init)]
 
+use crate::progress::ProgressSink;
 use h5format::write::FileWriter;
 use h5format::{File, Object};
 use h5sparse::hdf5::{H5Array, H5Sink, SinkOptions};
@@ -171,6 +172,7 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
     let sink = H5Sink::new(&mut w, "/X", sink_opts)?;
     let mut opts = WriterOptions::new(Format::Csr, (n_bc, n_feat), data.elem().value_type());
     opts.nnz_hint = Some(nnz);
+    let sink = ProgressSink::new(sink, "import-10x", Some(nnz));
     let mut sw = SparseWriter::new(sink, opts)?;
     // Blocks of barcodes holding about `budget` entries (at least one barcode).
     let budget = 1u64 << 20;

@@ -17,6 +17,7 @@ mod import10x;
 mod json;
 mod ls;
 mod mtx;
+mod progress;
 mod slice;
 
 /// Command-line arguments.
