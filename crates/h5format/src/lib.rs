@@ -59,6 +59,7 @@ pub mod cursor;
 pub mod error;
 pub mod file;
 pub mod filter;
+mod fixed;
 mod hyperslab;
 pub mod io;
 #[cfg(feature = "ndarray")]

@@ -2,7 +2,9 @@
 
 use crate::cursor::{Cursor, Sizes};
 use crate::error::{Error, Result};
+use crate::fixed;
 use crate::io::Source;
+use binrw::BinRead;
 
 /// Deepest tree we accept (a hostile file cannot recurse without end).
 pub const MAX_DEPTH: u8 = 64;
@@ -28,6 +30,20 @@ pub struct Node {
     pub children: Vec<u64>,
 }
 
+/// The fixed part of a v1 B-tree node (spec III.A.1, "Version 1 B-tree Nodes" table); keys
+/// and child pointers follow.
+#[derive(BinRead)]
+#[br(little, magic = b"TREE", import(sizes: Sizes))]
+struct NodeHeader {
+    node_type: u8,
+    node_level: u8,
+    entries_used: u16,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    left_sibling_address: u64,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    right_sibling_address: u64,
+}
+
 impl Node {
     /// Read the node at `address`, whose keys are `key_size` bytes wide.
     pub fn read(
@@ -40,9 +56,14 @@ impl Node {
         const WHAT: &str = "v1 B-tree node";
         let head_len = 8 + 2 * u64::from(sizes.offset);
         let head = source.read(WHAT, address, head_len)?;
-        let mut c = Cursor::new(&head, address, WHAT, sizes);
-        c.expect_signature(b"TREE")?;
-        let node_type = c.u8()?;
+        let (h, _) = fixed::parse::<NodeHeader>(&head, address, WHAT, (sizes,))?;
+        let NodeHeader {
+            node_type,
+            node_level: level,
+            left_sibling_address: left,
+            right_sibling_address: right,
+            ..
+        } = h;
         if node_type != expect_type {
             return Err(Error::malformed(
                 WHAT,
@@ -50,10 +71,7 @@ impl Node {
                 format!("node type {node_type}, expected {expect_type}"),
             ));
         }
-        let level = c.u8()?;
-        let entries = usize::from(c.u16()?);
-        let left = c.addr()?;
-        let right = c.addr()?;
+        let entries = usize::from(h.entries_used);
         let body_len =
             (entries as u64) * (key_size as u64 + u64::from(sizes.offset)) + key_size as u64;
         let body = source.read(WHAT, address + head_len, body_len)?;

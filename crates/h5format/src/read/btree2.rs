@@ -10,7 +10,9 @@ use std::sync::Arc;
 use crate::cache::NodeMemo;
 use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
+use crate::fixed;
 use crate::io::Source;
+use binrw::BinRead;
 
 /// Deepest tree accepted.
 pub const MAX_DEPTH: u16 = 32;
@@ -57,6 +59,27 @@ pub struct Header {
     max_nrec_size: usize,
 }
 
+/// The v2 B-tree header (spec III.A.2, "Version 2 B-tree Header" table), without the
+/// checksum that follows it.
+#[derive(BinRead)]
+#[br(little, magic = b"BTHD", import(sizes: Sizes))]
+#[allow(dead_code)] // fields mirror the spec's table; not every one is used
+struct HeaderFields {
+    #[br(assert(version == 0, "unknown version {}", version))]
+    version: u8,
+    tree_type: u8,
+    node_size: u32,
+    record_size: u16,
+    depth: u16,
+    split_percent: u8,
+    merge_percent: u8,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    root_node_address: u64,
+    root_node_records: u16,
+    #[br(parse_with = fixed::length, args(sizes))]
+    total_records: u64,
+}
+
 /// Bytes needed to encode values up to `limit` (libhdf5's "limit encode size").
 fn limit_enc_size(limit: u64) -> usize {
     let log2 = 63 - limit.max(1).leading_zeros();
@@ -81,21 +104,19 @@ impl Header {
             + 4;
         let bytes = source.read(WHAT, address, len)?;
         verify_checksum(WHAT, address, &bytes)?;
-        let mut c = Cursor::new(&bytes, address, WHAT, sizes);
-        c.expect_signature(b"BTHD")?;
-        let version = c.u8()?;
-        if version != 0 {
-            return Err(c.err(format!("unknown version {version}")));
-        }
-        let tree_type = c.u8()?;
-        let node_size = c.u32()?;
-        let record_size = c.u16()?;
-        let depth = c.u16()?;
-        let split_percent = c.u8()?;
-        let merge_percent = c.u8()?;
-        let root = c.addr()?;
-        let root_records = u64::from(c.u16()?);
-        let total_records = c.length()?;
+        let (h, _) = fixed::parse::<HeaderFields>(&bytes, address, WHAT, (sizes,))?;
+        let HeaderFields {
+            tree_type,
+            node_size,
+            record_size,
+            depth,
+            split_percent,
+            merge_percent,
+            root_node_address: root,
+            ..
+        } = h;
+        let root_records = u64::from(h.root_node_records);
+        let total_records = h.total_records;
         if record_size == 0 || u64::from(node_size) <= PREFIX + u64::from(record_size) {
             return Err(Error::malformed(
                 WHAT,

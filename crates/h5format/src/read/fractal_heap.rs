@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
 use crate::filter::FilterPipeline;
+use crate::fixed;
 use crate::io::Source;
+use binrw::BinRead;
 
 const HEADER: &str = "fractal heap header";
 const DIRECT: &str = "fractal heap direct block";
@@ -126,6 +128,55 @@ enum Child {
     },
 }
 
+/// The fixed part of the fractal heap header (spec III.G, "Fractal Heap Header" table), up to
+/// and including the number of rows of the root indirect block; the optional filter
+/// information and the checksum follow.
+#[derive(BinRead)]
+#[br(little, magic = b"FRHP", import(sizes: Sizes))]
+#[allow(dead_code)] // fields mirror the spec's table; not every one is used
+struct HeaderFields {
+    #[br(assert(version == 0, "unknown fractal heap version {}", version))]
+    version: u8,
+    heap_id_length: u16,
+    io_filters_encoded_length: u16,
+    flags: u8,
+    max_managed_object_size: u32,
+    #[br(parse_with = fixed::length, args(sizes))]
+    next_huge_object_id: u64,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    huge_object_btree_address: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    free_space_in_managed_blocks: u64,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    free_space_manager_address: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    managed_space: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    allocated_managed_space: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    managed_space_iterator_offset: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    managed_objects_count: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    huge_objects_size: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    huge_objects_count: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    tiny_objects_size: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    tiny_objects_count: u64,
+    table_width: u16,
+    #[br(parse_with = fixed::length, args(sizes))]
+    starting_block_size: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    max_direct_block_size: u64,
+    max_heap_size_bits: u16,
+    starting_root_indirect_block_rows: u16,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    root_block_address: u64,
+    root_indirect_block_rows: u16,
+}
+
 fn log2_exact(v: u64) -> Option<u32> {
     (v != 0 && v.is_power_of_two()).then(|| v.trailing_zeros())
 }
@@ -138,36 +189,25 @@ impl FractalHeap {
         // Fixed part, up to and including "current # of rows in root indirect block".
         let fixed = 4 + 1 + 2 + 2 + 1 + 4 + l + o + l + o + l * 8 + 2 + l + l + 2 + 2 + o + 2;
         let head = source.read(HEADER, addr, fixed)?;
-        let mut c = Cursor::new(&head, addr, HEADER, sizes);
-        c.expect_signature(b"FRHP")?;
-        let version = c.u8()?;
-        if version != 0 {
-            return Err(c.err(format!("unknown fractal heap version {version}")));
-        }
-        let id_len = c.u16()?;
-        let filter_len = c.u16()?;
-        let flags = c.u8()?;
-        let max_managed_size = c.u32()?;
-        let _next_huge_id = c.length()?;
-        let huge_btree_address = c.addr()?;
-        let _free_space = c.length()?;
-        let _free_space_manager = c.addr()?;
-        let _managed_space = c.length()?;
-        let _allocated_space = c.length()?;
-        let _iterator_offset = c.length()?;
-        let managed_objects = c.length()?;
-        let _huge_size = c.length()?;
-        let huge_objects = c.length()?;
-        let _tiny_size = c.length()?;
-        let tiny_objects = c.length()?;
-        let table_width = c.u16()?;
-        let start_block_size = c.length()?;
-        let max_direct_block_size = c.length()?;
-        let max_heap_size_bits = c.u16()?;
-        let _start_root_rows = c.u16()?;
-        let root_address = c.addr()?;
-        let root_rows = c.u16()?;
+        let (h, _) = fixed::parse::<HeaderFields>(&head, addr, HEADER, (sizes,))?;
         drop(head);
+        let HeaderFields {
+            heap_id_length: id_len,
+            io_filters_encoded_length: filter_len,
+            flags,
+            max_managed_object_size: max_managed_size,
+            huge_object_btree_address: huge_btree_address,
+            managed_objects_count: managed_objects,
+            huge_objects_count: huge_objects,
+            tiny_objects_count: tiny_objects,
+            table_width,
+            starting_block_size: start_block_size,
+            max_direct_block_size,
+            max_heap_size_bits,
+            root_block_address: root_address,
+            root_indirect_block_rows: root_rows,
+            ..
+        } = h;
 
         // Optional filter information, then the checksum over the whole header.
         let tail = if filter_len > 0 {

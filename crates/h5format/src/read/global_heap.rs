@@ -2,7 +2,9 @@
 
 use crate::cursor::{Cursor, Sizes};
 use crate::error::{Error, Result};
+use crate::fixed;
 use crate::io::Source;
+use binrw::BinRead;
 
 /// A global heap collection, loaded whole.
 #[derive(Debug, Clone)]
@@ -14,24 +16,26 @@ pub struct GlobalHeap {
     objects: Vec<(u16, usize, usize)>,
 }
 
+/// The global heap collection header (spec III.E, "A Global Heap Collection" table).
+#[derive(BinRead)]
+#[br(little, magic = b"GCOL", import(sizes: Sizes))]
+#[allow(dead_code)] // fields mirror the spec's table; not every one is used
+struct CollectionHeader {
+    #[br(assert(version == 1, "unknown version {}", version))]
+    version: u8,
+    reserved: [u8; 3],
+    #[br(parse_with = fixed::length, args(sizes))]
+    collection_size: u64,
+}
+
 impl GlobalHeap {
     /// Read the collection at `address`.
     pub fn read(source: &Source, sizes: Sizes, address: u64) -> Result<Self> {
         const WHAT: &str = "global heap collection";
         let head_len = 8 + u64::from(sizes.length);
         let head = source.read(WHAT, address, head_len)?;
-        let mut c = Cursor::new(&head, address, WHAT, sizes);
-        c.expect_signature(b"GCOL")?;
-        let version = c.u8()?;
-        if version != 1 {
-            return Err(Error::malformed(
-                WHAT,
-                address,
-                format!("unknown version {version}"),
-            ));
-        }
-        c.skip(3)?;
-        let size = c.length()?;
+        let (h, _) = fixed::parse::<CollectionHeader>(&head, address, WHAT, (sizes,))?;
+        let size = h.collection_size;
         if size < head_len {
             return Err(Error::malformed(
                 WHAT,

@@ -1,8 +1,26 @@
 //! Local heaps (spec III.D): the names of symbol-table groups.
 
-use crate::cursor::{Cursor, Sizes};
+use crate::cursor::Sizes;
 use crate::error::{Error, Result};
+use crate::fixed;
 use crate::io::Source;
+use binrw::BinRead;
+
+/// The local heap header (spec III.D, "Local Heap" table).
+#[derive(BinRead)]
+#[br(little, magic = b"HEAP", import(sizes: Sizes))]
+#[allow(dead_code)] // fields mirror the spec's table; not every one is used
+struct HeaderFields {
+    #[br(assert(version == 0, "unknown version {}", version))]
+    version: u8,
+    reserved: [u8; 3],
+    #[br(parse_with = fixed::length, args(sizes))]
+    data_segment_size: u64,
+    #[br(parse_with = fixed::length, args(sizes))]
+    offset_to_head_of_free_list: u64,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    data_segment_address: u64,
+}
 
 /// A local heap with its data segment loaded.
 #[derive(Debug, Clone)]
@@ -19,20 +37,8 @@ impl LocalHeap {
         const WHAT: &str = "local heap";
         let len = 8 + 2 * u64::from(sizes.length) + u64::from(sizes.offset);
         let head = source.read(WHAT, address, len)?;
-        let mut c = Cursor::new(&head, address, WHAT, sizes);
-        c.expect_signature(b"HEAP")?;
-        let version = c.u8()?;
-        if version != 0 {
-            return Err(Error::malformed(
-                WHAT,
-                address,
-                format!("unknown version {version}"),
-            ));
-        }
-        c.skip(3)?;
-        let size = c.length()?;
-        let _free = c.length()?;
-        let data_addr = c.addr()?;
+        let (h, _) = fixed::parse::<HeaderFields>(&head, address, WHAT, (sizes,))?;
+        let (size, data_addr) = (h.data_segment_size, h.data_segment_address);
         let data = source.read_vec("local heap data segment", data_addr, size)?;
         Ok(LocalHeap { address, data })
     }

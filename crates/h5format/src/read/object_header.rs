@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
+use crate::fixed;
 use crate::io::Source;
+use binrw::BinRead;
 
 /// Header message type numbers (spec IV.A.2), with the spec's names.
 pub mod msg {
@@ -80,6 +82,52 @@ pub struct ObjectHeader {
     pub attr_creation_order_tracked: bool,
 }
 
+/// The version 1 object header prefix (spec III.C, "Version 1 Object Header" table), padded to
+/// 16 bytes.
+#[derive(BinRead)]
+#[br(little)]
+#[allow(dead_code)] // fields mirror the spec's table; not every one is used
+struct PrefixV1 {
+    #[br(assert(version == 1, "unknown object header version {}", version))]
+    version: u8,
+    reserved: u8,
+    total_number_of_header_messages: u16,
+    object_reference_count: u32,
+    object_header_size: u32,
+}
+
+/// The version 2 object header prefix up to the messages (spec III.C, "Version 2 Object
+/// Header" table): optional times and attribute phase-change values by flag, then the size of
+/// chunk #0 in 1, 2, 4 or 8 bytes (flag bits 0-1).
+#[derive(BinRead)]
+#[br(little, magic = b"OHDR")]
+#[allow(dead_code)]
+struct PrefixV2 {
+    #[br(assert(version == 2, "unknown OHDR version {}", version))]
+    version: u8,
+    flags: u8,
+    /// Access, modification, change and birth times (flag bit 5).
+    #[br(if(flags & 0x20 != 0))]
+    times: Option<[u32; 4]>,
+    /// Maximum compact and minimum dense attribute counts (flag bit 4).
+    #[br(if(flags & 0x10 != 0))]
+    attribute_phase_change: Option<[u16; 2]>,
+    #[br(parse_with = chunk0_size, args(flags))]
+    size_of_chunk0: u64,
+}
+
+impl PrefixV2 {
+    /// Longest prefix: signature, version, flags, times, phase change, 8-byte size.
+    const MAX_LEN: u64 = 4 + 1 + 1 + 16 + 4 + 8;
+}
+
+#[binrw::parser(reader)]
+fn chunk0_size(flags: u8) -> binrw::BinResult<u64> {
+    let mut buf = [0u8; 8];
+    reader.read_exact(&mut buf[..1usize << (flags & 3)])?;
+    Ok(u64::from_le_bytes(buf))
+}
+
 impl ObjectHeader {
     /// Read and parse the object header at `address`.
     pub fn read(source: &Source, sizes: Sizes, address: u64) -> Result<Self> {
@@ -87,7 +135,8 @@ impl ObjectHeader {
         if address == UNDEF_ADDR {
             return Err(Error::malformed(WHAT, address, "undefined address"));
         }
-        let prefix = source.read_up_to(WHAT, address, 16)?;
+        // Enough for either prefix (a v1 header is at least 16 bytes).
+        let head = source.read_up_to(WHAT, address, PrefixV2::MAX_LEN)?;
         let mut hdr = ObjectHeader {
             address,
             version: 0,
@@ -95,58 +144,33 @@ impl ObjectHeader {
             attr_creation_order_tracked: false,
         };
         let mut pending: Vec<(u64, u64)> = Vec::new();
-        if prefix.len() >= 4 && &prefix[..4] == b"OHDR" {
+        if head.starts_with(b"OHDR") {
             hdr.version = 2;
-            let flags = *prefix
-                .get(5)
-                .ok_or_else(|| Error::malformed(WHAT, address, "truncated"))?;
+            let (p, prefix_len) = fixed::parse::<PrefixV2>(&head, address, WHAT, ())?;
+            let flags = p.flags;
             hdr.attr_creation_order_tracked = flags & 0x04 != 0;
-            let mut fixed = 6usize;
-            if flags & 0x20 != 0 {
-                fixed += 16;
-            }
-            if flags & 0x10 != 0 {
-                fixed += 4;
-            }
-            let size_len = 1usize << (flags & 3);
-            let head = source.read(WHAT, address, (fixed + size_len) as u64)?;
-            let mut c = Cursor::new(&head, address, WHAT, sizes);
-            c.skip(4)?;
-            let version = c.u8()?;
-            if version != 2 {
-                return Err(Error::malformed(
-                    WHAT,
-                    address,
-                    format!("unknown OHDR version {version}"),
-                ));
-            }
-            c.skip(fixed - 5)?;
-            let chunk0 = c.uint(size_len)?;
-            let start = address + (fixed + size_len) as u64;
-            let total = chunk0
-                .checked_add((fixed + size_len) as u64 + 4)
+            let start = address + prefix_len as u64;
+            let total = p
+                .size_of_chunk0
+                .checked_add(prefix_len as u64 + 4)
                 .ok_or_else(|| Error::malformed(WHAT, address, "chunk #0 size overflows"))?;
             source.check(WHAT, address, total)?;
             let block = source.read(WHAT, address, total)?;
             verify_checksum(WHAT, address, &block)?;
-            let body = &block[fixed + size_len..block.len() - 4];
+            let body = &block[prefix_len..block.len() - 4];
             parse_v2_messages(&mut hdr, body, start, flags, sizes, &mut pending)?;
         } else {
-            let head = source.read(WHAT, address, 16)?;
-            let mut c = Cursor::new(&head, address, WHAT, sizes);
-            let version = c.u8()?;
-            if version != 1 {
-                return Err(Error::malformed(
-                    WHAT,
-                    address,
-                    format!("unknown object header version {version}"),
-                ));
+            if head.len() < 16 {
+                return Err(Error::OutOfBounds {
+                    what: WHAT,
+                    offset: address,
+                    len: 16,
+                    end: source.len(),
+                });
             }
+            let (p, _) = fixed::parse::<PrefixV1>(&head, address, WHAT, ())?;
             hdr.version = 1;
-            c.skip(1)?;
-            let _nmsgs = c.u16()?;
-            let _refcount = c.u32()?;
-            let size = u64::from(c.u32()?);
+            let size = u64::from(p.object_header_size);
             // Messages start after the 12-byte prefix, aligned to 8 bytes.
             let start = address + 16;
             let block = source.read(WHAT, start, size)?;

@@ -2,8 +2,10 @@
 
 use crate::cursor::{verify_checksum, Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
+use crate::fixed;
 use crate::io::Source;
 use crate::read::symbol_table::SymbolTableEntry;
+use binrw::BinRead;
 
 /// The 8-byte format signature.
 pub const SIGNATURE: [u8; 8] = *b"\x89HDF\r\n\x1a\n";
@@ -58,78 +60,55 @@ impl Superblock {
         const WHAT: &str = "superblock";
         // The largest superblock (v1, 8-byte fields) is well under 256 bytes.
         let bytes = source.read_up_to(WHAT, pos, 256)?;
-        let mut c = Cursor::new(&bytes, pos, WHAT, Sizes::default());
-        c.skip(8)?;
-        let version = c.u8()?;
-        match version {
+        let (head, used) = fixed::parse::<Head>(&bytes, pos, WHAT, ())?;
+        let body = &bytes[used..];
+        let at = pos + used as u64;
+        match head.version {
             0 | 1 => {
-                c.skip(3)?; // free-space, root group STE, reserved
-                c.skip(1)?; // shared header message format version
-                let sizes = read_sizes(&mut c)?;
-                c.skip(1)?;
-                let group_leaf_k = c.u16()?;
-                let group_internal_k = c.u16()?;
-                c.skip(4)?; // file consistency flags
-                let indexed_storage_k = if version == 1 {
-                    let k = c.u16()?;
-                    c.skip(2)?;
-                    k
-                } else {
-                    32
+                let (f, n) = fixed::parse::<FieldsV01>(body, at, WHAT, (head.version,))?;
+                let sizes = Sizes {
+                    offset: f.size_of_offsets,
+                    length: f.size_of_lengths,
                 };
-                let mut c = Cursor::new(c.rest(), c.offset(), WHAT, sizes);
-                let base_address = c.addr()?;
-                let _free_space = c.addr()?;
-                let eof_address = c.addr()?;
-                let _driver_info = c.addr()?;
+                let mut c = Cursor::new(&body[n..], at + n as u64, WHAT, sizes);
                 let root_entry = SymbolTableEntry::parse(&mut c)?;
-                if group_leaf_k == 0 || group_internal_k == 0 {
-                    return Err(Error::malformed(WHAT, pos, "group B-tree K of zero"));
-                }
                 Ok(Superblock {
-                    version,
+                    version: head.version,
                     position: pos,
                     sizes,
-                    group_leaf_k,
-                    group_internal_k,
-                    indexed_storage_k,
-                    base_address,
-                    eof_address,
+                    group_leaf_k: f.group_leaf_node_k,
+                    group_internal_k: f.group_internal_node_k,
+                    indexed_storage_k: f.indexed_storage_internal_node_k,
+                    base_address: f.addresses.base_address,
+                    eof_address: f.addresses.end_of_file_address,
                     extension_address: None,
                     root_address: root_entry.header_address,
                     root_entry: Some(root_entry),
                 })
             }
             2 | 3 => {
-                let sizes = read_sizes(&mut c)?;
-                c.skip(1)?; // file consistency flags
-                let mut c2 = Cursor::new(c.rest(), c.offset(), WHAT, sizes);
-                let base_address = c2.addr()?;
-                let ext = c2.addr()?;
-                let eof_address = c2.addr()?;
-                let root_address = c2.addr()?;
-                let end = 12 + 4 * usize::from(sizes.offset);
-                verify_checksum(
-                    WHAT,
-                    pos,
-                    bytes.get(..end + 4).ok_or_else(|| Error::OutOfBounds {
-                        what: WHAT,
-                        offset: pos,
-                        len: end as u64 + 4,
-                        end: source.len(),
-                    })?,
-                )?;
+                let (f, n) = fixed::parse::<FieldsV23>(body, at, WHAT, ())?;
+                // The checksum follows the fields and covers everything before it.
+                let end = used + n + 4;
+                let covered = bytes.get(..end).ok_or_else(|| Error::OutOfBounds {
+                    what: WHAT,
+                    offset: pos,
+                    len: end as u64,
+                    end: source.len(),
+                })?;
+                verify_checksum(WHAT, pos, covered)?;
+                let ext = f.superblock_extension_address;
                 Ok(Superblock {
-                    version,
+                    version: head.version,
                     position: pos,
-                    sizes,
+                    sizes: f.sizes(),
                     group_leaf_k: 4,
                     group_internal_k: 16,
                     indexed_storage_k: 32,
-                    base_address,
-                    eof_address,
+                    base_address: f.base_address,
+                    eof_address: f.end_of_file_address,
                     extension_address: (ext != UNDEF_ADDR).then_some(ext),
-                    root_address,
+                    root_address: f.root_group_object_header_address,
                     root_entry: None,
                 })
             }
@@ -142,18 +121,103 @@ impl Superblock {
     }
 }
 
-fn read_sizes(c: &mut Cursor<'_>) -> Result<Sizes> {
-    let at = c.offset();
-    let offset = c.u8()?;
-    let length = c.u8()?;
-    for s in [offset, length] {
-        if !matches!(s, 2 | 4 | 8) {
-            return Err(Error::malformed(
-                "superblock",
-                at,
-                format!("size of offsets/lengths {s} is not 2, 4 or 8"),
-            ));
+/// Signature and version, common to every superblock version.
+#[derive(BinRead)]
+#[br(little, magic = b"\x89HDF\r\n\x1a\n")]
+struct Head {
+    version: u8,
+}
+
+fn valid_width(w: u8) -> bool {
+    matches!(w, 2 | 4 | 8)
+}
+
+/// Superblock versions 0 and 1 after the version byte, up to the root group symbol table
+/// entry (spec III.A.1, "Superblock Version 0" / "Version 1" tables).
+#[derive(BinRead)]
+#[br(little, import(version: u8))]
+#[allow(dead_code)] // fields mirror the spec's table; not every one is used
+struct FieldsV01 {
+    free_space_storage_version: u8,
+    root_group_symbol_table_entry_version: u8,
+    reserved0: u8,
+    shared_header_message_format_version: u8,
+    #[br(assert(
+        valid_width(size_of_offsets),
+        "size of offsets {} is not 2, 4 or 8",
+        size_of_offsets
+    ))]
+    size_of_offsets: u8,
+    #[br(assert(
+        valid_width(size_of_lengths),
+        "size of lengths {} is not 2, 4 or 8",
+        size_of_lengths
+    ))]
+    size_of_lengths: u8,
+    reserved1: u8,
+    #[br(assert(group_leaf_node_k > 0, "group B-tree K of zero"))]
+    group_leaf_node_k: u16,
+    #[br(assert(group_internal_node_k > 0, "group B-tree K of zero"))]
+    group_internal_node_k: u16,
+    file_consistency_flags: u32,
+    /// Version 1 only (libhdf5's default of 32 otherwise).
+    #[br(if(version == 1, 32))]
+    indexed_storage_internal_node_k: u16,
+    #[br(if(version == 1))]
+    reserved2: u16,
+    #[br(args(Sizes { offset: size_of_offsets, length: size_of_lengths }))]
+    addresses: AddressesV01,
+}
+
+/// The four addresses of superblock versions 0 and 1.
+#[derive(BinRead)]
+#[br(little, import(sizes: Sizes))]
+#[allow(dead_code)]
+struct AddressesV01 {
+    #[br(parse_with = fixed::addr, args(sizes))]
+    base_address: u64,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    free_space_info_address: u64,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    end_of_file_address: u64,
+    #[br(parse_with = fixed::addr, args(sizes))]
+    driver_information_block_address: u64,
+}
+
+/// Superblock versions 2 and 3 after the version byte, without the checksum (spec III.A.1,
+/// "Superblock Version 2" table).
+#[derive(BinRead)]
+#[br(little)]
+#[allow(dead_code)]
+struct FieldsV23 {
+    #[br(assert(
+        valid_width(size_of_offsets),
+        "size of offsets {} is not 2, 4 or 8",
+        size_of_offsets
+    ))]
+    size_of_offsets: u8,
+    #[br(assert(
+        valid_width(size_of_lengths),
+        "size of lengths {} is not 2, 4 or 8",
+        size_of_lengths
+    ))]
+    size_of_lengths: u8,
+    file_consistency_flags: u8,
+    #[br(parse_with = fixed::addr, args(Sizes { offset: size_of_offsets, length: size_of_lengths }))]
+    base_address: u64,
+    #[br(parse_with = fixed::addr, args(Sizes { offset: size_of_offsets, length: size_of_lengths }))]
+    superblock_extension_address: u64,
+    #[br(parse_with = fixed::addr, args(Sizes { offset: size_of_offsets, length: size_of_lengths }))]
+    end_of_file_address: u64,
+    #[br(parse_with = fixed::addr, args(Sizes { offset: size_of_offsets, length: size_of_lengths }))]
+    root_group_object_header_address: u64,
+}
+
+impl FieldsV23 {
+    fn sizes(&self) -> Sizes {
+        Sizes {
+            offset: self.size_of_offsets,
+            length: self.size_of_lengths,
         }
     }
-    Ok(Sizes { offset, length })
 }
