@@ -413,3 +413,20 @@ impl BTree2 {
         }
     }
 }
+
+/// Every record of the v2 B-tree at `addr` whose records are of `expected_type`, in key
+/// order, each with the tree's address (for error messages of the caller's decoding).
+pub fn all_records(
+    source: &Source,
+    sizes: Sizes,
+    addr: u64,
+    expected_type: u8,
+) -> Result<Vec<(u64, Vec<u8>)>> {
+    let tree = BTree2::open(source.clone(), sizes, addr, Some(expected_type))?;
+    let mut out = Vec::new();
+    tree.for_each(&mut |rec| {
+        out.push((addr, rec.to_vec()));
+        Ok(())
+    })?;
+    Ok(out)
+}

@@ -4,12 +4,13 @@
 //!
 //! Listing reads every record of the name index and fetches each heap ID from the heap, so
 //! managed, tiny and huge objects are all found. A minimal reader of v2 B-tree records lives
-//! through [`btree2_records`], a thin wrapper over the generic v2 B-tree reader.
+//! through [`crate::read::btree2::all_records`].
 
 use crate::cursor::{Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
 use crate::io::Source;
 use crate::read::attribute::{AttributeInfo, AttributeMessage};
+use crate::read::btree2::all_records;
 use crate::read::fractal_heap::FractalHeap;
 use crate::read::link::{Link, LinkInfo};
 use crate::read::object_header::msg;
@@ -27,7 +28,7 @@ pub fn dense_links(source: &Source, sizes: Sizes, info: &LinkInfo) -> Result<Vec
             "dense links without a name index",
         ));
     }
-    for (_, rec) in btree2_records(source, sizes, info.name_index_address, 5)? {
+    for (_, rec) in all_records(source, sizes, info.name_index_address, 5)? {
         // Record type 5: name hash (4 bytes), then the heap ID.
         let id = rec.get(4..).unwrap_or(&[]);
         let bytes = heap.get(source, id)?;
@@ -60,7 +61,7 @@ pub fn dense_attributes(
         ));
     }
     let mut out = Vec::new();
-    for (at, rec) in btree2_records(source, sizes, info.name_index_address, 8)? {
+    for (at, rec) in all_records(source, sizes, info.name_index_address, 8)? {
         // Record type 8: heap ID (8), message flags (1), creation order (4), name hash (4).
         let mut c = Cursor::new(&rec, at, "attribute name index record", sizes);
         let id = c.bytes(8)?;
@@ -83,22 +84,4 @@ pub fn dense_attributes(
         out.sort_by(|(_, a), (_, b)| a.name.as_bytes().cmp(b.name.as_bytes()));
     }
     Ok(out.into_iter().map(|(_, a)| a).collect())
-}
-
-/// Every record of the v2 B-tree at `addr` (through the generic [`crate::read::btree2`]
-/// reader), in key order, each with the tree's address for error messages; `expected_type` is
-/// the record type the caller can decode.
-pub fn btree2_records(
-    source: &Source,
-    sizes: Sizes,
-    addr: u64,
-    expected_type: u8,
-) -> Result<Vec<(u64, Vec<u8>)>> {
-    let tree = crate::read::btree2::BTree2::open(source.clone(), sizes, addr, Some(expected_type))?;
-    let mut out = Vec::new();
-    tree.for_each(&mut |rec| {
-        out.push((addr, rec.to_vec()));
-        Ok(())
-    })?;
-    Ok(out)
 }

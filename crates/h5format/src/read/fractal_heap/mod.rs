@@ -468,7 +468,7 @@ impl FractalHeap {
         let filtered = !self.pipeline.is_empty();
         let rtype = if filtered { 2 } else { 1 };
         let records =
-            crate::read::dense::btree2_records(source, self.sizes, self.huge_btree_address, rtype)?;
+            crate::read::btree2::all_records(source, self.sizes, self.huge_btree_address, rtype)?;
         let mut map = HashMap::new();
         for (at, r) in records {
             let mut c = Cursor::new(&r, at, "huge object record", self.sizes);
