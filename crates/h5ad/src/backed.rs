@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use h5format::{Dataset, Object};
 use h5sparse::mem::{MemArray, MemGroup};
-use h5sparse::{Array1, Format, Selection, SparseDataset, SparseResult, Values};
+use h5sparse::{Array1, Format, Selection, SparseDataset, SparseResult};
 
 use crate::error::{Context, Error, Result};
 use crate::model::{Dense, Matrix};
@@ -233,14 +233,8 @@ fn mem_group(s: &SparseResult) -> MemGroup {
     );
     g.set_str("encoding-version", "0.1.0");
     g.set_ints("shape", &[s.shape.0 as i64, s.shape.1 as i64]);
-    g.add(
-        "indptr",
-        MemArray::new(Values::I64(s.indptr.iter().map(|&x| x as i64).collect())),
-    );
-    g.add(
-        "indices",
-        MemArray::new(Values::I64(s.indices.iter().map(|&x| x as i64).collect())),
-    );
+    g.add("indptr", MemArray::new(s.indptr.clone()));
+    g.add("indices", MemArray::new(s.indices.clone()));
     g.add("data", MemArray::new(s.data.clone()));
     g
 }

@@ -3,7 +3,7 @@
 use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter};
 use h5sparse::hdf5::{H5Sink, SinkOptions};
 use h5sparse::write::{SparseWriter, WriterOptions};
-use h5sparse::{Format, Selection, SparseResult, Values};
+use h5sparse::{ElemType, Format, Selection, SparseResult, Values};
 
 use crate::error::{Context, Error, Result};
 use crate::model::{Column, DataFrame, Dense, Element, Matrix, StringArray};
@@ -104,8 +104,13 @@ fn to_csr_or_csc(s: &SparseResult, target: Format) -> Result<SparseResult> {
         Format::Csc => s.shape.0,
     };
     let nnz = s.indices.len();
+    let bad_ix = |e: h5sparse::Error| Error::Usage(e.to_string());
+    let (s_indptr, s_indices) = (
+        s.indptr_usize().map_err(bad_ix)?,
+        s.indices_usize().map_err(bad_ix)?,
+    );
     let mut counts = vec![0usize; minor_len + 1];
-    for &j in &s.indices {
+    for &j in &s_indices {
         let slot = counts
             .get_mut(j + 1)
             .ok_or_else(|| Error::Usage(format!("index {j} out of range")))?;
@@ -121,8 +126,8 @@ fn to_csr_or_csc(s: &SparseResult, target: Format) -> Result<SparseResult> {
     let mut new_indices = vec![0usize; nnz];
     let mut perm = vec![0usize; nnz];
     let bad = || Error::Usage("inconsistent sparse matrix (indptr and indices disagree)".into());
-    for (major, w) in s.indptr.windows(2).enumerate() {
-        let part = s.indices.get(w[0]..w[1]).ok_or_else(bad)?;
+    for (major, w) in s_indptr.windows(2).enumerate() {
+        let part = s_indices.get(w[0]..w[1]).ok_or_else(bad)?;
         for (k, &j) in (w[0]..w[1]).zip(part) {
             let slot = next.get_mut(j).ok_or_else(bad)?;
             let dst = *slot;
@@ -135,11 +140,12 @@ fn to_csr_or_csc(s: &SparseResult, target: Format) -> Result<SparseResult> {
         .data
         .gather(&perm)
         .map_err(|e| Error::Usage(e.to_string()))?;
+    let to_u64 = |v: Vec<usize>| v.into_iter().map(|x| x as u64).collect::<Vec<u64>>();
     Ok(SparseResult {
         format: target,
         shape: s.shape,
-        indptr,
-        indices: new_indices,
+        indptr: Values::from_positions(s.indptr.elem(), &to_u64(indptr)),
+        indices: Values::from_positions(s.indices.elem(), &to_u64(new_indices)),
         data,
     })
 }
@@ -170,12 +176,13 @@ fn dense_to_sparse(d: &Dense, format: Format) -> Result<SparseResult> {
         .values
         .gather(&pos)
         .map_err(|e| Error::Usage(e.to_string()))?;
+    let to_u64 = |v: Vec<usize>| v.into_iter().map(|x| x as u64).collect::<Vec<u64>>();
     to_csr_or_csc(
         &SparseResult {
             format: Format::Csr,
             shape: (nr, nc),
-            indptr,
-            indices,
+            indptr: Values::from_positions(ElemType::I64, &to_u64(indptr)),
+            indices: Values::from_positions(ElemType::I32, &to_u64(indices)),
             data,
         },
         format,
@@ -205,8 +212,14 @@ fn write_sparse(
     );
     opts.nnz_hint = Some(s.indices.len() as u64);
     let mut sw = SparseWriter::new(sink, opts).at(path)?;
-    let indices: Vec<u64> = s.indices.iter().map(|&i| i as u64).collect();
-    sw.push_block(&s.indptr, &indices, &s.data).at(path)?;
+    let indices: Vec<u64> = s
+        .indices_usize()
+        .at(path)?
+        .into_iter()
+        .map(|i| i as u64)
+        .collect();
+    sw.push_block(&s.indptr_usize().at(path)?, &indices, &s.data)
+        .at(path)?;
     sw.finish().at(path)?;
     Ok(())
 }
@@ -242,8 +255,14 @@ fn stream_sparse(
             sd.select(&Selection::all(nr), &block)
         }
         .at(path)?;
-        let indices: Vec<u64> = part.indices.iter().map(|&i| i as u64).collect();
-        sw.push_block(&part.indptr, &indices, &part.data).at(path)?;
+        let indices: Vec<u64> = part
+            .indices_usize()
+            .at(path)?
+            .into_iter()
+            .map(|i| i as u64)
+            .collect();
+        sw.push_block(&part.indptr_usize().at(path)?, &indices, &part.data)
+            .at(path)?;
         start += len;
     }
     sw.finish().at(path)?;

@@ -73,8 +73,9 @@ fn sparse_json(s: &h5ad::SparseResult) -> J {
     let zero = if is_bool { json!(false) } else { json!(0.0) };
     let mut flat = vec![zero; r * c];
     let vals = values_json(&s.data);
-    for (major, w) in s.indptr.windows(2).enumerate() {
-        for (&minor, v) in s.indices[w[0]..w[1]].iter().zip(&vals[w[0]..w[1]]) {
+    let (indptr, indices) = (s.indptr_usize().unwrap(), s.indices_usize().unwrap());
+    for (major, w) in indptr.windows(2).enumerate() {
+        for (&minor, v) in indices[w[0]..w[1]].iter().zip(&vals[w[0]..w[1]]) {
             let (i, j) = match s.format {
                 Format::Csr => (major, minor),
                 Format::Csc => (minor, major),

@@ -1066,6 +1066,13 @@ impl Dataset {
         &self,
         ranges: &[std::ops::Range<u64>],
     ) -> Result<Vec<T>> {
+        let n = self.ranges_len(ranges)?;
+        if let Some(v) = self
+            .read_ranges_direct::<T>(ranges, n)
+            .map_err(|e| e.in_object(&self.node.path))?
+        {
+            return Ok(v);
+        }
         let chunked_1d =
             matches!(self.layout, Layout::Chunked { .. }) && self.space.dims().len() == 1;
         if !chunked_1d {
@@ -1074,7 +1081,6 @@ impl Dataset {
                 .map_err(|e| e.in_object(&self.node.path));
         }
         // Chunked: convert each piece straight out of the decoded chunks into the result.
-        let n = self.ranges_len(ranges)?;
         let esize = self.dtype.size().max(1);
         let mut out = vec![T::zeroed(); n];
         let dtype = &self.dtype;
@@ -1118,6 +1124,15 @@ impl Dataset {
     /// When `T` has the size of the stored type, the data is read straight into the result
     /// and converted in place (one buffer, not two); chunked data is decoded in parallel.
     pub fn read<T: crate::value::Numeric>(&self) -> Result<Vec<T>> {
+        if self.space.dims().len() == 1 {
+            let n = self.ranges_len(&[0..self.len()])?;
+            if let Some(v) = self
+                .read_ranges_direct::<T>(&[0..self.len()], n)
+                .map_err(|e| e.in_object(&self.node.path))?
+            {
+                return Ok(v);
+            }
+        }
         let esize = self.dtype.size();
         let chunked = matches!(self.layout, Layout::Chunked { .. });
         if !chunked || esize != std::mem::size_of::<T>() {

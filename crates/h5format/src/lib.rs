@@ -52,10 +52,13 @@
 //! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+// Reads take lists of element ranges; one-range lists are intended.
+#![allow(clippy::single_range_in_vec_init)]
 
 pub mod cache;
 pub mod checksum;
 pub mod cursor;
+mod direct;
 pub mod error;
 pub mod file;
 pub mod filter;

@@ -352,8 +352,8 @@ mod tests {
         SparseResult {
             format: Format::Csr,
             shape: (3, 3),
-            indptr: vec![0, 1, 1, 3],
-            indices: vec![1, 0, 2],
+            indptr: Values::I64(vec![0, 1, 1, 3]),
+            indices: Values::I32(vec![1, 0, 2]),
             data,
         }
     }
@@ -406,8 +406,8 @@ mod tests {
         let m = SparseResult {
             format: Format::Csr,
             shape: (1, vals.len()),
-            indptr: vec![0, vals.len()],
-            indices: (0..vals.len()).collect(),
+            indptr: Values::I64(vec![0, vals.len() as i64]),
+            indices: Values::I64((0..vals.len() as i64).collect()),
             data: Values::F64(vals.clone()),
         };
         let mut out = vec![];

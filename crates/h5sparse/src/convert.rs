@@ -831,10 +831,16 @@ mod tests {
     fn triplets(m: &SparseDataset) -> Vec<(u64, u64, f64)> {
         let r = m.select_text(None, None).expect("select");
         let mut out = Vec::new();
-        for major in 0..r.indptr.len() - 1 {
-            for k in r.indptr[major]..r.indptr[major + 1] {
+        let (indptr, indices) = (r.indptr_usize().unwrap(), r.indices_usize().unwrap());
+        for major in 0..indptr.len() - 1 {
+            for (k, &minor) in indices
+                .iter()
+                .enumerate()
+                .take(indptr[major + 1])
+                .skip(indptr[major])
+            {
                 let v = r.data.get_f64(k).expect("value");
-                let (i, j) = (major as u64, r.indices[k] as u64);
+                let (i, j) = (major as u64, minor as u64);
                 out.push(if r.format == Format::Csr {
                     (i, j, v)
                 } else {

@@ -18,7 +18,7 @@ use crate::dataset::ReadOptions;
 use crate::error::{Error, Result};
 use crate::selection::Selection;
 use crate::source::Array1;
-use crate::values::Values;
+use crate::values::{ElemType, Values};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -34,10 +34,12 @@ pub(crate) struct Store<'a> {
     pub opts: &'a ReadOptions,
 }
 
-/// The compressed output along the major axis of the store.
+/// The compressed output along the major axis of the store, in the file's integer types
+/// (widened to `i64` only where a result value cannot be represented: see
+/// [`ElemType::index_for`]).
 pub(crate) struct Compressed {
-    pub indptr: Vec<usize>,
-    pub indices: Vec<usize>,
+    pub indptr: Values,
+    pub indices: Values,
     pub data: Values,
 }
 
@@ -245,7 +247,7 @@ struct Block {
 /// What a block produces: counts for its rows, then its entries in order.
 struct BlockOut {
     counts: Vec<usize>,
-    indices: Vec<usize>,
+    indices: Values,
     data: Values,
 }
 
@@ -265,17 +267,21 @@ impl Store<'_> {
         };
         let (lo, hi) = self.extents(&distinct)?;
         let map = MinorMap::new(minor, self.minor_len)?;
-        let (counts, indices, data) = self.read_blocks(&lo, &hi, &map)?;
+        // Result types: the file's, unless a result value does not fit.
+        let index_elem = match map {
+            MinorMap::All => self.indices.elem(),
+            _ => self.indices.elem().index_for(minor.len().saturating_sub(1)),
+        };
+        if let (Distinct::Range(_), MinorMap::All) = (&distinct, &map) {
+            if major.is_increasing() {
+                return self.contiguous(&lo, &hi);
+            }
+        }
+        let (counts, indices, data) = self.read_blocks(&lo, &hi, &map, index_elem)?;
         drop((lo, hi));
         // Reorder into the requested order when needed.
         if major.is_increasing() {
-            let mut indptr = try_vec(counts.len() + 1, "indptr")?;
-            indptr.push(0usize);
-            let mut acc = 0usize;
-            for c in counts {
-                acc += c;
-                indptr.push(acc);
-            }
+            let indptr = self.indptr_of(counts.iter().copied(), counts.len())?;
             return Ok(Compressed {
                 indptr,
                 indices,
@@ -295,8 +301,6 @@ impl Store<'_> {
             starts.push(acc);
         }
         let n_out = major.len() as usize;
-        let mut indptr = try_vec(n_out + 1, "indptr")?;
-        indptr.push(0usize);
         let mut pieces: Vec<Range<usize>> = try_vec(n_out, "row selection")?;
         let mut total = 0usize;
         for p in major.iter() {
@@ -307,13 +311,10 @@ impl Store<'_> {
             total = total
                 .checked_add(b - a)
                 .ok_or(too_large("result", u64::MAX))?;
-            indptr.push(total);
             pieces.push(a..b);
         }
-        let mut out_idx = try_vec(total, "result indices")?;
-        for r in &pieces {
-            out_idx.extend_from_slice(&indices[r.clone()]);
-        }
+        let indptr = self.indptr_of(pieces.iter().map(|r| r.end - r.start), n_out)?;
+        let out_idx = indices.gather_ranges(pieces.iter().cloned(), total)?;
         drop(indices);
         let out_data = data.gather_ranges(pieces, total)?;
         Ok(Compressed {
@@ -321,6 +322,68 @@ impl Store<'_> {
             indices: out_idx,
             data: out_data,
         })
+    }
+
+    /// The result indptr for row entry counts `counts` (`n` of them), in the file's indptr
+    /// type when the total fits.
+    fn indptr_of(&self, counts: impl Iterator<Item = usize>, n: usize) -> Result<Values> {
+        let mut offsets: Vec<u64> = try_vec(n + 1, "indptr")?;
+        offsets.push(0);
+        let mut acc = 0u64;
+        for c in counts {
+            acc += c as u64;
+            offsets.push(acc);
+        }
+        Ok(Values::from_positions(self.indptr.elem(), &offsets))
+    }
+
+    /// Contiguous rows, every column: the entries form one stored range, read straight into
+    /// the result in the file's types (one read per array, no block copies).
+    fn contiguous(&self, lo: &[u64], hi: &[u64]) -> Result<Compressed> {
+        let (a, b) = match (lo.first(), hi.last()) {
+            (Some(&a), Some(&b)) => (a, b),
+            _ => (0, 0),
+        };
+        let offsets: Vec<u64> = std::iter::once(0)
+            .chain(hi.iter().map(|&h| h - a))
+            .collect();
+        let indptr = Values::from_positions(self.indptr.elem(), &offsets);
+        if a == b {
+            return Ok(Compressed {
+                indptr,
+                indices: Values::empty(self.indices.elem()),
+                data: Values::empty(self.data.elem()),
+            });
+        }
+        let indices = self.indices.read_ranges_values(&[a..b])?;
+        self.check_indices(&indices, a)?;
+        let data = self.data.read_ranges_values(&[a..b])?;
+        if indices.len() as u64 != b - a || data.len() as u64 != b - a {
+            return Err(Error::Usage("storage returned too few entries".into()));
+        }
+        Ok(Compressed {
+            indptr,
+            indices,
+            data,
+        })
+    }
+
+    /// Every stored index must be a position on the minor axis; `first` is the entry position
+    /// of `indices[0]` (for the error).
+    fn check_indices(&self, indices: &Values, first: u64) -> Result<()> {
+        match indices.first_outside(self.minor_len) {
+            None => Ok(()),
+            Some(k) => {
+                let shown = indices
+                    .get_f64(k)
+                    .map_or_else(|| "?".to_string(), |v| format!("{v}"));
+                Err(Error::corrupt(
+                    "indices",
+                    first + k as u64,
+                    format!("index {shown} outside 0..{}", self.minor_len),
+                ))
+            }
+        }
     }
 
     /// Read the indptr elements needed for `distinct` rows: their (start, end) extents,
@@ -410,7 +473,8 @@ impl Store<'_> {
         lo: &[u64],
         hi: &[u64],
         map: &MinorMap,
-    ) -> Result<(Vec<usize>, Vec<usize>, Values)> {
+        index_elem: ElemType,
+    ) -> Result<(Vec<usize>, Values, Values)> {
         let n = lo.len();
         let chunk = self.indices.chunk_len().unwrap_or(0);
         // A minor selection streams through `indices`: smaller blocks keep the working set of
@@ -477,11 +541,11 @@ impl Store<'_> {
         };
         if blocks.len() == 1 {
             // One block: its output is the result (no copy into a second buffer).
-            let out = self.block(&blocks[0], lo, hi, map)?;
+            let out = self.block(&blocks[0], lo, hi, map, index_elem)?;
             return Ok((out.counts, out.indices, out.data));
         }
         let mut counts = vec![0usize; n];
-        let mut indices: Vec<usize> = try_vec(reserve, "result indices")?;
+        let mut indices = Values::try_with_capacity(index_elem, reserve)?;
         let mut data = Values::try_with_capacity(self.data.elem(), reserve)?;
         let wave = if self.opts.parallel {
             rayon::current_num_threads().max(1) * 2
@@ -492,20 +556,20 @@ impl Store<'_> {
             let outs: Vec<Result<BlockOut>> = if group.len() > 1 {
                 group
                     .par_iter()
-                    .map(|b| self.block(b, lo, hi, map))
+                    .map(|b| self.block(b, lo, hi, map, index_elem))
                     .collect()
             } else {
-                group.iter().map(|b| self.block(b, lo, hi, map)).collect()
+                group
+                    .iter()
+                    .map(|b| self.block(b, lo, hi, map, index_elem))
+                    .collect()
             };
             for (b, out) in group.iter().zip(outs) {
                 let out = out?;
                 for (c, k) in counts[b.rows.clone()].iter_mut().zip(out.counts) {
                     *c += k;
                 }
-                indices
-                    .try_reserve(out.indices.len())
-                    .map_err(|_| too_large("result indices", indices.len() as u64))?;
-                indices.extend_from_slice(&out.indices);
+                indices.append(&out.indices)?;
                 data.append(&out.data)?;
             }
         }
@@ -513,7 +577,14 @@ impl Store<'_> {
     }
 
     /// Process one block.
-    fn block(&self, b: &Block, lo: &[u64], hi: &[u64], map: &MinorMap) -> Result<BlockOut> {
+    fn block(
+        &self,
+        b: &Block,
+        lo: &[u64],
+        hi: &[u64],
+        map: &MinorMap,
+        index_elem: ElemType,
+    ) -> Result<BlockOut> {
         let (los, his) = (&lo[b.rows.clone()], &hi[b.rows.clone()]);
         let pieces: Vec<Range<u64>> = los
             .iter()
@@ -522,12 +593,55 @@ impl Store<'_> {
             .collect();
         let needed: Vec<Range<u64>> = pieces.iter().filter(|r| r.start < r.end).cloned().collect();
         let (reads, offsets) = coalesce(&needed, self.opts.coalesce_gap);
-        let mut raw = if reads.is_empty() {
+        let mut counts = vec![0usize; pieces.len()];
+        if let MinorMap::All = map {
+            // Every column: indices and data in the file's types, the pieces cut out of
+            // the coalesced reads (the reads are the result when they are exactly the pieces).
+            let n: usize = needed.iter().map(|r| (r.end - r.start) as usize).sum();
+            for (c, p) in counts.iter_mut().zip(&pieces) {
+                *c = p.end.saturating_sub(p.start) as usize;
+            }
+            if reads.is_empty() {
+                return Ok(BlockOut {
+                    counts,
+                    indices: Values::empty(index_elem),
+                    data: Values::empty(self.data.elem()),
+                });
+            }
+            let cut = |buf: Values| -> Result<Values> {
+                if buf.len() == n {
+                    Ok(buf)
+                } else {
+                    let ranges = needed
+                        .iter()
+                        .zip(&offsets)
+                        .map(|(r, &o)| o..o + (r.end - r.start) as usize);
+                    buf.gather_ranges(ranges, n)
+                }
+            };
+            let indices = cut(self.indices.read_ranges_values(&reads)?)?;
+            if indices.first_outside(self.minor_len).is_some() {
+                // Name the stored position of the culprit.
+                let mut k = 0usize;
+                for r in &needed {
+                    let len = (r.end - r.start) as usize;
+                    let part = indices.slice(k..k + len)?;
+                    self.check_indices(&part, r.start)?;
+                    k += len;
+                }
+            }
+            let data = cut(self.data.read_ranges_values(&reads)?)?;
+            return Ok(BlockOut {
+                counts,
+                indices,
+                data,
+            });
+        }
+        let raw = if reads.is_empty() {
             vec![]
         } else {
             self.indices.read_ranges_index(&reads)?
         };
-        let mut counts = vec![0usize; pieces.len()];
         let minor_len = self.minor_len;
         let check = |v: usize, e: u64| -> Result<u64> {
             Some(v as u64).filter(|&c| c < minor_len).ok_or_else(|| {
@@ -540,56 +654,7 @@ impl Store<'_> {
                 )
             })
         };
-        let mut out_idx: Vec<usize> = Vec::new();
-        if let MinorMap::All = map {
-            let n: usize = needed.iter().map(|r| (r.end - r.start) as usize).sum();
-            out_idx.reserve_exact(n);
-            let mut k = 0usize;
-            for (i, p) in pieces.iter().enumerate() {
-                if p.start >= p.end {
-                    continue;
-                }
-                let off = offsets[k];
-                k += 1;
-                let len = (p.end - p.start) as usize;
-                let vals = raw
-                    .get(off..off + len)
-                    .ok_or_else(|| Error::Usage("storage returned too few indices".into()))?;
-                // Validate in one branch-free pass, then convert (both vectorise); find the
-                // culprit only when something is out of range.
-                if vals.iter().any(|&v| (v as u64) >= minor_len) {
-                    for (j, &v) in vals.iter().enumerate() {
-                        check(v, p.start + j as u64)?;
-                    }
-                }
-                counts[i] = len;
-                if off == 0 && len == raw.len() && out_idx.is_empty() {
-                    // The block is one piece: its positions are the result as read.
-                    out_idx = std::mem::take(&mut raw);
-                    continue;
-                }
-                out_idx.extend_from_slice(vals);
-            }
-            let data = if reads.is_empty() {
-                Values::empty(self.data.elem())
-            } else {
-                let buf = self.data.read_ranges_values(&reads)?;
-                if buf.len() == n {
-                    buf
-                } else {
-                    let ranges = needed
-                        .iter()
-                        .zip(&offsets)
-                        .map(|(r, &o)| o..o + (r.end - r.start) as usize);
-                    buf.gather_ranges(ranges, n)?
-                }
-            };
-            return Ok(BlockOut {
-                counts,
-                indices: out_idx,
-                data,
-            });
-        }
+        let mut out_idx: Vec<u64> = Vec::new();
         // Minor selection: find hits, then read data only there.
         let mut hit_entries: Vec<u64> = Vec::new(); // entry position of each output entry
         let mut k = 0usize;
@@ -610,7 +675,7 @@ impl Store<'_> {
                 let e = p.start + j as u64;
                 let c = check(v, e)?;
                 map.each(c, |t| {
-                    out_idx.push(t);
+                    out_idx.push(t as u64);
                     hit_entries.push(e);
                 });
             }
@@ -646,7 +711,7 @@ impl Store<'_> {
         };
         Ok(BlockOut {
             counts,
-            indices: out_idx,
+            indices: Values::from_positions(index_elem, &out_idx),
             data,
         })
     }

@@ -10,6 +10,12 @@ use sprs::CsMat;
 /// `indptr` has one more element than the major dimension; row (or column) `i` holds the
 /// entries `indptr[i]..indptr[i+1]` of `indices` (minor positions) and `data`.
 ///
+/// The three arrays keep the file's element types (`indices` int32 in the file are `I32`
+/// here): nothing is widened or copied on the way. A result value that the file's type
+/// cannot hold (a remapped column position, or an offset of a result with repeated rows
+/// beyond the type's range) makes that array `I64`. Conversions to `usize` positions or to
+/// `sprs` happen on demand ([`SparseResult::into_csmat`]).
+///
 /// Order within a row: for a major-axis-only selection, the stored order of the source;
 /// with a minor-axis selection, entries follow the stored order and, for a source entry
 /// selected several times (duplicated list positions), its output positions increase.
@@ -20,10 +26,10 @@ pub struct SparseResult {
     pub format: Format,
     /// (rows, cols) of the result.
     pub shape: (usize, usize),
-    /// Offsets of each major row/column; `indptr.len() == major + 1`.
-    pub indptr: Vec<usize>,
-    /// Minor positions of the entries.
-    pub indices: Vec<usize>,
+    /// Offsets of each major row/column (integers); `indptr.len() == major + 1`.
+    pub indptr: Values,
+    /// Minor positions of the entries (integers).
+    pub indices: Values,
     /// Values of the entries.
     pub data: Values,
 }
@@ -65,23 +71,32 @@ impl SparseResult {
         self.indices.len()
     }
 
+    /// `indptr` as `usize` offsets (a copy).
+    pub fn indptr_usize(&self) -> Result<Vec<usize>> {
+        self.indptr.to_usize_vec()
+    }
+
+    /// `indices` as `usize` positions (a copy).
+    pub fn indices_usize(&self) -> Result<Vec<usize>> {
+        self.indices.to_usize_vec()
+    }
+
     /// Every entry as (row, col, position in `data`), in storage order.
     pub fn triplets(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         let csr = self.format == Format::Csr;
-        self.indptr
-            .windows(2)
-            .enumerate()
-            .flat_map(move |(major, w)| {
-                let (a, b) = (w[0], w[1]);
-                (a..b).filter_map(move |p| {
-                    let minor = *self.indices.get(p)?;
-                    Some(if csr {
-                        (major, minor, p)
-                    } else {
-                        (minor, major, p)
-                    })
+        let majors = self.indptr.len().saturating_sub(1);
+        (0..majors).flat_map(move |major| {
+            let a = self.indptr.get_u64(major).unwrap_or(0) as usize;
+            let b = self.indptr.get_u64(major + 1).unwrap_or(0) as usize;
+            (a..b).filter_map(move |p| {
+                let minor = self.indices.get_u64(p)? as usize;
+                Some(if csr {
+                    (major, minor, p)
+                } else {
+                    (minor, major, p)
                 })
             })
+        })
     }
 
     /// Convert to a `sprs` matrix of the data's type. Indices are sorted within each
@@ -95,6 +110,7 @@ impl SparseResult {
             indices,
             data,
         } = self;
+        let (indptr, indices) = (indptr.to_usize_vec()?, indices.to_usize_vec()?);
         Ok(match data {
             Values::I8(v) => AnyCsMat::I8(build(format, shape, indptr, indices, v)?),
             Values::I16(v) => AnyCsMat::I16(build(format, shape, indptr, indices, v)?),
@@ -115,8 +131,8 @@ impl SparseResult {
         build(
             self.format,
             self.shape,
-            self.indptr.clone(),
-            self.indices.clone(),
+            self.indptr_usize()?,
+            self.indices_usize()?,
             self.data.to_f64(),
         )
     }

@@ -69,6 +69,30 @@ impl ElemType {
         }
     }
 
+    /// Whether this integer type can hold every value in `0..=max` (false for non-integers).
+    pub fn holds(self, max: u64) -> bool {
+        match self {
+            ElemType::I8 => max <= i8::MAX as u64,
+            ElemType::I16 => max <= i16::MAX as u64,
+            ElemType::I32 => max <= i32::MAX as u64,
+            ElemType::I64 => max <= i64::MAX as u64,
+            ElemType::U8 => max <= u8::MAX as u64,
+            ElemType::U16 => max <= u16::MAX as u64,
+            ElemType::U32 => max <= u32::MAX as u64,
+            ElemType::U64 => true,
+            _ => false,
+        }
+    }
+
+    /// The type of result positions up to `max`: `self` when it can hold them, else `I64`.
+    pub fn index_for(self, max: u64) -> ElemType {
+        if self.is_integer() && self.holds(max) {
+            self
+        } else {
+            ElemType::I64
+        }
+    }
+
     /// True for the integer types (not floats, not bool).
     pub fn is_integer(self) -> bool {
         !matches!(
@@ -340,5 +364,100 @@ impl Values {
             }
         });
         Ok(out)
+    }
+}
+
+/// Apply `$body` to the vector of an integer variant (`$v`); other variants evaluate `$other`.
+macro_rules! each_int {
+    ($val:expr, $v:ident => $body:expr, _ => $other:expr) => {
+        match $val {
+            Values::I8($v) => $body,
+            Values::I16($v) => $body,
+            Values::I32($v) => $body,
+            Values::I64($v) => $body,
+            Values::U8($v) => $body,
+            Values::U16($v) => $body,
+            Values::U32($v) => $body,
+            Values::U64($v) => $body,
+            _ => $other,
+        }
+    };
+}
+
+/// Position of the first value of `v` outside `0..bound` (negative values included).
+fn first_outside<T: Copy + Send + Sync + TryInto<u64>>(v: &[T], bound: u64) -> Option<usize> {
+    use rayon::prelude::*;
+    let bad = |x: &T| (*x).try_into().map_or(true, |u: u64| u >= bound);
+    // One branch-free pass over everything (in parallel when large) before looking for the
+    // culprit: the common case is that every value is fine.
+    let any = if v.len() >= 1 << 20 {
+        v.par_chunks(1 << 16).any(|c| c.iter().any(bad))
+    } else {
+        v.iter().any(bad)
+    };
+    if any {
+        v.iter().position(bad)
+    } else {
+        None
+    }
+}
+
+impl Values {
+    /// Integer offsets or positions as the variant carrying `elem` when every value fits in
+    /// it, otherwise as `I64` (the widening rule of selection results: the file's index type
+    /// is kept unless a result value cannot be represented in it).
+    pub fn from_positions(elem: ElemType, v: &[u64]) -> Values {
+        let max = v.iter().copied().max().unwrap_or(0);
+        let fits = |limit: u64| max <= limit;
+        match elem {
+            ElemType::I8 if fits(i8::MAX as u64) => {
+                Values::I8(v.iter().map(|&x| x as i8).collect())
+            }
+            ElemType::I16 if fits(i16::MAX as u64) => {
+                Values::I16(v.iter().map(|&x| x as i16).collect())
+            }
+            ElemType::I32 if fits(i32::MAX as u64) => {
+                Values::I32(v.iter().map(|&x| x as i32).collect())
+            }
+            ElemType::U8 if fits(u8::MAX as u64) => {
+                Values::U8(v.iter().map(|&x| x as u8).collect())
+            }
+            ElemType::U16 if fits(u16::MAX as u64) => {
+                Values::U16(v.iter().map(|&x| x as u16).collect())
+            }
+            ElemType::U32 if fits(u32::MAX as u64) => {
+                Values::U32(v.iter().map(|&x| x as u32).collect())
+            }
+            ElemType::U64 => Values::U64(v.to_vec()),
+            _ => Values::I64(v.iter().map(|&x| x as i64).collect()),
+        }
+    }
+
+    /// Position of the first integer value outside `0..bound`, `None` when all are inside
+    /// (floating-point and boolean buffers report position 0).
+    pub fn first_outside(&self, bound: u64) -> Option<usize> {
+        each_int!(self, v => first_outside(v, bound), _ => Some(0))
+    }
+
+    /// The integer value at `i` as `u64` (`None` past the end, for negative values and for
+    /// non-integer buffers).
+    // One body for every integer width: the conversion is fallible for the signed ones.
+    #[allow(clippy::unnecessary_fallible_conversions, clippy::useless_conversion)]
+    pub fn get_u64(&self, i: usize) -> Option<u64> {
+        each_int!(self, v => v.get(i).and_then(|&x| x.try_into().ok()), _ => None)
+    }
+
+    /// Integer values as `usize` positions (a copy; negative values are an error).
+    #[allow(clippy::unnecessary_fallible_conversions, clippy::useless_conversion)]
+    pub fn to_usize_vec(&self) -> Result<Vec<usize>> {
+        each_int!(self, v => v
+            .iter()
+            .map(|&x| {
+                let u: Option<u64> = x.try_into().ok();
+                u.and_then(|u| usize::try_from(u).ok())
+                    .ok_or_else(|| Error::Usage(format!("value {x} is not a position")))
+            })
+            .collect(),
+            _ => Err(Error::Usage("positions must be integers".into())))
     }
 }

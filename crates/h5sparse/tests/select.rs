@@ -193,7 +193,7 @@ fn minor_selection_reads_data_only_at_hits() {
         t.entries.len() as u64
     );
     // column order within a row follows the selection positions
-    assert!(res.indices.iter().all(|&j| j < 3));
+    assert!(res.indices_usize().unwrap().iter().all(|&j| j < 3));
 }
 
 #[test]

@@ -21,6 +21,9 @@ use crate::select::{self, BlockCopy};
 
 /// Decoded bytes held at once by one read (chunks are decoded in batches of this size).
 const BATCH_BYTES: u64 = 64 << 20;
+/// Below this many bytes a read runs on the calling thread: handing work to the thread pool
+/// costs more than it saves.
+pub const PARALLEL_BYTES: usize = 1 << 20;
 
 /// Turns a stored chunk into its decoded bytes (the filter pipeline).
 pub trait ChunkDecoder: Send + Sync {
@@ -479,6 +482,80 @@ impl ChunkedReader {
             part.copy_from_slice(src);
             Ok(())
         })
+    }
+
+    /// Read the elements `range` of a 1-D dataset into `out` (exactly their bytes). The chunks
+    /// wholly inside the range are decoded straight into their place in `out` (in parallel
+    /// when there are several and the read is large), the partial chunks at either end
+    /// through [`read_ranges`](Self::read_ranges). Chunks decoded in place skip the cache:
+    /// large contiguous reads should not evict what smaller reads reuse.
+    pub fn read_range_into(&self, range: std::ops::Range<u64>, out: &mut [u8]) -> Result<()> {
+        if self.geom.rank() != 1 {
+            return Err(Error::Usage(format!(
+                "range reads need a 1-D dataset, not rank {}",
+                self.geom.rank()
+            )));
+        }
+        let e = self.geom.element_size as usize;
+        let total = self.total_bytes(&[range.end.saturating_sub(range.start)])?;
+        if out.len() != total || range.end > self.geom.dims[0] {
+            return Err(Error::Usage(format!(
+                "range {range:?} into a buffer of {} bytes",
+                out.len()
+            )));
+        }
+        let cl = self.geom.chunk_dims[0].max(1);
+        let (first, last) = (range.start.div_ceil(cl), range.end / cl);
+        if first >= last {
+            return self.read_ranges(&[range], out);
+        }
+        let head = (first * cl - range.start) as usize * e;
+        let middle = ((last - first) * cl) as usize * e;
+        let (h, rest) = out.split_at_mut(head);
+        let (m, t) = rest.split_at_mut(middle);
+        if !h.is_empty() {
+            self.read_ranges(&[range.start..first * cl], h)?;
+        }
+        if !t.is_empty() {
+            self.read_ranges(&[last * cl..range.end], t)?;
+        }
+        let cb = self.geom.chunk_bytes as usize;
+        let one = |(i, part): (u64, &mut [u8])| -> Result<()> {
+            if let Some(c) = self.cached(&[i]).filter(|c| c.len() >= part.len()) {
+                part.copy_from_slice(&c[..part.len()]);
+                return Ok(());
+            }
+            let Some(loc) = self.index.lookup(&[i])? else {
+                for (dst, src) in part.iter_mut().zip(self.fill.iter().cycle()) {
+                    *dst = *src;
+                }
+                return Ok(());
+            };
+            let raw = self.source.read("chunk", loc.address, loc.size)?;
+            if self
+                .decoder
+                .decode_into(&raw, loc.filter_mask, part, loc.address)?
+            {
+                self.decoded.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            drop(raw);
+            let data = self.load(&loc)?;
+            let src = data
+                .get(..part.len())
+                .ok_or_else(|| Error::malformed("chunk", loc.address, "decoded chunk too short"))?;
+            part.copy_from_slice(src);
+            Ok(())
+        };
+        let jobs = m
+            .chunks_mut(cb)
+            .enumerate()
+            .map(|(k, p)| (first + k as u64, p));
+        if middle >= PARALLEL_BYTES && last - first > 1 {
+            jobs.collect::<Vec<_>>().into_par_iter().try_for_each(one)
+        } else {
+            jobs.into_iter().try_for_each(one)
+        }
     }
 
     /// Read the hyperslab `start + k * step` (`k < count` per dimension) into `out`, which

@@ -98,16 +98,17 @@ pub fn result_triplets(r: &SparseResult) -> Vec<(usize, usize, f64)> {
     } else {
         r.shape.1
     };
-    assert_eq!(r.indptr.len(), major + 1);
-    assert_eq!(r.indptr[0], 0);
-    assert_eq!(*r.indptr.last().unwrap(), r.indices.len());
+    let (indptr, indices) = (r.indptr_usize().unwrap(), r.indices_usize().unwrap());
+    assert_eq!(indptr.len(), major + 1);
+    assert_eq!(indptr[0], 0);
+    assert_eq!(*indptr.last().unwrap(), r.indices.len());
     assert_eq!(r.indices.len(), r.data.len());
     let minor = if r.format == Format::Csr {
         r.shape.1
     } else {
         r.shape.0
     };
-    assert!(r.indices.iter().all(|&i| i < minor));
+    assert!(indices.iter().all(|&i| i < minor));
     let mut out: Vec<_> = r
         .triplets()
         .map(|(i, j, p)| (i, j, r.data.get_f64(p).unwrap()))
