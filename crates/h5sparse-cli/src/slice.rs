@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use h5sparse::SparseDataset;
+use h5sparse::{Selection, SparseDataset};
 
 use crate::UserError;
 
@@ -31,14 +31,22 @@ pub fn slice(
     let m = open(file, group)?;
     let rows = rows.map(read_sel).transpose()?;
     let cols = cols.map(read_sel).transpose()?;
-    let (r, c) = (rows.as_deref(), cols.as_deref());
+    // Parsed once: repetitions time the selection alone.
+    let (nr, nc) = m.shape();
+    let parse = |text: Option<&String>, len: u64| match text {
+        Some(t) => Selection::parse(t, len),
+        None => Ok(Selection::all(len)),
+    };
+    let (r, c) = (parse(rows.as_ref(), nr)?, parse(cols.as_ref(), nc)?);
     let result = match repeat {
         Some(n) if n > 0 => {
             let mut times = Vec::with_capacity(n);
-            let mut last = None;
+            let mut last: Option<h5sparse::SparseResult> = None;
             for _ in 0..n {
+                // Drop the previous result before reading the next: peak memory is one result.
+                drop(last.take());
                 let t = Instant::now();
-                let res = m.select_text(r, c)?;
+                let res = m.select(&r, &c)?;
                 times.push(t.elapsed().as_secs_f64());
                 last = Some(res);
             }
@@ -54,7 +62,7 @@ pub fn slice(
             res
         }
         Some(_) => return Err(UserError("--repeat must be at least 1".into())),
-        None => m.select_text(r, c)?,
+        None => m.select(&r, &c)?,
     };
     crate::mtx::write_mtx(out, &result)?;
     Ok(())
