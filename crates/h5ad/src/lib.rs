@@ -2,6 +2,38 @@
 //!
 //! The on-disk rules are anndata's: the root carries `encoding-type` = `anndata` and
 //! `encoding-version` = `0.1.0`; every element carries its own encoding attributes.
+//!
+//! # Backed mode: read only what a subset needs
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use h5ad::{AnnData, Matrix, Selection};
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/adata_csr.h5ad");
+//! let adata = AnnData::open(path)?; // obs, var, obsm, uns... read; X and layers stay on disk
+//! assert_eq!((adata.n_obs, adata.n_vars), (15, 10));
+//! assert!(matches!(adata.x, Some(Matrix::Backed(_))));
+//!
+//! // Cells 3..7, every gene: only those rows of X (and of each layer) are read.
+//! let rows = Selection::parse("3:7", adata.n_obs as u64)?;
+//! let sub = adata.subset(&rows, &Selection::all(adata.n_vars as u64))?;
+//! assert_eq!(sub.obs_names(), &adata.obs_names()[3..7]);
+//! let Some(Matrix::Sparse(x)) = &sub.x else { unreachable!() };
+//! assert_eq!(x.shape, (4, 10));
+//! # Ok(()) }
+//! ```
+//!
+//! # In memory, and writing back
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/adata_csr.h5ad");
+//! let adata = h5ad::AnnData::read(path)?;
+//! let out = std::env::temp_dir().join(format!("h5ad-doc-{}.h5ad", std::process::id()));
+//! adata.write_h5ad(&out, h5ad::WriteOptions::default())?; // anndata.read_h5ad opens it
+//! let back = h5ad::AnnData::read(&out)?;
+//! assert_eq!(back.obs.index, adata.obs.index);
+//! std::fs::remove_file(&out)?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Reads take lists of element ranges; one-range lists are intended.

@@ -12,6 +12,52 @@
 //!
 //! [`mem`] has in-memory implementations of the traits (used by tests and usable as a
 //! reference backend).
+//!
+//! # Reading a selection
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use h5sparse::{Selection, Values};
+//!
+//! // The 4 x 3 CSR matrix of the 2017 "Sparse matrices with h5py" notebook.
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/notebook.h5");
+//! let file = h5format::File::open(path)?;
+//! let m = h5sparse::hdf5::open(&file, "/X")?; // attributes only: nothing read yet
+//! assert_eq!(m.shape(), (4, 3));
+//!
+//! // Rows 2 and 0 (in that order), columns 1..3: numpy's m[[2, 0], 1:3].
+//! let rows = Selection::parse("2,0", 4)?;
+//! let cols = Selection::parse("1:3", 3)?;
+//! let part = m.select(&rows, &cols)?;
+//! assert_eq!(part.shape, (2, 2));
+//! // The file's types are kept: int32 indices stay `I32`, float64 data `F64`.
+//! assert_eq!(part.indices, Values::I32(vec![0, 1, 1]));
+//! assert_eq!(part.data, Values::F64(vec![5.0, 6.0, 2.0]));
+//!
+//! // On demand, a `sprs` matrix.
+//! let h5sparse::result::AnyCsMat::F64(csr) = part.into_csmat()? else { unreachable!() };
+//! assert_eq!(csr.get(0, 1), Some(&6.0));
+//! assert_eq!(csr.get(1, 1), Some(&2.0));
+//! # Ok(()) }
+//! ```
+//!
+//! # Writing a matrix block by block
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use h5sparse::write::{MemSink, SparseWriter, WriterOptions};
+//! use h5sparse::{ElemType, Format, Values};
+//!
+//! let opts = WriterOptions::new(Format::Csr, (3, 4), ElemType::F32);
+//! let mut w = SparseWriter::new(MemSink::new(), opts)?;
+//! // Two rows, then one: each block is indptr (from 0), column indices, values.
+//! w.push_block(&[0, 2, 3], &[0, 3, 1], &Values::F32(vec![1.0, 2.0, 3.0]))?;
+//! w.push_block(&[0, 1], &[2], &Values::F32(vec![4.0]))?;
+//! let group = w.finish()?.into_group();
+//! let m = h5sparse::SparseDataset::open(&group)?;
+//! assert_eq!(m.nnz()?, 4);
+//! # Ok(()) }
+//! ```
+//! With `h5sparse::hdf5::H5Sink` in place of `MemSink` the same calls stream the matrix into
+//! an HDF5 file, one chunk in memory at a time.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Reads take lists of element ranges; one-range lists are intended.
