@@ -1,0 +1,297 @@
+//! `Handle`: an open HDF5 file, its groups, attributes and datasets, for the h5py-like
+//! classes of the Python half.
+
+use std::sync::{Arc, Mutex};
+
+use h5format::read::datatype::{ByteOrder, Datatype};
+use h5format::read::layout::Layout;
+use h5format::value::{numeric_source, Prim};
+use h5format::{Dataset, Dataspace, File, Object};
+use numpy::IntoPyArray;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyo3::IntoPyObjectExt;
+
+use crate::{convert, error};
+
+/// An open file. `close()` drops it; later calls raise `ValueError`.
+#[pyclass(module = "h5sparse._native", frozen)]
+pub struct Handle {
+    file: Mutex<Option<Arc<File>>>,
+    /// The path or URL it was opened with (what pickling reopens).
+    #[pyo3(get)]
+    location: String,
+}
+
+/// Open a file by path (one place, so remote locations plug in here).
+pub fn open_location(location: &str) -> PyResult<File> {
+    File::open(location).map_err(|e| error::open(location, e))
+}
+
+/// How a dataset's elements come back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Numeric(Prim),
+    FixedString(usize),
+    VarString,
+    Other,
+}
+
+fn kind_of(t: &Datatype) -> Kind {
+    if let Some((prim, _, _)) = numeric_source(t) {
+        return Kind::Numeric(prim);
+    }
+    match t {
+        Datatype::String { size, .. } => Kind::FixedString(*size as usize),
+        Datatype::VarLen {
+            string: Some(_), ..
+        } => Kind::VarString,
+        _ => Kind::Other,
+    }
+}
+
+/// The numpy dtype string h5py gives this type (`"O"` for what the binding returns as
+/// Python objects).
+fn numpy_dtype(t: &Datatype) -> String {
+    if t.is_h5py_bool() {
+        return "|b1".into();
+    }
+    match numeric_source(t) {
+        Some((prim, order, _)) => {
+            let size = prim.size();
+            let kind = if prim.is_float() {
+                'f'
+            } else if matches!(prim, Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64) {
+                'i'
+            } else {
+                'u'
+            };
+            let o = if size == 1 {
+                '|'
+            } else if order == ByteOrder::Big {
+                '>'
+            } else {
+                '<'
+            };
+            format!("{o}{kind}{size}")
+        }
+        None => match t {
+            Datatype::String { size, .. } => format!("|S{size}"),
+            _ => "O".into(),
+        },
+    }
+}
+
+impl Handle {
+    pub fn file(&self) -> PyResult<Arc<File>> {
+        self.file
+            .lock()
+            .map_err(|_| error::Error::new_err("file lock poisoned"))?
+            .clone()
+            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("the file is closed"))
+    }
+
+    fn dataset(&self, path: &str) -> PyResult<Dataset> {
+        self.file()?.dataset(path).map_err(error::format)
+    }
+}
+
+/// Read a hyperslab as the Python value the binding hands on: a flat numpy array of the
+/// native type (numbers), the raw bytes (fixed strings) or a list of `str`.
+fn read_slab(
+    py: Python<'_>,
+    ds: &Dataset,
+    start: &[u64],
+    count: &[u64],
+    step: &[u64],
+) -> PyResult<Py<PyAny>> {
+    macro_rules! typed {
+        ($t:ty) => {{
+            let v: Vec<$t> = py
+                .detach(|| ds.read_hyperslab::<$t>(start, count, step))
+                .map_err(error::format)?;
+            v.into_pyarray(py).into_any().unbind()
+        }};
+    }
+    Ok(match kind_of(ds.dtype()) {
+        Kind::Numeric(p) => match p {
+            Prim::I8 => typed!(i8),
+            Prim::I16 => typed!(i16),
+            Prim::I32 => typed!(i32),
+            Prim::I64 => typed!(i64),
+            Prim::U8 => typed!(u8),
+            Prim::U16 => typed!(u16),
+            Prim::U32 => typed!(u32),
+            Prim::U64 => typed!(u64),
+            Prim::F16 | Prim::F32 => typed!(f32),
+            Prim::F64 => typed!(f64),
+        },
+        Kind::FixedString(_) => {
+            let raw = py
+                .detach(|| ds.read_hyperslab_raw(start, count, step))
+                .map_err(error::format)?;
+            PyBytes::new(py, &raw).into_any().unbind()
+        }
+        Kind::VarString | Kind::Other => {
+            let raw = py
+                .detach(|| ds.read_hyperslab_raw(start, count, step))
+                .map_err(error::format)?;
+            let n: u64 = count.iter().product();
+            let file = ds.file();
+            let values = h5format::value::decode(ds.dtype(), &raw, n as usize, file.sizes(), file)
+                .map_err(error::format)?;
+            let out: Vec<Py<PyAny>> = values
+                .iter()
+                .map(|v| convert::value(py, v))
+                .collect::<PyResult<_>>()?;
+            out.into_py_any(py)?
+        }
+    })
+}
+
+#[pymethods]
+impl Handle {
+    #[new]
+    fn new(py: Python<'_>, location: &str) -> PyResult<Self> {
+        let file = py.detach(|| open_location(location))?;
+        Ok(Handle {
+            file: Mutex::new(Some(Arc::new(file))),
+            location: location.to_string(),
+        })
+    }
+
+    /// Drop the file (idempotent).
+    fn close(&self) {
+        if let Ok(mut f) = self.file.lock() {
+            *f = None;
+        }
+    }
+
+    /// Whether the file is open.
+    fn is_open(&self) -> bool {
+        self.file.lock().map(|f| f.is_some()).unwrap_or(false)
+    }
+
+    /// `"group"`, `"dataset"`, `"datatype"`, or `None` when nothing is at `path`.
+    fn kind(&self, py: Python<'_>, path: &str) -> PyResult<Option<&'static str>> {
+        let file = self.file()?;
+        match py.detach(|| file.object(path)) {
+            Ok(Object::Group(_)) => Ok(Some("group")),
+            Ok(Object::Dataset(_)) => Ok(Some("dataset")),
+            Ok(Object::Datatype(_)) => Ok(Some("datatype")),
+            Err(e) => match error::format(e) {
+                err if err.is_instance_of::<pyo3::exceptions::PyKeyError>(py) => Ok(None),
+                err => Err(err),
+            },
+        }
+    }
+
+    /// Member names of the group at `path`, in the order libhdf5 lists them.
+    fn members(&self, py: Python<'_>, path: &str) -> PyResult<Vec<String>> {
+        let file = self.file()?;
+        py.detach(|| {
+            let g = file.group(path)?;
+            Ok::<_, h5format::Error>(g.links()?.iter().map(|l| l.name.clone()).collect())
+        })
+        .map_err(error::format)
+    }
+
+    /// The attributes of the object at `path`: `(name, numpy dtype, shape or None for a
+    /// scalar, payload)` with the payload a list of values, or the raw bytes of fixed
+    /// strings.
+    #[allow(clippy::type_complexity)]
+    fn attrs(
+        &self,
+        py: Python<'_>,
+        path: &str,
+    ) -> PyResult<Vec<(String, String, Option<Vec<u64>>, Py<PyAny>)>> {
+        let file = self.file()?;
+        let obj = py.detach(|| file.object(path)).map_err(error::format)?;
+        let node = match &obj {
+            Object::Group(g) => g.node(),
+            Object::Dataset(d) => d.node(),
+            Object::Datatype(t) => t.node(),
+        };
+        let attrs = py.detach(|| node.attributes()).map_err(error::format)?;
+        let mut out = Vec::with_capacity(attrs.len());
+        for a in attrs {
+            let shape = match &a.space {
+                Dataspace::Scalar => None,
+                Dataspace::Simple { dims, .. } => Some(dims.clone()),
+                Dataspace::Null => Some(vec![0]),
+            };
+            let n = a.space.num_elements().unwrap_or(0) as usize;
+            let payload = match kind_of(&a.dtype) {
+                Kind::FixedString(_) => PyBytes::new(py, &a.data).into_any().unbind(),
+                _ if n == 0 => Vec::<i64>::new().into_py_any(py)?,
+                _ => {
+                    let values =
+                        h5format::value::decode(&a.dtype, &a.data, n, file.sizes(), &*file)
+                            .map_err(error::format)?;
+                    let v: Vec<Py<PyAny>> = values
+                        .iter()
+                        .map(|v| convert::value(py, v))
+                        .collect::<PyResult<_>>()?;
+                    v.into_py_any(py)?
+                }
+            };
+            out.push((a.name.clone(), numpy_dtype(&a.dtype), shape, payload));
+        }
+        Ok(out)
+    }
+
+    /// `(shape or None for a NULL dataspace, numpy dtype, chunks or None, compression or
+    /// None, kind)` of the dataset at `path`; kind is `"numeric"`, `"fixed_str"`,
+    /// `"vlen_str"` or `"other"`.
+    #[allow(clippy::type_complexity)]
+    fn info(
+        &self,
+        path: &str,
+    ) -> PyResult<(
+        Option<Vec<u64>>,
+        String,
+        Option<Vec<u64>>,
+        Option<String>,
+        &'static str,
+    )> {
+        let ds = self.dataset(path)?;
+        let shape = match ds.space() {
+            Dataspace::Null => None,
+            _ => Some(ds.shape().to_vec()),
+        };
+        let chunks = match ds.layout() {
+            Layout::Chunked { chunk_dims, .. } => Some(chunk_dims.clone()),
+            _ => None,
+        };
+        let compression = ds.filters().and_then(|p| {
+            p.filters.iter().find_map(|f| match f.id {
+                1 => Some("gzip".to_string()),
+                4 => Some("szip".to_string()),
+                32000 => Some("lzf".to_string()),
+                2 | 3 | 5 | 6 => None,
+                id => Some(id.to_string()),
+            })
+        });
+        let kind = match kind_of(ds.dtype()) {
+            Kind::Numeric(_) => "numeric",
+            Kind::FixedString(_) => "fixed_str",
+            Kind::VarString => "vlen_str",
+            Kind::Other => "other",
+        };
+        Ok((shape, numpy_dtype(ds.dtype()), chunks, compression, kind))
+    }
+
+    /// Read the hyperslab `start + k * step` (`k < count`) of the dataset at `path`,
+    /// flattened (see `read_slab`).
+    fn read(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        start: Vec<u64>,
+        count: Vec<u64>,
+        step: Vec<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let ds = self.dataset(path)?;
+        read_slab(py, &ds, &start, &count, &step)
+    }
+}
