@@ -96,6 +96,28 @@ impl Handle {
     }
 }
 
+/// Fixed-length strings as numpy `S` elements, the way libhdf5 converts them for h5py:
+/// space-padded strings get their trailing spaces turned into NULs.
+fn fixed_strings(t: &Datatype, mut raw: Vec<u8>) -> Vec<u8> {
+    use h5format::read::datatype::StrPad;
+    if let Datatype::String {
+        size,
+        pad: StrPad::SpacePad,
+        ..
+    } = t
+    {
+        for elem in raw.chunks_mut((*size as usize).max(1)) {
+            for b in elem.iter_mut().rev() {
+                if *b != b' ' {
+                    break;
+                }
+                *b = 0;
+            }
+        }
+    }
+    raw
+}
+
 /// Read a hyperslab as the Python value the binding hands on: a flat numpy array of the
 /// native type (numbers), the raw bytes (fixed strings) or a list of `str`.
 fn read_slab(
@@ -130,7 +152,9 @@ fn read_slab(
             let raw = py
                 .detach(|| ds.read_hyperslab_raw(start, count, step))
                 .map_err(error::format)?;
-            PyBytes::new(py, &raw).into_any().unbind()
+            PyBytes::new(py, &fixed_strings(ds.dtype(), raw))
+                .into_any()
+                .unbind()
         }
         Kind::VarString | Kind::Other => {
             let raw = py
@@ -222,7 +246,9 @@ impl Handle {
             };
             let n = a.space.num_elements().unwrap_or(0) as usize;
             let payload = match kind_of(&a.dtype) {
-                Kind::FixedString(_) => PyBytes::new(py, &a.data).into_any().unbind(),
+                Kind::FixedString(_) => PyBytes::new(py, &fixed_strings(&a.dtype, a.data.clone()))
+                    .into_any()
+                    .unbind(),
                 _ if n == 0 => Vec::<i64>::new().into_py_any(py)?,
                 _ => {
                     let values =
@@ -269,7 +295,8 @@ impl Handle {
                 4 => Some("szip".to_string()),
                 32000 => Some("lzf".to_string()),
                 2 | 3 | 5 | 6 => None,
-                id => Some(id.to_string()),
+                // h5py's name for a filter outside its own list.
+                _ => Some("unknown".to_string()),
             })
         });
         let kind = match kind_of(ds.dtype()) {

@@ -95,6 +95,9 @@ class Group(_Object):
         raise KeyError(f"{path} is a committed datatype")
 
     def __contains__(self, name):
+        if "/" not in name:
+            # A member link, as h5py counts it (a dangling soft link included).
+            return name in self._handle.members(self._path)
         try:
             return self._handle.kind(_join(self._path, name)) is not None
         except Error:

@@ -57,8 +57,12 @@ def _matrix(m, location, backed):
         _, fmt, data, indices, indptr, shape = m
         return _build(fmt, data, indices, indptr, tuple(shape))
     if kind == "backed":
-        sd = SparseDataset(location, m[1])
-        return sd.to_dask()
+        from . import File
+        with File(location) as f:
+            if f._handle.kind(m[1]) == "dataset":
+                # A dense matrix: read in memory (the contract makes sparse ones lazy).
+                return f[m[1]][()]
+        return SparseDataset(location, m[1]).to_dask()
     raise ValueError(f"unknown matrix kind {kind}")
 
 

@@ -38,10 +38,35 @@ def _resolve(key, n):
     return arr, False
 
 
-def _build(fmt, data, indices, indptr, shape):
+def _sum(self, axis=None, dtype=None, out=None, keepdims=False):
+    """scipy's sum, also taking numpy's `keepdims` (dask's reductions pass it)."""
+    r = self._scipy_sum(axis=axis, dtype=dtype, out=out)
+    if axis is None:
+        return np.asarray(r).reshape((1, 1)) if keepdims else r
+    r = np.asarray(r)
+    return r if keepdims else r.ravel()
+
+
+class DaskCsr(sp.csr_matrix):
+    """A dask block: a `csr_matrix` whose `sum` accepts `keepdims`, so `x.sum(axis=0)` of a
+    dask array of blocks works."""
+    _scipy_sum = sp.csr_matrix.sum
+    sum = _sum
+
+
+class DaskCsc(sp.csc_matrix):
+    """The CSC form of [`DaskCsr`]."""
+    _scipy_sum = sp.csc_matrix.sum
+    sum = _sum
+
+
+def _build(fmt, data, indices, indptr, shape, block=False):
     """A scipy matrix around the arrays, keeping their dtypes (scipy's constructor would
     re-pick the index dtype)."""
-    cls = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
+    if block:
+        cls = DaskCsr if fmt == "csr" else DaskCsc
+    else:
+        cls = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
     m = cls(shape, dtype=data.dtype)
     m.data, m.indices, m.indptr = data, indices, indptr
     return m
@@ -69,6 +94,9 @@ class SparseDataset:
         return f"<h5sparse.SparseDataset {self.format} {self.shape} nnz={self.nnz} {self.dtype}>"
 
     def __getitem__(self, key):
+        return self._select(key, False)
+
+    def _select(self, key, block):
         if not isinstance(key, tuple):
             key = (key, slice(None))
         if len(key) != 2:
@@ -76,7 +104,7 @@ class SparseDataset:
         rows, _ = _resolve(key[0], self.shape[0])
         cols, _ = _resolve(key[1], self.shape[1])
         data, indices, indptr, shape = self._m.select(rows, cols)
-        return _build(self.format, data, indices, indptr, shape)
+        return _build(self.format, data, indices, indptr, shape, block)
 
     def to_memory(self):
         return self[:, :]
@@ -101,7 +129,11 @@ class SparseDataset:
             edges = list(range(0, major, target)) + [major]
             return sorted(set(edges))
         chunk = int(chunks[0])
-        mult = max(1, round(target * (nnz / major) / chunk))
+        block_nnz = target * (nnz / major)
+        if chunk > 2 * block_nnz:
+            # Chunks larger than the blocks asked for: edges every `target` majors.
+            return list(range(0, major, target)) + [major]
+        mult = max(1, round(block_nnz / chunk))
         step = chunk * mult
         offsets = np.arange(step, nnz, step, dtype=np.int64)
         rows = np.searchsorted(indptr, offsets, side="left")
@@ -129,7 +161,7 @@ class SparseDataset:
         else:
             block_chunks = ((self.shape[0],), sizes)
         meta = _build(self.format, np.zeros(0, self.dtype), np.zeros(0, self.index_dtype),
-                      np.zeros(1, self.index_dtype), (0, 0))
+                      np.zeros(1, self.index_dtype), (0, 0), block=True)
         return da.Array(dsk, name, block_chunks, meta=meta)
 
 
@@ -142,8 +174,8 @@ def _open(location, path):
 def _read_block(location, path, fmt, a, b):
     m = _open(location, path)
     if fmt == "csr":
-        return m[a:b, :]
-    return m[:, a:b]
+        return m._select((slice(a, b), slice(None)), True)
+    return m._select((slice(None), slice(a, b)), True)
 
 
 def sparse_dataset(group):
