@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// Default capacity of a [`ChunkCache`]: 16 MiB of decoded chunk bytes.
-pub const DEFAULT_CHUNK_CACHE_BYTES: usize = 16 << 20;
+/// Default capacity of a [`ChunkCache`] (one per open file): 64 MiB of decoded chunk bytes,
+/// room for the chunks of a selection of a few million entries and its neighbours.
+pub const DEFAULT_CHUNK_CACHE_BYTES: usize = 64 << 20;
 
 /// Key of a decoded chunk: the dataset's identity and the chunk's scaled coordinates.
 ///

@@ -33,9 +33,11 @@ impl Dataset {
             })
     }
 
-    /// Read the concatenation of `ranges` (checked by the caller: inside the dataset, their
-    /// total `n` elements within the allocation budget) straight into a `Vec<T>`, if this
-    /// dataset's layout and type allow it; `None` means "use the general path".
+    /// Read the concatenation of `ranges` (checked by the caller to lie inside the dataset,
+    /// `n` elements in all) straight into a `Vec<T>`, if this dataset's layout and type allow
+    /// it; `None` means "use the general path". The allocation is checked here: contiguous
+    /// storage must lie inside the file, a chunked selection must pass
+    /// [`check_decoded_alloc`](crate::io::Source::check_decoded_alloc).
     pub(crate) fn read_ranges_direct<T: Numeric>(
         &self,
         ranges: &[Range<u64>],
@@ -55,9 +57,11 @@ impl Dataset {
                         "contiguous storage smaller than the dataset",
                     ));
                 }
+                // The storage lies inside the file: the result is no larger than the file.
+                let source = self.file().source();
+                source.check("contiguous data", *address, stored)?;
                 let mut out = vec![T::zeroed(); n];
                 let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
-                let source = self.file().source();
                 // (file offset, destination) pieces of at most PIECE_BYTES.
                 let mut jobs: Vec<(u64, &mut [u8])> = Vec::new();
                 let mut rest = bytes;
@@ -84,6 +88,12 @@ impl Dataset {
                 Ok(Some(out))
             }
             Layout::Chunked { .. } if ranges.len() == 1 => {
+                let bytes = (n as u64).saturating_mul(esize as u64);
+                self.file().source().check_decoded_alloc(
+                    "dataset selection",
+                    self.address(),
+                    bytes,
+                )?;
                 let mut out = vec![T::zeroed(); n];
                 self.chunks()?
                     .read_range_into(ranges[0].clone(), bytemuck::cast_slice_mut(&mut out))?;

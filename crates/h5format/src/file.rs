@@ -46,8 +46,7 @@ struct FileInner {
     sohm_heaps: Mutex<HashMap<u64, Arc<FractalHeap>>>,
 }
 
-/// Default size of the decoded-chunk cache shared by the datasets of one file.
-pub const DEFAULT_CHUNK_CACHE_BYTES: usize = 16 << 20;
+pub use crate::cache::DEFAULT_CHUNK_CACHE_BYTES;
 
 impl std::fmt::Debug for File {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1066,13 +1065,14 @@ impl Dataset {
         &self,
         ranges: &[std::ops::Range<u64>],
     ) -> Result<Vec<T>> {
-        let n = self.ranges_len(ranges)?;
+        let n = self.ranges_count(ranges)?;
         if let Some(v) = self
             .read_ranges_direct::<T>(ranges, n)
             .map_err(|e| e.in_object(&self.node.path))?
         {
             return Ok(v);
         }
+        let n = self.ranges_len(ranges)?;
         let chunked_1d =
             matches!(self.layout, Layout::Chunked { .. }) && self.space.dims().len() == 1;
         if !chunked_1d {
@@ -1096,6 +1096,23 @@ impl Dataset {
             })
             .map_err(|e| e.in_object(&self.node.path))?;
         Ok(out)
+    }
+
+    /// Number of elements in `ranges`, checked against the dataset (not the budget: direct
+    /// reads check their allocation against what the file holds).
+    pub(crate) fn ranges_count(&self, ranges: &[std::ops::Range<u64>]) -> Result<usize> {
+        let n = self.len();
+        let mut total = 0u64;
+        for r in ranges {
+            if r.start > r.end || r.end > n {
+                return Err(Error::Usage(format!(
+                    "{}: range {}..{} outside 0..{n}",
+                    self.node.path, r.start, r.end
+                )));
+            }
+            total += r.end - r.start;
+        }
+        usize::try_from(total).map_err(|_| Error::Usage("selection too large".into()))
     }
 
     /// Number of elements in `ranges`, checked against the dataset and the allocation budget.
@@ -1125,7 +1142,7 @@ impl Dataset {
     /// and converted in place (one buffer, not two); chunked data is decoded in parallel.
     pub fn read<T: crate::value::Numeric>(&self) -> Result<Vec<T>> {
         if self.space.dims().len() == 1 {
-            let n = self.ranges_len(&[0..self.len()])?;
+            let n = self.ranges_count(&[0..self.len()])?;
             if let Some(v) = self
                 .read_ranges_direct::<T>(&[0..self.len()], n)
                 .map_err(|e| e.in_object(&self.node.path))?

@@ -23,6 +23,10 @@ pub use file::FileSource;
 #[cfg(feature = "mmap")]
 pub use mmap::MmapSource;
 
+/// Decoded bytes accepted per byte of file beyond the allocation budget (see
+/// [`Source::check_decoded_alloc`]).
+pub const DECODED_PER_FILE_BYTE: u64 = 64;
+
 /// Random-access, thread-safe bytes.
 pub trait ByteSource: Send + Sync {
     /// Total length in bytes.
@@ -218,6 +222,17 @@ impl Source {
             });
         }
         Ok(())
+    }
+
+    /// Check the allocation of `len` bytes for data decoded from this file (a selection of
+    /// a chunked dataset): within the budget, or within [`DECODED_PER_FILE_BYTE`] times the
+    /// file's length — what real compressed data decodes to, while a tiny hostile file that
+    /// declares a huge dataset still gets an error.
+    pub fn check_decoded_alloc(&self, what: &'static str, offset: u64, len: u64) -> Result<()> {
+        if len <= self.len.saturating_mul(DECODED_PER_FILE_BYTE) {
+            return Ok(());
+        }
+        self.check_alloc(what, offset, len)
     }
 
     /// Read `len` bytes at `offset` (bounds- and budget-checked); borrowed when in memory.

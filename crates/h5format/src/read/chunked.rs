@@ -497,8 +497,12 @@ impl ChunkedReader {
             )));
         }
         let e = self.geom.element_size as usize;
-        let total = self.total_bytes(&[range.end.saturating_sub(range.start)])?;
-        if out.len() != total || range.end > self.geom.dims[0] {
+        // The caller allocated `out` (and checked that allocation): only sizes to compare.
+        let total = range
+            .end
+            .saturating_sub(range.start)
+            .checked_mul(self.geom.element_size);
+        if total != Some(out.len() as u64) || range.end > self.geom.dims[0] {
             return Err(Error::Usage(format!(
                 "range {range:?} into a buffer of {} bytes",
                 out.len()
@@ -520,6 +524,12 @@ impl ChunkedReader {
             self.read_ranges(&[last * cl..range.end], t)?;
         }
         let cb = self.geom.chunk_bytes as usize;
+        // Reads that fit well in the chunk cache keep their chunks there (a repeated or
+        // neighbouring selection finds them); larger ones decode straight into place.
+        let keep = self
+            .cache
+            .as_ref()
+            .is_some_and(|c| middle <= c.capacity() / 4);
         let one = |(i, part): (u64, &mut [u8])| -> Result<()> {
             if let Some(c) = self.cached(&[i]).filter(|c| c.len() >= part.len()) {
                 part.copy_from_slice(&c[..part.len()]);
@@ -531,6 +541,17 @@ impl ChunkedReader {
                 }
                 return Ok(());
             };
+            if keep {
+                let data = Arc::new(self.load(&loc)?);
+                let src = data.get(..part.len()).ok_or_else(|| {
+                    Error::malformed("chunk", loc.address, "decoded chunk too short")
+                })?;
+                part.copy_from_slice(src);
+                if let Some(cache) = &self.cache {
+                    cache.insert(self.key(&[i]), data);
+                }
+                return Ok(());
+            }
             let raw = self.source.read("chunk", loc.address, loc.size)?;
             if self
                 .decoder
