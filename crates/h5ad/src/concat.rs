@@ -569,13 +569,14 @@ fn spread_dense(
             src_of[*o as usize] = Some(j);
         }
     }
-    // Gather with a NaN sentinel appended at the end.
+    // Gather with a NaN sentinel appended at the end (only needed for missing columns,
+    // which make `elem` a float type).
     let mut ext = vals.clone();
-    let nan = match elem {
-        ElemType::F32 => Values::F32(vec![f32::NAN]),
-        _ => Values::F64(vec![f64::NAN]),
-    };
-    ext.append(&nan).map_err(|e| Error::element(path, e))?;
+    if src_of.iter().any(Option::is_none) {
+        let nan =
+            convert_to(&Values::F64(vec![f64::NAN]), elem).map_err(|e| Error::element(path, e))?;
+        ext.append(&nan).map_err(|e| Error::element(path, e))?;
+    }
     let sentinel = vals.len();
     for r in 0..len {
         for s in &src_of {

@@ -5,7 +5,7 @@
 //! `outer` all of them (first appearance order). A column missing from an input gets missing
 //! values there. Per column:
 //! - categoricals everywhere: the union of the categories, natural-sorted (anndata's
-//!   `natsorted`) for unordered ones; ordered ones with the same categories stay ordered,
+//!   `natsorted`) for unordered ones (the first input's order when all have the same set); ordered ones with the same categories stay ordered,
 //!   other ordered mixes become strings (anndata: `object`);
 //! - numbers: the common type (`i64`/`f64` when they differ); missing values make `f64` NaN;
 //! - booleans: kept; missing values make a nullable boolean (pandas `boolean`);
@@ -363,7 +363,13 @@ fn merge_categorical(
         {
             return Err("categories of different types".into());
         }
-        union.sort_by(natural_cmp);
+        // pandas compares unordered categoricals as sets: when every input has the same
+        // categories, `astype` to the natural-sorted union is a no-op and the first
+        // input's order stays; otherwise the union is natural-sorted.
+        let same_set = cats_of.iter().all(|c| c.len() == union.len());
+        if !same_set {
+            union.sort_by(natural_cmp);
+        }
         false
     };
     let index: HashMap<String, i64> = union

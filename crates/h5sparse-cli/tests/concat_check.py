@@ -85,6 +85,15 @@ def gen(d):
         a.write_h5ad(f"{d}/{name}.h5ad")
     a = ad.AnnData(X=sparse(rng, 5, 30, "csr"), var=pd.DataFrame(index=genes[10:40]))
     a.write_h5ad(f"{d}/bad.h5ad")
+    # larger pair for the kill test (an append that takes a while)
+    big = [f"v{i}" for i in range(1000)]
+    for name, n in [("bt", 20000), ("bs", 5000)]:
+        a = ad.AnnData(
+            X=sparse(rng, n, 1000, "csr", density=0.02),
+            obs=obs_frame(rng, n, name, {"cell_type": ["T", "B"]}),
+            var=pd.DataFrame(index=big),
+        )
+        a.write_h5ad(f"{d}/{name}.h5ad")
 
 
 def dense(x):
