@@ -336,7 +336,7 @@ impl Job<'_> {
             }
             sources.push(match b.sparse() {
                 Some(sd) if sd.format() == Format::Csc => {
-                    let (file, sd) = self.to_csr(sd, path, k)?;
+                    let (file, sd) = self.csc_to_csr(sd, path, k)?;
                     held.push(file);
                     Rows::Sparse(sd)
                 }
@@ -372,7 +372,7 @@ impl Job<'_> {
     }
 
     /// Rewrite a CSC input as CSR in a temporary file (out of core).
-    fn to_csr(
+    fn csc_to_csr(
         &mut self,
         sd: &SparseDataset,
         path: &str,

@@ -336,8 +336,8 @@ fn merge_categorical(
     for cats in &cats_of {
         for c in cats {
             let k = cat_key(c);
-            if !seen.contains_key(&k) {
-                seen.insert(k, union.len());
+            if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(k) {
+                e.insert(union.len());
                 union.push(c.clone());
             }
         }
