@@ -141,7 +141,7 @@ fn merge_column(parts: &[(usize, Option<&Column>)]) -> std::result::Result<Colum
     let total: usize = parts.iter().map(|(n, _)| n).sum();
     let mut mask = Vec::with_capacity(total);
     let mut values = match kind {
-        Kind::Num(t) if has_missing && !any_nullable => {
+        Kind::Num(_) if has_missing && !any_nullable => {
             // pandas: missing numbers are NaN in a float64 column.
             let mut out = Vec::with_capacity(total);
             for (n, c) in &decoded {
@@ -150,7 +150,6 @@ fn merge_column(parts: &[(usize, Option<&Column>)]) -> std::result::Result<Colum
                     _ => out.extend(std::iter::repeat_n(f64::NAN, *n)),
                 }
             }
-            let _ = t;
             return Ok(Column::Numeric(Values::F64(out)));
         }
         Kind::Num(t) => Column::Numeric(Values::empty(t)),
@@ -249,9 +248,7 @@ fn decode_categorical(c: &Column) -> std::result::Result<Column, String> {
     let values = if categories.is_empty() {
         // Every code is missing: any placeholder values.
         match **categories {
-            Column::Numeric(ref v) => {
-                Column::Numeric(Values::F64(vec![f64::NAN; codes.len()]).clone_as(v.elem()))
-            }
+            Column::Numeric(_) => Column::Numeric(Values::F64(vec![f64::NAN; codes.len()])),
             Column::Bool(_) => Column::Bool(vec![false; codes.len()]),
             _ => Column::Strings(vec![String::new(); codes.len()]),
         }
@@ -278,14 +275,10 @@ fn decode_categorical(c: &Column) -> std::result::Result<Column, String> {
     }
 }
 
-trait CloneAs {
-    fn clone_as(self, t: ElemType) -> Values;
-}
-
-impl CloneAs for Values {
-    fn clone_as(self, t: ElemType) -> Values {
-        convert_values(&self, t).unwrap_or(self)
-    }
+/// Category numbers back in their input's type (kept as `f64` if they do not fit).
+fn f64_as(v: Vec<f64>, t: ElemType) -> Values {
+    let f = Values::F64(v);
+    convert_values(&f, t).unwrap_or(f)
 }
 
 /// A category value, for ordering and lookup.
@@ -419,7 +412,7 @@ fn merge_categorical(
                         _ => None,
                     })
                     .unwrap_or(Column::Strings(Vec::new())),
-                (_, Some(t)) => Column::Numeric(Values::F64(f).clone_as(t)),
+                (_, Some(t)) => Column::Numeric(f64_as(f, t)),
                 _ => Column::Numeric(Values::F64(f)),
             }
         }

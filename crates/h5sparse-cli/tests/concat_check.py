@@ -46,7 +46,7 @@ def gen(d):
     specs = [
         ("a", 50, genes[:30], "csr", {"cell_type": ["T", "B"], "n": 1, "score": 1, "flag": 1, "batch": 1}),
         ("b", 30, genes[5:35][::-1], "csc", {"cell_type": ["NK", "B", "T"], "n": 1, "flag": 1, "label": 1}),
-        ("c", 20, genes[10:40], "csr", {"cell_type": ["B"], "score": 1, "flag": 1, "batch": 1}),
+        ("c", 20, genes[10:40], "csr", {"cell_type": ["B"], "score": 1, "batch": 1}),
     ]
     for name, n, vars_, fmt, cols in specs:
         a = ad.AnnData(
