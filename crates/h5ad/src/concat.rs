@@ -4,7 +4,8 @@
 //! The output equals `anndata.concat([read_h5ad(f) for f in inputs], join=...)` for `X`, the
 //! layers present in every input, `obs` (merged as in [`crate::concat_obs`]), `obs_names`
 //! and `var_names`; like `anndata.concat` with its defaults, `var` keeps only its index and
-//! `obsm`, `varm`, `obsp`, `varp`, `uns` are written empty.
+//! `varm`, `obsp`, `varp`, `uns` are written empty; dense `obsm` arrays are concatenated
+//! (other `obsm` entries are left out, see [`ConcatStats::obsm_skipped`]).
 //!
 //! Matrices are streamed: each input is read a block of rows at a time, its columns remapped
 //! to the output's `var_names`, and pushed through [`SparseWriter`] (sparse output, CSR) or
@@ -62,6 +63,10 @@ pub struct ConcatStats {
     pub layers: Vec<String>,
     /// CSC inputs rewritten as CSR first.
     pub converted: usize,
+    /// `obsm` entries written (dense arrays).
+    pub obsm: Vec<String>,
+    /// `obsm` entries left out (not dense arrays in every input, or of different widths).
+    pub obsm_skipped: Vec<String>,
 }
 
 /// One input's matrix as a row source.
@@ -215,6 +220,7 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
         stats.layers.push(key.clone());
     }
     stats.converted = job.converted;
+    concat_obsm(&mut w, &ads, opts.join, &mut stats)?;
     drop(ads);
     w.finish().at(&out.display().to_string())?;
     Ok(stats)
@@ -245,6 +251,80 @@ pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatS
         ..opts.clone()
     };
     concat(&[target.to_path_buf(), src.to_path_buf()], target, &opts)
+}
+
+/// `obsm`: dense arrays concatenated along rows, like `anndata.concat` (keys of every input
+/// for `inner`; of any input for `outer`, missing rows NaN in a float array). Entries that
+/// are not dense arrays of one width in every input that has them are left out (listed in
+/// [`ConcatStats::obsm_skipped`]).
+fn concat_obsm(
+    w: &mut FileWriter,
+    ads: &[AnnData],
+    join: Join,
+    stats: &mut ConcatStats,
+) -> Result<()> {
+    let mut keys: Vec<&String> = ads.iter().flat_map(|a| a.obsm.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let parts: Vec<Option<&crate::Element>> = ads.iter().map(|a| a.obsm.get(key)).collect();
+        let missing = parts.iter().any(Option::is_none);
+        if join == Join::Inner && missing {
+            continue;
+        }
+        let dense: Vec<Option<&crate::Dense>> = parts
+            .iter()
+            .map(|e| match e {
+                Some(crate::Element::Dense(d)) => Some(d),
+                _ => None,
+            })
+            .collect();
+        let present: Vec<&crate::Dense> = dense.iter().flatten().copied().collect();
+        let tail = present
+            .first()
+            .map(|d| d.shape.get(1..).unwrap_or(&[]).to_vec());
+        let ok = present.len() == parts.iter().flatten().count()
+            && !present.is_empty()
+            && present.iter().all(|d| {
+                !d.shape.is_empty() && Some(d.shape.get(1..).unwrap_or(&[]).to_vec()) == tail
+            });
+        if !ok {
+            stats.obsm_skipped.push(key.clone());
+            continue;
+        }
+        let tail = tail.unwrap_or_default();
+        let stride: usize = tail.iter().product();
+        let mut elem = present
+            .iter()
+            .map(|d| d.values.elem())
+            .reduce(promote)
+            .unwrap_or(ElemType::F64);
+        if missing && !matches!(elem, ElemType::F32 | ElemType::F64) {
+            elem = ElemType::F64;
+        }
+        let path = format!("/obsm/{key}");
+        let mut values = Values::empty(elem);
+        for (d, a) in dense.iter().zip(ads) {
+            let part = match d {
+                Some(d) => convert_to(&d.values, elem),
+                None => convert_to(&Values::F64(vec![f64::NAN; a.n_obs * stride]), elem),
+            }
+            .map_err(|e| Error::element(&path, e))?;
+            values.append(&part).map_err(|e| Error::element(&path, e))?;
+        }
+        let mut shape = vec![values.len() / stride.max(1)];
+        if stride == 0 {
+            shape[0] = ads.iter().map(|a| a.n_obs).sum();
+        }
+        shape.extend(tail);
+        crate::write::write_element(
+            w,
+            &path,
+            &crate::Element::Dense(crate::Dense { shape, values }),
+        )?;
+        stats.obsm.push(key.clone());
+    }
+    Ok(())
 }
 
 fn tempfile_dir(dir: &Path) -> Result<TempDir> {

@@ -55,8 +55,10 @@ def gen(d):
             var=pd.DataFrame({"gene_id": [v.upper() for v in vars_]}, index=vars_),
         )
         a.layers["counts"] = sparse(rng, n, len(vars_), "csc" if fmt == "csr" else "csr", np.int32)
+        a.obsm["X_pca"] = rng.random((n, 3)).astype(np.float32)
         if name == "a":
             a.layers["only_a"] = sparse(rng, n, len(vars_), "csr")
+            a.obsm["only_a"] = rng.integers(0, 5, (n, 2))
         a.uns["note"] = name
         a.write_h5ad(f"{d}/{name}.h5ad")
     for name, n, vars_ in [("d1", 12, genes[:8]), ("d2", 9, genes[4:12])]:
@@ -135,6 +137,9 @@ def same_adata(e, g):
     for k in e.layers:
         same_matrix(f"layers/{k}", e.layers[k], g.layers[k])
     assert list(e.var_names) == list(g.var_names), "var_names differ"
+    assert sorted(e.obsm.keys()) == sorted(g.obsm.keys()), f"obsm {list(e.obsm)} vs {list(g.obsm)}"
+    for k in e.obsm:
+        same_matrix(f"obsm/{k}", e.obsm[k], g.obsm[k])
     same_obs(e.obs, g.obs)
 
 
