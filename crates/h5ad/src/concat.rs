@@ -8,7 +8,8 @@
 //! (other `obsm` entries are left out, see [`ConcatStats::obsm_skipped`]).
 //!
 //! Matrices are streamed: each input is read a block of rows at a time, its columns remapped
-//! to the output's `var_names`, and pushed through [`SparseWriter`] (sparse output, CSR) or
+//! to the output's `var_names`, and appended to the output's CSR arrays (sparse output;
+//! a CSR input whose columns are the output's is copied array to array) or
 //! appended to a chunked dataset (dense output, when every input is dense). A CSC input is
 //! first rewritten as CSR out of core ([`h5sparse::convert`]) into a temporary folder next
 //! to the output. The output goes to a temporary file renamed onto OUT at the end, so an
@@ -20,7 +21,8 @@ use std::path::{Path, PathBuf};
 use h5format::write::{DatasetSpec, FileWriter};
 use h5sparse::convert::{convert, ConvertOptions};
 use h5sparse::hdf5::{H5Sink, SinkOptions};
-use h5sparse::write::{SparseWriter, WriterOptions};
+
+use crate::concat_csr::{CsrOut, RawCsr};
 use h5sparse::{ElemType, Format, Selection, SparseDataset, SparseResult, Values};
 
 use crate::concat_obs::{merge_obs, promote, Join};
@@ -71,7 +73,8 @@ pub struct ConcatStats {
 
 /// One input's matrix as a row source.
 enum Rows {
-    Sparse(SparseDataset),
+    /// A CSR matrix, with its arrays for the direct copy.
+    Sparse(SparseDataset, Option<Box<RawCsr>>),
     Dense(crate::BackedMatrix),
     /// An input without this layer (`outer` join): no entries, NaN in a dense output.
     Missing,
@@ -188,8 +191,13 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
         n_vars: var_names.len(),
         ..ConcatStats::default()
     };
+    let files = inputs
+        .iter()
+        .map(|p| h5format::File::open(p).at(&p.display().to_string()))
+        .collect::<Result<Vec<_>>>()?;
     let mut job = Job {
         w: &mut w,
+        files: &files,
         maps: &maps,
         n_vars: var_names.len(),
         opts,
@@ -370,6 +378,7 @@ impl Drop for TempDir {
 /// Writing the matrices of one output file.
 struct Job<'a> {
     w: &'a mut FileWriter,
+    files: &'a [h5format::File],
     maps: &'a [ColMap],
     n_vars: usize,
     opts: &'a ConcatOptions,
@@ -417,10 +426,17 @@ impl Job<'_> {
             sources.push(match b.sparse() {
                 Some(sd) if sd.format() == Format::Csc => {
                     let (file, sd) = self.csc_to_csr(sd, path, k)?;
+                    let raw = RawCsr::open(&file, "/m").ok().map(Box::new);
                     held.push(file);
-                    Rows::Sparse(sd)
+                    Rows::Sparse(sd, raw)
                 }
-                Some(sd) => Rows::Sparse(sd.clone()),
+                Some(sd) => {
+                    let raw = match sd.encoding() {
+                        h5sparse::Encoding::TenX => None,
+                        _ => RawCsr::open(&self.files[k], path).ok().map(Box::new),
+                    };
+                    Rows::Sparse(sd.clone(), raw)
+                }
                 None => Rows::Dense(b.clone()),
             });
         }
@@ -435,7 +451,7 @@ impl Job<'_> {
         let mut elem = sources
             .iter()
             .map(|s| match s {
-                Rows::Sparse(sd) => sd.dtype().value_type(),
+                Rows::Sparse(sd, _) => sd.dtype().value_type(),
                 Rows::Dense(b) => b_dtype(b),
                 Rows::Missing => ElemType::F64,
             })
@@ -480,7 +496,7 @@ impl Job<'_> {
 
 fn block_rows(block_elems: usize, src: &Rows, rows: usize) -> Result<usize> {
     let per_row = match src {
-        Rows::Sparse(sd) => {
+        Rows::Sparse(sd, _) => {
             let nnz = sd.nnz().at("matrix")? as usize;
             nnz.div_ceil(rows.max(1)).max(1)
         }
@@ -502,31 +518,39 @@ impl Job<'_> {
         let mut nnz_bound = 0u64;
         for (s, &r) in sources.iter().zip(rows) {
             nnz_bound += match s {
-                Rows::Sparse(sd) => sd.nnz().at(path)?,
+                Rows::Sparse(sd, _) => sd.nnz().at(path)?,
                 Rows::Dense(b) => (r as u64).saturating_mul(b.shape().1 as u64),
                 Rows::Missing => 0,
             };
         }
         let block_elems = self.opts.block_elems;
-        let sink = H5Sink::new(self.w, path, self.sink_opts()).at(path)?;
-        let mut wo = WriterOptions::new(Format::Csr, (total as u64, self.n_vars as u64), elem);
-        if nnz_bound > i32::MAX as u64 {
-            wo.index_elem = ElemType::I64;
-        }
-        let mut sw = SparseWriter::new(sink, wo).at(path)?;
+        let index_elem = if nnz_bound.max(total as u64).max(self.n_vars as u64) > i32::MAX as u64 {
+            ElemType::I64
+        } else {
+            ElemType::I32
+        };
+        let shape = (total as u64, self.n_vars as u64);
+        let so = self.sink_opts();
+        let mut out = CsrOut::new(self.w, path, shape, elem, index_elem, &so)?;
         for ((src, &n), map) in sources.iter().zip(rows).zip(self.maps) {
             let step = block_rows(block_elems, src, n)?;
             let mut start = 0;
             while start < n {
                 let len = step.min(n - start);
-                let b = read_block(src, start, len, self.n_vars, path)?;
-                let b = remap(b, map, path)?;
-                sw.push_block(&b.indptr, &b.indices, &b.data).at(path)?;
+                match src {
+                    Rows::Sparse(_, Some(raw)) if map.identity => {
+                        out.push_raw(raw, start as u64, len as u64)?
+                    }
+                    _ => {
+                        let b = read_block(src, start, len, self.n_vars, path)?;
+                        let b = remap(b, map, path)?;
+                        out.push_block(&b.indptr, &b.indices, b.data)?;
+                    }
+                }
                 start += len;
             }
         }
-        sw.finish().at(path)?;
-        Ok(())
+        out.finish()
     }
 
     fn dense(
@@ -569,7 +593,7 @@ impl Job<'_> {
                             start += len;
                             continue;
                         }
-                        Rows::Sparse(_) => {
+                        Rows::Sparse(..) => {
                             return Err(Error::element(path, "expected a dense input"))
                         }
                     };
@@ -609,7 +633,7 @@ fn dense_rows(b: &crate::BackedMatrix, start: usize, len: usize, path: &str) -> 
 }
 
 /// Values converted to `elem` (numbers to numbers, booleans to 0/1).
-fn convert_to(v: &Values, elem: ElemType) -> std::result::Result<Values, String> {
+pub(crate) fn convert_to(v: &Values, elem: ElemType) -> std::result::Result<Values, String> {
     if v.elem() == elem {
         return Ok(v.clone());
     }
@@ -674,7 +698,7 @@ fn read_block(src: &Rows, start: usize, len: usize, _nc: usize, path: &str) -> R
         len: len as u64,
     };
     match src {
-        Rows::Sparse(sd) => {
+        Rows::Sparse(sd, _) => {
             let part = sd.select(&sel, &Selection::all(sd.shape().1)).at(path)?;
             Ok(from_result(part))
         }

@@ -10,6 +10,7 @@
 pub mod anndata;
 pub mod backed;
 pub mod concat;
+mod concat_csr;
 pub mod concat_obs;
 pub mod error;
 mod legacy;
