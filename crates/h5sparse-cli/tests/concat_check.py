@@ -1,6 +1,7 @@
 """Inputs for and checks of `h5sparse concat` / `append` against anndata.
 
-    gen DIR                       write the input .h5ad files with anndata
+    gen DIR [--small]             write the input .h5ad files with anndata (--small: not
+                                  the large pair of the kill test)
     check OUT JOIN IN1 IN2 ...    read_h5ad(OUT) == anndata.concat([read_h5ad(IN)...], join=JOIN)
     kill OLD NEW SNAP...          every SNAP reads (h5py and anndata) as OLD or as NEW
 """
@@ -40,7 +41,7 @@ def sparse(rng, n, m, fmt, dtype=np.float32, density=0.2):
     return x
 
 
-def gen(d):
+def gen(d, big=True):
     rng = np.random.default_rng(0)
     genes = [f"g{i}" for i in range(40)]
     specs = [
@@ -87,6 +88,8 @@ def gen(d):
         a.write_h5ad(f"{d}/{name}.h5ad")
     a = ad.AnnData(X=sparse(rng, 5, 30, "csr"), var=pd.DataFrame(index=genes[10:40]))
     a.write_h5ad(f"{d}/bad.h5ad")
+    if not big:
+        return
     # larger pair for the kill test (an append that takes a while)
     big = [f"v{i}" for i in range(1000)]
     for name, n in [("bt", 20000), ("bs", 5000)]:
@@ -167,7 +170,7 @@ def kill(old, new, snaps):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "gen":
-        gen(sys.argv[2])
+        gen(sys.argv[2], big="--small" not in sys.argv[3:])
     elif cmd == "check":
         check(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif cmd == "kill":
