@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N_VARS = 20000
 
 
-def write_input(path, n_obs, nnz, seed, prefix):
+def write_input(path, n_obs, nnz, seed, prefix, gzip=None):
     rng = np.random.default_rng(seed)
     per_row = max(1, nnz // n_obs)
     with h5py.File(path, "w") as f:
@@ -30,8 +30,9 @@ def write_input(path, n_obs, nnz, seed, prefix):
         g.attrs["encoding-version"] = "0.1.0"
         g.attrs["shape"] = (n_obs, N_VARS)
         total = per_row * n_obs
-        d = g.create_dataset("data", (total,), "f4", chunks=(1 << 18,), compression="gzip", compression_opts=1)
-        ix = g.create_dataset("indices", (total,), "i4", chunks=(1 << 18,), compression="gzip", compression_opts=1)
+        comp = dict(chunks=(1 << 18,), compression="gzip", compression_opts=gzip) if gzip else {}
+        d = g.create_dataset("data", (total,), "f4", **comp)
+        ix = g.create_dataset("indices", (total,), "i4", **comp)
         g.create_dataset("indptr", data=np.arange(n_obs + 1, dtype=np.int64) * per_row)
         step = max(1, (1 << 22) // per_row)
         for r0 in range(0, n_obs, step):
@@ -73,15 +74,18 @@ def main():
     ap.add_argument("--nnz", type=int, default=100_000_000)
     ap.add_argument("--dir", default="/work/benchdata/concat")
     ap.add_argument("--append-rows", type=int, default=100_000)
+    ap.add_argument("--gzip-inputs", type=int, default=None,
+                    help="deflate level of the inputs (default: uncompressed, like write_h5ad)")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     per_file = a.nnz // 4
     n_obs = max(1, per_file // 1000)
     ins = []
     for k in range(4):
-        p = os.path.join(a.dir, f"in{k}_{a.nnz}.h5ad")
+        tag = f"gz{a.gzip_inputs}" if a.gzip_inputs else "raw"
+        p = os.path.join(a.dir, f"in{k}_{a.nnz}_{tag}.h5ad")
         if not os.path.exists(p):
-            write_input(p + ".part", n_obs, per_file, k, f"f{k}_")
+            write_input(p + ".part", n_obs, per_file, k, f"f{k}_", a.gzip_inputs)
             os.replace(p + ".part", p)
         ins.append(p)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "h5sparse-cli"], cwd=ROOT, check=True)
@@ -92,7 +96,7 @@ def main():
     code = ("import sys, anndata as ad; from anndata.experimental import concat_on_disk;"
             "concat_on_disk(sys.argv[2:], sys.argv[1], join='inner')")
     t_ad, m_ad = run([sys.executable, "-c", code, theirs, *ins])
-    print(f"concat 4 files, {a.nnz:.0e} nnz: h5sparse {t_ours:.2f} s {m_ours:.0f} MiB | "
+    print(f"concat 4 files ({tag} inputs), {a.nnz:.0e} nnz: h5sparse {t_ours:.2f} s {m_ours:.0f} MiB | "
           f"concat_on_disk {t_ad:.2f} s {m_ad:.0f} MiB | speed-up {t_ad / t_ours:.2f}x, "
           f"memory {m_ad / max(m_ours, 1):.1f}x less")
     # append of APPEND_ROWS rows (rewrites TARGET: O(file))

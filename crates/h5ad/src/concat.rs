@@ -157,7 +157,7 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
     }
     let ads = inputs
         .iter()
-        .map(|p| AnnData::open(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display()))))
+        .map(|p| open_input(p))
         .collect::<Result<Vec<_>>>()?;
     let names: Vec<&[String]> = ads.iter().map(|a| a.var_names()).collect();
     let var_names = merge_var_names(&names, opts.join)?;
@@ -241,9 +241,8 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
 /// temporary file in `target`'s folder, is synced, and renamed over `target`, so an
 /// interruption at any moment leaves either the old or the new `target`.
 pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatStats> {
-    let t =
-        AnnData::open(target).map_err(|e| Error::Usage(format!("{}: {e}", target.display())))?;
-    let s = AnnData::open(src).map_err(|e| Error::Usage(format!("{}: {e}", src.display())))?;
+    let t = open_input(target)?;
+    let s = open_input(src)?;
     if t.var_names() != s.var_names() {
         return Err(Error::Usage(format!(
             "var_names of {} ({} variables) differ from those of {} ({} variables)",
@@ -333,6 +332,19 @@ fn concat_obsm(
         stats.obsm.push(key.clone());
     }
     Ok(())
+}
+
+/// Open an input in backed mode; errors name the file.
+fn open_input(p: &Path) -> Result<AnnData> {
+    AnnData::open(p).map_err(|e| {
+        let name = p.display().to_string();
+        let msg = e.to_string();
+        if msg.starts_with(&name) {
+            Error::Usage(msg)
+        } else {
+            Error::Usage(format!("{name}: {msg}"))
+        }
+    })
 }
 
 fn tempfile_dir(dir: &Path) -> Result<TempDir> {
