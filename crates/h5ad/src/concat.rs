@@ -339,7 +339,7 @@ fn open_input(p: &Path) -> Result<AnnData> {
     AnnData::open(p).map_err(|e| {
         let name = p.display().to_string();
         let msg = e.to_string();
-        if msg.starts_with(&name) {
+        if msg.starts_with(name.trim_start_matches('/')) {
             Error::Usage(msg)
         } else {
             Error::Usage(format!("{name}: {msg}"))
