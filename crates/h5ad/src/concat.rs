@@ -228,7 +228,7 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
         stats.layers.push(key.clone());
     }
     stats.converted = job.converted;
-    concat_obsm(&mut w, &ads, opts.join, &mut stats)?;
+    crate::concat_obs::concat_obsm(&mut w, &ads, opts.join, &mut stats)?;
     drop(ads);
     w.finish().at(&out.display().to_string())?;
     Ok(stats)
@@ -258,80 +258,6 @@ pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatS
         ..opts.clone()
     };
     concat(&[target.to_path_buf(), src.to_path_buf()], target, &opts)
-}
-
-/// `obsm`: dense arrays concatenated along rows, like `anndata.concat` (keys of every input
-/// for `inner`; of any input for `outer`, missing rows NaN in a float array). Entries that
-/// are not dense arrays of one width in every input that has them are left out (listed in
-/// [`ConcatStats::obsm_skipped`]).
-fn concat_obsm(
-    w: &mut FileWriter,
-    ads: &[AnnData],
-    join: Join,
-    stats: &mut ConcatStats,
-) -> Result<()> {
-    let mut keys: Vec<&String> = ads.iter().flat_map(|a| a.obsm.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    for key in keys {
-        let parts: Vec<Option<&crate::Element>> = ads.iter().map(|a| a.obsm.get(key)).collect();
-        let missing = parts.iter().any(Option::is_none);
-        if join == Join::Inner && missing {
-            continue;
-        }
-        let dense: Vec<Option<&crate::Dense>> = parts
-            .iter()
-            .map(|e| match e {
-                Some(crate::Element::Dense(d)) => Some(d),
-                _ => None,
-            })
-            .collect();
-        let present: Vec<&crate::Dense> = dense.iter().flatten().copied().collect();
-        let tail = present
-            .first()
-            .map(|d| d.shape.get(1..).unwrap_or(&[]).to_vec());
-        let ok = present.len() == parts.iter().flatten().count()
-            && !present.is_empty()
-            && present.iter().all(|d| {
-                !d.shape.is_empty() && Some(d.shape.get(1..).unwrap_or(&[]).to_vec()) == tail
-            });
-        if !ok {
-            stats.obsm_skipped.push(key.clone());
-            continue;
-        }
-        let tail = tail.unwrap_or_default();
-        let stride: usize = tail.iter().product();
-        let mut elem = present
-            .iter()
-            .map(|d| d.values.elem())
-            .reduce(promote)
-            .unwrap_or(ElemType::F64);
-        if missing && !matches!(elem, ElemType::F32 | ElemType::F64) {
-            elem = ElemType::F64;
-        }
-        let path = format!("/obsm/{key}");
-        let mut values = Values::empty(elem);
-        for (d, a) in dense.iter().zip(ads) {
-            let part = match d {
-                Some(d) => convert_to(&d.values, elem),
-                None => convert_to(&Values::F64(vec![f64::NAN; a.n_obs * stride]), elem),
-            }
-            .map_err(|e| Error::element(&path, e))?;
-            values.append(&part).map_err(|e| Error::element(&path, e))?;
-        }
-        let mut shape = vec![values.len() / stride.max(1)];
-        if stride == 0 {
-            shape[0] = ads.iter().map(|a| a.n_obs).sum();
-        }
-        shape.extend(tail);
-        crate::write::write_element(
-            w,
-            &path,
-            &crate::Element::Dense(crate::Dense { shape, values }),
-        )?;
-        stats.obsm.push(key.clone());
-    }
-    Ok(())
 }
 
 /// Open an input in backed mode; errors name the file.

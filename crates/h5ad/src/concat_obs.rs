@@ -1,5 +1,5 @@
-//! Merging the `obs` dataframes of concatenated AnnData files, as `anndata.concat` does
-//! (`pd.concat` after anndata's `unify_dtypes`).
+//! Merging the `obs` dataframes (and dense `obsm` arrays) of concatenated AnnData files, as
+//! `anndata.concat` does (`pd.concat` after anndata's `unify_dtypes`).
 //!
 //! Columns: `inner` keeps the columns present in every input (in the first input's order),
 //! `outer` all of them (first appearance order). A column missing from an input gets missing
@@ -60,6 +60,82 @@ pub fn merge_obs(frames: &[&DataFrame], join: Join) -> Result<DataFrame> {
             .collect(),
         columns,
     })
+}
+
+/// `obsm`: dense arrays concatenated along rows, like `anndata.concat` (keys of every input
+/// for `inner`; of any input for `outer`, missing rows NaN in a float array). Entries that
+/// are not dense arrays of one width in every input that has them are left out (listed in
+/// [`crate::ConcatStats::obsm_skipped`]).
+pub(crate) fn concat_obsm(
+    w: &mut h5format::write::FileWriter,
+    ads: &[crate::AnnData],
+    join: Join,
+    stats: &mut crate::concat::ConcatStats,
+) -> Result<()> {
+    let mut keys: Vec<&String> = ads.iter().flat_map(|a| a.obsm.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let parts: Vec<Option<&crate::Element>> = ads.iter().map(|a| a.obsm.get(key)).collect();
+        let missing = parts.iter().any(Option::is_none);
+        if join == Join::Inner && missing {
+            continue;
+        }
+        let dense: Vec<Option<&crate::Dense>> = parts
+            .iter()
+            .map(|e| match e {
+                Some(crate::Element::Dense(d)) => Some(d),
+                _ => None,
+            })
+            .collect();
+        let present: Vec<&crate::Dense> = dense.iter().flatten().copied().collect();
+        let tail = present
+            .first()
+            .map(|d| d.shape.get(1..).unwrap_or(&[]).to_vec());
+        let ok = present.len() == parts.iter().flatten().count()
+            && !present.is_empty()
+            && present.iter().all(|d| {
+                !d.shape.is_empty() && Some(d.shape.get(1..).unwrap_or(&[]).to_vec()) == tail
+            });
+        if !ok {
+            stats.obsm_skipped.push(key.clone());
+            continue;
+        }
+        let tail = tail.unwrap_or_default();
+        let stride: usize = tail.iter().product();
+        let mut elem = present
+            .iter()
+            .map(|d| d.values.elem())
+            .reduce(promote)
+            .unwrap_or(ElemType::F64);
+        if missing && !matches!(elem, ElemType::F32 | ElemType::F64) {
+            elem = ElemType::F64;
+        }
+        let path = format!("/obsm/{key}");
+        let mut values = Values::empty(elem);
+        for (d, a) in dense.iter().zip(ads) {
+            let part = match d {
+                Some(d) => crate::concat::convert_to(&d.values, elem),
+                None => {
+                    crate::concat::convert_to(&Values::F64(vec![f64::NAN; a.n_obs * stride]), elem)
+                }
+            }
+            .map_err(|e| Error::element(&path, e))?;
+            values.append(&part).map_err(|e| Error::element(&path, e))?;
+        }
+        let mut shape = vec![values.len() / stride.max(1)];
+        if stride == 0 {
+            shape[0] = ads.iter().map(|a| a.n_obs).sum();
+        }
+        shape.extend(tail);
+        crate::write::write_element(
+            w,
+            &path,
+            &crate::Element::Dense(crate::Dense { shape, values }),
+        )?;
+        stats.obsm.push(key.clone());
+    }
+    Ok(())
 }
 
 /// The plain value type of a column (categories, nullable values looked through).
