@@ -638,7 +638,7 @@ fn read_block(src: &Rows, start: usize, len: usize, _nc: usize, path: &str) -> R
     match src {
         Rows::Sparse(sd, _) => {
             let part = sd.select(&sel, &Selection::all(sd.shape().1)).at(path)?;
-            Ok(from_result(part))
+            from_result(part, path)
         }
         Rows::Missing => Ok(Block {
             indptr: vec![0; len + 1],
@@ -676,13 +676,36 @@ fn read_block(src: &Rows, start: usize, len: usize, _nc: usize, path: &str) -> R
     }
 }
 
-/// The one place that reads the fields of a [`SparseResult`].
-fn from_result(part: SparseResult) -> Block {
-    Block {
-        indptr: part.indptr,
-        indices: part.indices.into_iter().map(|i| i as u64).collect(),
-        data: part.data,
+/// Positions of a [`SparseResult`] (`indptr`/`indices`) as plain integers, whether the
+/// result holds them as `Vec<usize>` or as [`Values`] of the file's integer type.
+trait Positions {
+    fn into_u64s(self) -> std::result::Result<Vec<u64>, String>;
+}
+
+impl Positions for Vec<usize> {
+    fn into_u64s(self) -> std::result::Result<Vec<u64>, String> {
+        Ok(self.into_iter().map(|i| i as u64).collect())
     }
+}
+
+impl Positions for Values {
+    fn into_u64s(self) -> std::result::Result<Vec<u64>, String> {
+        let v = self.to_i64().map_err(|e| e.to_string())?;
+        v.into_iter()
+            .map(|i| u64::try_from(i).map_err(|_| format!("negative position {i}")))
+            .collect()
+    }
+}
+
+/// The one place that reads the fields of a [`SparseResult`].
+fn from_result(part: SparseResult, path: &str) -> Result<Block> {
+    let bad = |e: String| Error::element(path, e);
+    let indptr = part.indptr.into_u64s().map_err(bad)?;
+    Ok(Block {
+        indptr: indptr.into_iter().map(|i| i as usize).collect(),
+        indices: part.indices.into_u64s().map_err(bad)?,
+        data: part.data,
+    })
 }
 
 /// Move a block's columns to their output positions: drop columns the output lacks, sort
