@@ -41,6 +41,9 @@
 
 pub mod anndata;
 pub mod backed;
+pub mod concat;
+mod concat_csr;
+pub mod concat_obs;
 pub mod error;
 mod legacy;
 pub mod model;
@@ -48,6 +51,8 @@ mod read;
 pub mod write;
 
 pub use backed::BackedMatrix;
+pub use concat::{append, concat, ConcatOptions, ConcatStats};
+pub use concat_obs::Join;
 pub use error::{Error, Result};
 pub use h5sparse::{Format, Selection, SparseResult, Values};
 pub use model::{AnnData, Column, DataFrame, Dense, Element, Matrix, StringArray};

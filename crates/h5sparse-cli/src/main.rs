@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod concat;
 mod convert;
 mod copy;
 mod dump;
@@ -75,6 +76,27 @@ enum Command {
         /// Repeat the selection N times and print timings to stderr.
         #[arg(long)]
         repeat: Option<usize>,
+    },
+    /// Concatenate AnnData files along observations, on disk (like anndata's concat_on_disk).
+    Concat {
+        /// The output .h5ad file.
+        output: String,
+        /// The input .h5ad files.
+        #[arg(required = true, num_args = 1..)]
+        inputs: Vec<String>,
+        /// Variables kept: inner (in every input) or outer (in any input).
+        #[arg(long, default_value = "inner")]
+        join: String,
+        /// Deflate level of X and the layers.
+        #[arg(long)]
+        gzip: Option<u8>,
+    },
+    /// Append SRC's observations to TARGET (same var_names); rewrites TARGET atomically.
+    Append {
+        /// The .h5ad file to extend.
+        target: String,
+        /// The .h5ad file whose observations are appended.
+        src: String,
     },
     /// Write a MatrixMarket file as a sparse matrix group (or a complete .h5ad file).
     #[command(name = "import-mtx")]
@@ -296,6 +318,13 @@ fn main() -> ExitCode {
                 mem_mib,
             },
         ),
+        Command::Concat {
+            output,
+            inputs,
+            join,
+            gzip,
+        } => concat::run_concat(&output, &inputs, &join, gzip),
+        Command::Append { target, src } => concat::run_append(&target, &src),
         Command::Example { dir } => example::run(&mut out, dir.as_deref()),
     };
     let result = result.and_then(|()| out.flush().map_err(UserError::from));
