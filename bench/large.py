@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 11's benchmark at real size: 27 operations on the files of bench/gen_large.py.
+"""Issue 11's benchmark at real size: 27 operations on the files of bench/gen_issue11.py.
 
 Usage: python3 bench/large.py [--data DIR] [--out FILE.md] [--only SUBSTRING] [--no-build]
                               [--reps-scale X]
@@ -342,7 +342,7 @@ def main():
         f"# {a.title}: 4·10^8-nnz matrix and all-ones 10^8 vs anndata",
         "",
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"`python3 bench/large.py` (files from `bench/gen_large.py` in {a.data}), "
+        f"`python3 bench/large.py` (files from `bench/gen_issue11.py` in {a.data}), "
         f"{platform.machine()}, {os.cpu_count()} cores, anndata "
         f"{__import__('importlib.metadata').metadata.version('anndata')}. "
         f"**Loaded machine**: other builds ran at the same time (load average {load0} at the "

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the real-size inputs of issue 11, streamed (< 2 GiB of memory), reproducibly.
 
-Usage: python3 bench/gen_large.py [--out DIR] [--only NAME[,NAME...]] [--rows N] [--force]
+Usage: python3 bench/gen_issue11.py [--out DIR] [--only NAME[,NAME...]] [--rows N] [--force]
 
 Files (default directory /work/benchdata, see bench/README.md):
   large-gzip.h5ad  200,000 x 30,000 CSR, 400,945,000 stored values: float32 integer counts,
