@@ -285,7 +285,12 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--reps-scale", type=float, default=1.0)
     ap.add_argument("--title", default="issue 11 benchmark")
+    ap.add_argument("--cli", help="h5sparse binary to time (default: this tree's release build)")
+    ap.add_argument("--read-ex", help="bench_read binary for the inflate-only baseline")
     a = ap.parse_args()
+    global CLI, READ_EX
+    CLI = a.cli or CLI
+    READ_EX = a.read_ex or READ_EX
     if not a.no_build:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "h5sparse-cli"], cwd=ROOT,
                        check=True)
@@ -343,7 +348,7 @@ def main():
         "",
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"`python3 bench/large.py` (files from `bench/gen_issue11.py` in {a.data}), "
-        f"{platform.machine()}, {os.cpu_count()} cores, anndata "
+        f"binary `{CLI}`, {platform.machine()}, {os.cpu_count()} cores, anndata "
         f"{__import__('importlib.metadata').metadata.version('anndata')}. "
         f"**Loaded machine**: other builds ran at the same time (load average {load0} at the "
         f"start, {loadavg()} at the end); medians of N repetitions, both sides in the same run.",

@@ -46,7 +46,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .collect();
             for h in hs {
-                h.join().map_err(|_| std::io::Error::other("thread panicked"))??;
+                h.join()
+                    .map_err(|_| std::io::Error::other("thread panicked"))??;
             }
             Ok(())
         })?;

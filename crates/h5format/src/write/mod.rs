@@ -123,8 +123,22 @@ struct TypeNode {
 /// go to dense attribute storage.
 const MAX_COMPACT_ATTR: usize = 65_000;
 
+/// What [`FileWriter::finish`] does to make a file written by [`FileWriter::create`] durable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `fsync` the file before renaming it onto the target (the default): when `finish`
+    /// returns, the data is on disk.
+    #[default]
+    Fsync,
+    /// Rename without `fsync`: the data is in the page cache, as when h5py/libhdf5 close a file
+    /// (they do not `fsync`); a power loss soon after may lose it. Faster for large
+    /// uncompressed files.
+    PageCache,
+}
+
 /// Writes a new HDF5 file.
 pub struct FileWriter {
+    durability: Durability,
     out: Out,
     groups: Vec<GroupNode>,
     datasets: Vec<DatasetState>,
@@ -136,6 +150,7 @@ pub struct FileWriter {
 impl FileWriter {
     fn with_backend(sink: Backend) -> Self {
         FileWriter {
+            durability: Durability::default(),
             out: Out {
                 sink,
                 eof: superblock::SIZE,
@@ -153,6 +168,12 @@ impl FileWriter {
         Ok(Self::with_backend(Backend::File(TempFileSink::create(
             path.as_ref(),
         )?)))
+    }
+
+    /// Choose whether [`finish`](Self::finish) `fsync`s a file target (default:
+    /// [`Durability::Fsync`]). Memory and custom sinks are not affected.
+    pub fn set_durability(&mut self, durability: Durability) {
+        self.durability = durability;
     }
 
     /// Write to memory; get the bytes with [`finish_to_vec`](Self::finish_to_vec).
@@ -532,9 +553,10 @@ impl FileWriter {
 
     /// Write all metadata and the superblock; with a file target, rename it into place.
     pub fn finish(self) -> Result<()> {
+        let _durability = self.durability;
         match self.finish_backend()? {
             #[cfg(feature = "fs")]
-            Backend::File(f) => f.commit(),
+            Backend::File(f) => f.commit(_durability == Durability::Fsync),
             _ => Ok(()),
         }
     }
