@@ -1,9 +1,8 @@
 //! Datasets: creation properties, storage state while the file is written (compact buffer,
 //! contiguous extent, chunk buffers and written chunks) and the header messages at finish.
 
-use std::collections::{BTreeMap, HashMap};
-
-use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::mpsc;
 
 use super::btree::{self, TreeKind};
 use super::datatype::DType;
@@ -140,6 +139,9 @@ pub(crate) struct Chunks {
     pipeline: Pipeline,
     open: HashMap<Vec<u64>, Vec<u8>>,
     written: BTreeMap<Vec<u64>, (u64, u32)>,
+    /// Chunks being filtered on the thread pool, oldest first; appended to the file in this
+    /// order as they are taken (so the caller keeps filling chunks while others compress).
+    inflight: VecDeque<(Vec<u64>, mpsc::Receiver<Result<Vec<u8>>>)>,
 }
 
 pub(crate) enum Storage {
@@ -312,6 +314,7 @@ impl DatasetState {
                     pipeline,
                     open: HashMap::new(),
                     written: BTreeMap::new(),
+                    inflight: VecDeque::new(),
                 })
             }
         };
@@ -475,7 +478,6 @@ impl DatasetState {
             return Err(e);
         }
         if let Storage::Chunked(ch) = &mut self.storage {
-            let batch = 2 * rayon::current_num_threads().max(1);
             let c0 = ch.dims.first().copied().unwrap_or(1);
             let done_rows = new / c0;
             let complete: Vec<Vec<u64>> = ch
@@ -484,8 +486,8 @@ impl DatasetState {
                 .filter(|k| k.first().is_some_and(|&r| r < done_rows))
                 .cloned()
                 .collect();
-            if complete.len() >= batch {
-                ch.flush(out, complete)?;
+            if !complete.is_empty() {
+                ch.flush(out, complete, false)?;
             }
         }
         Ok(())
@@ -546,7 +548,7 @@ impl DatasetState {
             }
             Storage::Chunked(ch) => {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
-                ch.flush(out, keys)?;
+                ch.flush(out, keys, true)?;
                 let root = ch.write_index(out)?;
                 layout.put_u8(2);
                 layout.put_u8(ch.dims.len() as u8 + 1);
@@ -591,7 +593,7 @@ impl Chunks {
         // Refuse before touching anything if a chunk was already written out.
         let mut coord = lo.clone();
         loop {
-            if self.written.contains_key(&coord) {
+            if self.written.contains_key(&coord) || self.inflight.iter().any(|(k, _)| *k == coord) {
                 return Err(usage(format!(
                     "{path}: chunk {coord:?} was already written to the file"
                 )));
@@ -635,27 +637,55 @@ impl Chunks {
         }
     }
 
-    /// Filter the given open chunks in parallel and append them to the file.
-    fn flush(&mut self, out: &mut Out, mut keys: Vec<Vec<u64>>) -> Result<()> {
+    /// Hand the given open chunks to the thread pool for filtering, in key order; append
+    /// finished ones to the file while more than two per thread are in flight, and all of them
+    /// when `drain` is set. Unfiltered chunks are appended directly (after those in flight).
+    fn flush(&mut self, out: &mut Out, mut keys: Vec<Vec<u64>>, drain: bool) -> Result<()> {
         keys.sort();
-        let batch = 2 * rayon::current_num_threads().max(1);
-        for group in keys.chunks(batch) {
-            let bufs: Vec<(Vec<u64>, Vec<u8>)> = group
-                .iter()
-                .filter_map(|k| self.open.remove(k).map(|b| (k.clone(), b)))
-                .collect();
-            let pipeline = self.pipeline;
-            let encoded: Vec<(Vec<u64>, Result<Vec<u8>>)> = bufs
-                .into_par_iter()
-                .map(|(k, b)| (k, pipeline.encode(b)))
-                .collect();
-            for (k, data) in encoded {
-                let data = data?;
-                let size = to_u32(data.len() as u64, "filtered chunk size")?;
-                let addr = out.append(&data)?;
-                self.written.insert(k, (addr, size));
+        let limit = 2 * rayon::current_num_threads().max(1);
+        for k in keys {
+            let Some(buf) = self.open.remove(&k) else {
+                continue;
+            };
+            if self.pipeline.is_empty() {
+                self.drain(out, 0)?;
+                self.append(out, k, &buf)?;
+                continue;
             }
+            let (tx, rx) = mpsc::sync_channel(1);
+            let pipeline = self.pipeline;
+            rayon::spawn(move || {
+                // The receiver is gone only if the writer was dropped: nothing to report to.
+                let _ = tx.send(pipeline.encode(buf));
+            });
+            self.inflight.push_back((k, rx));
+            self.drain(out, limit)?;
         }
+        if drain {
+            self.drain(out, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Append finished chunks, oldest first, until at most `keep` are in flight.
+    fn drain(&mut self, out: &mut Out, keep: usize) -> Result<()> {
+        while self.inflight.len() > keep {
+            let Some((k, rx)) = self.inflight.pop_front() else {
+                break;
+            };
+            let data = rx
+                .recv()
+                .map_err(|_| usage("a chunk filter stopped without a result"))??;
+            self.append(out, k, &data)?;
+        }
+        Ok(())
+    }
+
+    /// Append one filtered chunk to the file and record where it is.
+    fn append(&mut self, out: &mut Out, key: Vec<u64>, data: &[u8]) -> Result<()> {
+        let size = to_u32(data.len() as u64, "filtered chunk size")?;
+        let addr = out.append(data)?;
+        self.written.insert(key, (addr, size));
         Ok(())
     }
 
