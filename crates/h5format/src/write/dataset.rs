@@ -339,6 +339,19 @@ impl DatasetState {
         count: &[u64],
         bytes: &[u8],
     ) -> Result<()> {
+        self.write_selection(out, start, count, bytes, false)
+    }
+
+    /// [`write_hyperslab`](Self::write_hyperslab); with `direct` (appends), whole chunks of a
+    /// 1-D chunked dataset go to the filters (or the file) straight from `bytes`.
+    fn write_selection(
+        &mut self,
+        out: &mut Out,
+        start: &[u64],
+        count: &[u64],
+        bytes: &[u8],
+        direct: bool,
+    ) -> Result<()> {
         let rank = self.shape.len();
         if self.spec.null_space {
             return Err(usage(format!(
@@ -425,6 +438,7 @@ impl DatasetState {
                 bytes,
                 elem,
                 self.spec.fill.as_deref(),
+                direct.then_some(out),
             ),
         }
     }
@@ -471,7 +485,7 @@ impl DatasetState {
         start[0] = old;
         let mut count = self.shape.clone();
         count[0] = rows;
-        if let Err(e) = self.write_hyperslab(out, &start, &count, bytes) {
+        if let Err(e) = self.write_selection(out, &start, &count, bytes, true) {
             if let Some(first) = self.shape.first_mut() {
                 *first = old;
             }
@@ -581,6 +595,7 @@ impl Chunks {
         bytes: &[u8],
         elem: u64,
         fill: Option<&[u8]>,
+        mut direct: Option<&mut Out>,
     ) -> Result<()> {
         if count.contains(&0) {
             return Ok(());
@@ -612,6 +627,19 @@ impl Chunks {
             let n: Vec<u64> = (0..rank).map(|d| e[d] - s[d]).collect();
             let src_start: Vec<u64> = (0..rank).map(|d| s[d] - start[d]).collect();
             let dst_start: Vec<u64> = (0..rank).map(|d| s[d] - cstart[d]).collect();
+            if let Some(out) = direct.as_deref_mut() {
+                // A whole chunk of a 1-D dataset is one run of `bytes`: no chunk buffer.
+                let whole = rank == 1 && n == self.dims && !self.open.contains_key(&coord);
+                let (a, len) = (src_start[0] * elem, n[0] * elem);
+                let run = bytes.get(a as usize..(a + len) as usize);
+                if let (true, Some(run)) = (whole, run) {
+                    self.submit(out, coord.clone(), run.to_vec())?;
+                    if !next(&mut coord, &lo, &hi) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
             let size = self.bytes;
             let buf = self
                 .open
@@ -642,29 +670,32 @@ impl Chunks {
     /// when `drain` is set. Unfiltered chunks are appended directly (after those in flight).
     fn flush(&mut self, out: &mut Out, mut keys: Vec<Vec<u64>>, drain: bool) -> Result<()> {
         keys.sort();
-        let limit = 2 * rayon::current_num_threads().max(1);
         for k in keys {
-            let Some(buf) = self.open.remove(&k) else {
-                continue;
-            };
-            if self.pipeline.is_empty() {
-                self.drain(out, 0)?;
-                self.append(out, k, &buf)?;
-                continue;
+            if let Some(buf) = self.open.remove(&k) {
+                self.submit(out, k, buf)?;
             }
-            let (tx, rx) = mpsc::sync_channel(1);
-            let pipeline = self.pipeline;
-            rayon::spawn(move || {
-                // The receiver is gone only if the writer was dropped: nothing to report to.
-                let _ = tx.send(pipeline.encode(buf));
-            });
-            self.inflight.push_back((k, rx));
-            self.drain(out, limit)?;
         }
         if drain {
             self.drain(out, 0)?;
         }
         Ok(())
+    }
+
+    /// Filter one complete chunk on the thread pool (appending finished ones while more than
+    /// two per thread are in flight), or append it at once when there are no filters.
+    fn submit(&mut self, out: &mut Out, key: Vec<u64>, buf: Vec<u8>) -> Result<()> {
+        if self.pipeline.is_empty() {
+            self.drain(out, 0)?;
+            return self.append(out, key, &buf);
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        let pipeline = self.pipeline;
+        rayon::spawn(move || {
+            // The receiver is gone only if the writer was dropped: nothing to report to.
+            let _ = tx.send(pipeline.encode(buf));
+        });
+        self.inflight.push_back((key, rx));
+        self.drain(out, 2 * rayon::current_num_threads().max(1))
     }
 
     /// Append finished chunks, oldest first, until at most `keep` are in flight.
