@@ -136,6 +136,23 @@ pub enum Durability {
     PageCache,
 }
 
+/// The durability of writers made from now on in this process (0: fsync, 1: page cache).
+static DEFAULT_DURABILITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Set the [`Durability`] that every [`FileWriter`] created afterwards in this process starts
+/// with (a command-line tool's `--no-fsync`); [`FileWriter::set_durability`] still overrides it.
+pub fn set_default_durability(durability: Durability) {
+    let v = u8::from(durability == Durability::PageCache);
+    DEFAULT_DURABILITY.store(v, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn default_durability() -> Durability {
+    match DEFAULT_DURABILITY.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => Durability::Fsync,
+        _ => Durability::PageCache,
+    }
+}
+
 /// Writes a new HDF5 file.
 pub struct FileWriter {
     durability: Durability,
@@ -150,7 +167,7 @@ pub struct FileWriter {
 impl FileWriter {
     fn with_backend(sink: Backend) -> Self {
         FileWriter {
-            durability: Durability::default(),
+            durability: default_durability(),
             out: Out {
                 sink,
                 eof: superblock::SIZE,
