@@ -130,7 +130,7 @@ fn indices_are_shuffled_by_default_and_on_request_not() {
         "the defaults changed"
     );
     let on = dir.path().join("default.h5");
-    let (nnz, isum) = write_matrix(&on, opts.clone(), Durability::Fsync);
+    let (nnz, isum) = write_matrix(&on, opts, Durability::Fsync);
     check_py(
         FILTERS,
         &[

@@ -141,8 +141,11 @@ pub(crate) struct Chunks {
     written: BTreeMap<Vec<u64>, (u64, u32)>,
     /// Chunks being filtered on the thread pool, oldest first; appended to the file in this
     /// order as they are taken (so the caller keeps filling chunks while others compress).
-    inflight: VecDeque<(Vec<u64>, mpsc::Receiver<Result<Vec<u8>>>)>,
+    inflight: VecDeque<InFlight>,
 }
+
+/// A chunk being filtered: its key and where its filtered bytes will arrive.
+type InFlight = (Vec<u64>, mpsc::Receiver<Result<Vec<u8>>>);
 
 pub(crate) enum Storage {
     Compact(Vec<u8>),
@@ -436,8 +439,7 @@ impl DatasetState {
                 start,
                 count,
                 bytes,
-                elem,
-                self.spec.fill.as_deref(),
+                (elem, self.spec.fill.as_deref()),
                 direct.then_some(out),
             ),
         }
@@ -593,8 +595,7 @@ impl Chunks {
         start: &[u64],
         count: &[u64],
         bytes: &[u8],
-        elem: u64,
-        fill: Option<&[u8]>,
+        (elem, fill): (u64, Option<&[u8]>),
         mut direct: Option<&mut Out>,
     ) -> Result<()> {
         if count.contains(&0) {
