@@ -283,6 +283,26 @@ impl crate::write::SparseSink for H5Sink<'_> {
 
     fn append(&mut self, name: &str, values: &Values) -> Result<()> {
         let id = self.id(name)?;
+        // On a little-endian machine numeric values already are their file bytes: no copy.
+        #[cfg(target_endian = "little")]
+        {
+            let bytes: Option<&[u8]> = match values {
+                Values::I8(v) => Some(bytemuck::cast_slice(v)),
+                Values::I16(v) => Some(bytemuck::cast_slice(v)),
+                Values::I32(v) => Some(bytemuck::cast_slice(v)),
+                Values::I64(v) => Some(bytemuck::cast_slice(v)),
+                Values::U8(v) => Some(v),
+                Values::U16(v) => Some(bytemuck::cast_slice(v)),
+                Values::U32(v) => Some(bytemuck::cast_slice(v)),
+                Values::U64(v) => Some(bytemuck::cast_slice(v)),
+                Values::F32(v) => Some(bytemuck::cast_slice(v)),
+                Values::F64(v) => Some(bytemuck::cast_slice(v)),
+                Values::Bool(_) => None,
+            };
+            if let Some(b) = bytes {
+                return Ok(self.w.append(id, b)?);
+            }
+        }
         Ok(self.w.append(id, &values.to_le_bytes())?)
     }
 

@@ -179,13 +179,14 @@ impl<S: SparseSink> SparseWriter<S> {
 
     fn flush(&mut self) -> Result<()> {
         let ie = self.opts.index_elem;
+        // The buffers are emptied, not replaced: their memory is reused (no fresh pages).
         if !self.indices_buf.is_empty() {
-            let idx = std::mem::replace(&mut self.indices_buf, Values::empty(ie));
-            self.sink.append("indices", &idx)?;
+            self.sink.append("indices", &self.indices_buf)?;
+            clear(&mut self.indices_buf);
         }
         if !self.data_buf.is_empty() {
-            let d = std::mem::replace(&mut self.data_buf, Values::empty(self.opts.data_elem));
-            self.sink.append("data", &d)?;
+            self.sink.append("data", &self.data_buf)?;
+            clear(&mut self.data_buf);
         }
         if !self.indptr_buf.is_empty() {
             self.sink
@@ -300,6 +301,23 @@ pub fn write_coo<S: SparseSink>(
 }
 
 /// Convert values to the variant carrying `elem` (integers range-checked; floats to floats).
+/// Empty `v`, keeping its allocation.
+fn clear(v: &mut Values) {
+    match v {
+        Values::I8(x) => x.clear(),
+        Values::I16(x) => x.clear(),
+        Values::I32(x) => x.clear(),
+        Values::I64(x) => x.clear(),
+        Values::U8(x) => x.clear(),
+        Values::U16(x) => x.clear(),
+        Values::U32(x) => x.clear(),
+        Values::U64(x) => x.clear(),
+        Values::F32(x) => x.clear(),
+        Values::F64(x) => x.clear(),
+        Values::Bool(x) => x.clear(),
+    }
+}
+
 /// Append `entries` (all below `minor`, already checked) to the index buffer in its own type:
 /// a plain cast when `minor - 1` fits the type, else the checked conversion (which fails on the
 /// first index that does not fit).

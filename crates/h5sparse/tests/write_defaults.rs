@@ -228,3 +228,35 @@ with h5py.File(sys.argv[3], 'r') as f:
         );
     }
 }
+
+#[test]
+fn uncompressed_whole_chunk_appends_read_back() {
+    if !have_h5py() {
+        return;
+    }
+    // Whole chunks of an unfiltered dataset go to the file straight from the appended bytes;
+    // the last, partial chunk through a chunk buffer.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.h5");
+    let opts = SinkOptions {
+        chunk_elems: 1000,
+        gzip: None,
+        ..SinkOptions::default()
+    };
+    let (nnz, isum) = write_matrix(&path, opts, Durability::PageCache);
+    check_py(
+        "
+f = h5py.File(sys.argv[1], 'r')
+g = f['X']
+nnz, isum = int(sys.argv[2]), int(sys.argv[3])
+for k in ('data', 'indices', 'indptr'):
+    assert g[k].compression is None and g[k].shuffle is False and g[k].chunks == (1000,), k
+ind = g['indices'][:]
+assert ind.shape == (nnz,) and int(ind.astype(np.int64).sum()) == isum
+assert int(g['indptr'][-1]) == nnz and np.all(np.diff(g['indptr'][:]) >= 0)
+assert np.array_equal(g['data'][:], (ind % 7 + 1).astype(np.float32))
+",
+        &[path.to_str().unwrap(), &nnz.to_string(), &isum.to_string()],
+    );
+    h5dump_header(&path);
+}

@@ -634,7 +634,12 @@ impl Chunks {
                 let (a, len) = (src_start[0] * elem, n[0] * elem);
                 let run = bytes.get(a as usize..(a + len) as usize);
                 if let (true, Some(run)) = (whole, run) {
-                    self.submit(out, coord.clone(), run.to_vec())?;
+                    if self.pipeline.is_empty() {
+                        self.drain(out, 0)?;
+                        self.append(out, coord.clone(), run)?;
+                    } else {
+                        self.submit(out, coord.clone(), run.to_vec())?;
+                    }
                     if !next(&mut coord, &lo, &hi) {
                         return Ok(());
                     }
