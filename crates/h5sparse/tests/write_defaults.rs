@@ -250,7 +250,8 @@ f = h5py.File(sys.argv[1], 'r')
 g = f['X']
 nnz, isum = int(sys.argv[2]), int(sys.argv[3])
 for k in ('data', 'indices', 'indptr'):
-    assert g[k].compression is None and g[k].shuffle is False and g[k].chunks == (1000,), k
+    assert g[k].compression is None and g[k].shuffle is False, k
+assert g['data'].chunks == g['indices'].chunks == (1000,)
 ind = g['indices'][:]
 assert ind.shape == (nnz,) and int(ind.astype(np.int64).sum()) == isum
 assert int(g['indptr'][-1]) == nnz and np.all(np.diff(g['indptr'][:]) >= 0)
