@@ -43,13 +43,22 @@ def median(v):
 
 
 def timed(cmd):
-    p = subprocess.run(["/usr/bin/time", "-f", MARK + "%M"] + cmd, capture_output=True,
+    """Run cmd; return (stdout, max RSS MiB, CPU seconds user + system)."""
+    p = subprocess.run(["/usr/bin/time", "-f", MARK + "%M %U %S"] + cmd, capture_output=True,
                        text=True, check=True)
-    rss = float("nan")
+    rss, cpu = float("nan"), float("nan")
     for ln in p.stderr.splitlines():
         if ln.startswith(MARK):
-            rss = int(ln[len(MARK):]) / 1024
-    return p.stdout, rss
+            kb, u, s_ = ln[len(MARK):].split()
+            rss, cpu = int(kb) / 1024, float(u) + float(s_)
+    return p.stdout, rss, cpu
+
+
+def import_cpu():
+    """CPU seconds of starting Python and importing what the h5py side imports."""
+    _, _, cpu = timed([sys.executable, "-c", f"import sys; sys.path.insert(0, {HERE!r}); "
+                       "import run"])
+    return cpu
 
 
 def fsync_time(path):
@@ -68,7 +77,7 @@ def ours(path, n, chunk, gzip, shuffle_all):
         args += ["--gzip", str(gzip)]
         if shuffle_all:
             args.append("--shuffle")
-    out, rss = timed(args)
+    out, rss, cpu = timed(args)
     js = json.loads(out.strip().splitlines()[-1])
     with h5py.File(path, "r") as f:
         g = f["X"]
@@ -79,7 +88,7 @@ def ours(path, n, chunk, gzip, shuffle_all):
         idx, ptr = g["indices"].dtype.str, g["indptr"].dtype.str
     if not ok:
         raise SystemExit(f"our written file fails verification ({path})")
-    return js["seconds"], js["fsync_s"], os.path.getsize(path), rss, idx, ptr
+    return js["seconds"], js["fsync_s"], os.path.getsize(path), rss, idx, ptr, cpu
 
 
 def theirs(path, n, chunk, gzip, idx, ptr):
@@ -87,9 +96,9 @@ def theirs(path, n, chunk, gzip, idx, ptr):
             f"t = time.perf_counter(); "
             f"run.h5py_write({path!r}, {n}, {gzip!r}, {chunk}, {idx!r}, {ptr!r}); "
             f"print(time.perf_counter() - t)")
-    out, rss = timed([sys.executable, "-c", code])
+    out, rss, cpu = timed([sys.executable, "-c", code])
     secs = float(out.strip().splitlines()[-1])
-    return secs, fsync_time(path), os.path.getsize(path), rss
+    return secs, fsync_time(path), os.path.getsize(path), rss, cpu - import_cpu()
 
 
 def main():
@@ -117,8 +126,9 @@ def main():
             t.append(theirs(pt, a.n, a.chunk, gzip, o[-1][4], o[-1][5]))
         os_, ofs = median([x[0] for x in o]), median([x[1] for x in o])
         ts, tfs = median([x[0] for x in t]), median([x[1] for x in t])
+        oc, tc = median([x[6] for x in o]), median([x[4] for x in t])
         rows.append((name, os_, ts, ofs, tfs, o[-1][2], t[-1][2], max(x[3] for x in o),
-                     max(x[3] for x in t)))
+                     max(x[3] for x in t), oc, tc))
         log(f"{name}: ours {os_:.3f}s (+fsync {ofs:.3f}s), h5py {ts:.3f}s (+fsync {tfs:.3f}s), "
             f"x{ts / os_:.2f}; sizes {o[-1][2] / 2**20:.1f} / {t[-1][2] / 2**20:.1f} MiB")
     for p in (po, pt):
@@ -131,16 +141,21 @@ def main():
         f"its own process, {os.cpu_count()} cores, **loaded machine** (load average {load0} "
         f"at the start, {load1} at the end).",
         "",
-        "| case | ours (no fsync) | h5py (no fsync) | speedup | fsync after: ours / h5py "
-        "| file: ours / h5py | peak RSS: ours / h5py |",
-        "|---|---|---|---|---|---|---|",
+        "| case | ours (no fsync) | h5py (no fsync) | speedup | CPU s: ours / h5py "
+        "| fsync after: ours / h5py | file: ours / h5py | peak RSS: ours / h5py |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, os_, ts, ofs, tfs, osz, tsz, orss, trss in rows:
+    for name, os_, ts, ofs, tfs, osz, tsz, orss, trss, oc, tc in rows:
         lines.append(f"| {name} | {os_:.3f} s | {ts:.3f} s | **{ts / os_:.2f}×** | "
+                     f"{oc:.2f} / {tc:.2f} | "
                      f"{ofs:.3f} / {tfs:.3f} s | {osz / 2**20:.1f} / {tsz / 2**20:.1f} MiB "
                      f"({osz / tsz:.2f}×) | {orss:.0f} / {trss:.0f} MiB |")
     lines += ["", "Both sides are timed to the closed file without fsync (libhdf5 does not "
-              "fsync); the fsync column is one fsync of the finished file, timed separately."]
+              "fsync); the fsync column is one fsync of the finished file, timed separately. "
+              "CPU: user + system seconds of the whole process (`/usr/bin/time`), for h5py minus "
+              "those of a process that only starts Python and imports the same modules — on a "
+              "loaded machine the wall times mostly measure waiting for a core, the CPU seconds "
+              "what each writer costs (ours spread over both cores when compressing)."]
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:

@@ -150,7 +150,16 @@ impl<S: SparseSink> SparseWriter<S> {
         if let Some(c) = entries.iter().find(|&&c| c >= minor) {
             return Err(Error::Usage(format!("index {c} outside 0..{minor}")));
         }
-        if data.elem() == self.data_buf.elem() {
+        let large = last - first >= self.opts.buffer_elems / 2;
+        if data.elem() == self.data_buf.elem() && first == 0 && last == data.len() && large {
+            // A large block of the right type goes to the sink as it is (nothing buffered
+            // before it, so the order of `data` is kept): no copy into the buffer.
+            if !self.data_buf.is_empty() {
+                self.sink.append("data", &self.data_buf)?;
+                clear(&mut self.data_buf);
+            }
+            self.sink.append("data", data)?;
+        } else if data.elem() == self.data_buf.elem() {
             self.data_buf.append_range(data, first..last)?;
         } else {
             let converted = convert(&data.slice(first..last)?, self.opts.data_elem)?;

@@ -86,6 +86,9 @@ fn write_matrix(path: &Path, opts: SinkOptions, durability: Durability) -> (u64,
     w.set_durability(durability);
     let mut wo = WriterOptions::new(Format::Csr, (rows.len() as u64, 30_000), ElemType::F32);
     wo.nnz_hint = Some(rows.iter().map(|r| r.len() as u64).sum());
+    // Small buffers: rows (~390 entries) count as large blocks and go to the sink unbuffered
+    // while indices and indptr are buffered and flushed in between.
+    wo.buffer_elems = 600;
     let sink = H5Sink::new(&mut w, "/X", opts).unwrap();
     let mut sw = SparseWriter::new(sink, wo).unwrap();
     let (mut nnz, mut isum) = (0u64, 0u64);
