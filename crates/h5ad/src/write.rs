@@ -193,7 +193,7 @@ fn sink_options(gzip: Option<u8>, chunk: u64) -> SinkOptions {
     SinkOptions {
         chunk_elems: chunk.max(1),
         gzip,
-        shuffle: false,
+        ..SinkOptions::default()
     }
 }
 

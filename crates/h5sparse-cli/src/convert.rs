@@ -76,7 +76,7 @@ pub fn run(input: &str, group: &str, output: &str, a: &ConvertArgs<'_>) -> Resul
     let sink_opts = SinkOptions {
         chunk_elems: a.chunk_elems.unwrap_or(1 << 16),
         gzip: a.gzip,
-        shuffle: false,
+        ..SinkOptions::default()
     };
     let mut w = FileWriter::create(output)?;
     let sink = H5Sink::new(&mut w, &out_group, sink_opts)?;

@@ -113,6 +113,7 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
         chunk_elems: 1 << 18,
         gzip: Some(1),
         shuffle: true,
+        ..SinkOptions::default()
     };
     let sink = H5Sink::new(&mut w, "/X", sink_opts)?;
     let mut sw = SparseWriter::new(sink, opts)?;

@@ -95,7 +95,7 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
     let sink_opts = SinkOptions {
         chunk_elems: o.chunk_elems.unwrap_or(1 << 16).max(1),
         gzip: o.gzip,
-        shuffle: false,
+        ..SinkOptions::default()
     };
     let sink = H5Sink::new(&mut w, &group, sink_opts)?;
     let nnz = rows.len() as u64;

@@ -167,7 +167,7 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
     let sink_opts = SinkOptions {
         chunk_elems: o.chunk_elems.unwrap_or(1 << 16).max(1),
         gzip: o.gzip,
-        shuffle: false,
+        ..SinkOptions::default()
     };
     let sink = H5Sink::new(&mut w, "/X", sink_opts)?;
     let mut opts = WriterOptions::new(Format::Csr, (n_bc, n_feat), data.elem().value_type());

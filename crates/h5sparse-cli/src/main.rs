@@ -31,6 +31,11 @@ mod slice;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Commands that write (import-mtx, import-10x, copy, convert, example): finish
+    /// without fsync, like h5py/libhdf5 (the file is complete but may be lost on power loss
+    /// shortly after). Default: fsync before the file is renamed into place.
+    #[arg(long, global = true)]
+    no_fsync: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -221,6 +226,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if cli.no_fsync {
+        h5format::write::set_default_durability(h5format::write::Durability::PageCache);
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli.command {

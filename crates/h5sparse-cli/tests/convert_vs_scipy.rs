@@ -231,7 +231,7 @@ fn convert_peak_rss_stays_within_the_budget() {
         SinkOptions {
             chunk_elems: 1 << 16,
             gzip: Some(1),
-            shuffle: false,
+            ..SinkOptions::default()
         },
     )
     .expect("sink");

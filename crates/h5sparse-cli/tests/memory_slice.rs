@@ -39,6 +39,7 @@ fn write_ones(path: &Path, rows: u64, cols: u64) {
         chunk_elems: 1 << 16,
         gzip: Some(1),
         shuffle: true,
+        ..SinkOptions::default()
     };
     let sink = H5Sink::new(&mut w, "/X", sink_opts).expect("sink");
     let mut sw = SparseWriter::new(sink, opts).expect("writer");

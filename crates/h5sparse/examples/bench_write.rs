@@ -1,13 +1,16 @@
 //! Benchmark helper: stream the `N x N` all-ones CSR matrix (`N*N` stored f64 values) to an
 //! HDF5 file with the project's writer, in blocks of 100 rows.
 //!
-//! `bench_write OUT [--n N] [--gzip LEVEL] [--shuffle] [--chunk-elems C]`
+//! `bench_write OUT [--n N] [--gzip LEVEL] [--shuffle] [--chunk-elems C] [--no-fsync]`
 //!
-//! Prints one JSON line: `{"n", "gzip", "seconds", "bytes", "peak_rss_mib"}`.
+//! Prints one JSON line: `{"n", "gzip", "seconds", "fsync_s", "bytes", "peak_rss_mib"}`.
+//! With `--no-fsync` the writer finishes without `fsync` (`Durability::PageCache`, what h5py
+//! does) and `fsync_s` is the time of an `fsync` of the finished file done afterwards;
+//! otherwise `seconds` includes the writer's own `fsync` and `fsync_s` is 0.
 
 use std::time::Instant;
 
-use h5format::write::FileWriter;
+use h5format::write::{Durability, FileWriter};
 use h5sparse::hdf5::{H5Sink, SinkOptions};
 use h5sparse::write::{SparseWriter, WriterOptions};
 use h5sparse::{ElemType, Format, Values};
@@ -28,12 +31,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut out, mut n, mut gzip, mut shuffle, mut chunk) =
         (None, 10_000u64, None, false, 1u64 << 18);
+    let mut fsync = true;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--n" => n = it.next().ok_or("--n needs a value")?.parse()?,
             "--gzip" => gzip = Some(it.next().ok_or("--gzip needs a value")?.parse()?),
             "--shuffle" => shuffle = true,
+            "--no-fsync" => fsync = false,
             "--chunk-elems" => chunk = it.next().ok_or("--chunk-elems needs a value")?.parse()?,
             _ => out = Some(a.clone()),
         }
@@ -42,6 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.ok_or("usage: bench_write OUT [--n N] [--gzip LEVEL] [--shuffle] [--chunk-elems C]")?;
     let t = Instant::now();
     let mut w = FileWriter::create(&out)?;
+    if !fsync {
+        w.set_durability(Durability::PageCache);
+    }
     let mut opts = WriterOptions::new(Format::Csr, (n, n), ElemType::F64);
     opts.nnz_hint = Some(n * n);
     let sink = H5Sink::new(
@@ -51,6 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             chunk_elems: chunk,
             gzip,
             shuffle,
+            ..SinkOptions::default()
         },
     )?;
     let mut sw = SparseWriter::new(sink, opts)?;
@@ -77,10 +86,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     sw.finish()?;
     w.finish()?;
     let secs = t.elapsed().as_secs_f64();
+    let fsync_s = if fsync {
+        0.0
+    } else {
+        let t = Instant::now();
+        std::fs::File::open(&out)?.sync_all()?;
+        t.elapsed().as_secs_f64()
+    };
     let bytes = std::fs::metadata(&out)?.len();
     let gz = gzip.map_or("null".to_string(), |g: u8| g.to_string());
     println!(
-        "{{\"n\": {n}, \"gzip\": {gz}, \"shuffle\": {shuffle}, \"chunk_elems\": {chunk}, \"seconds\": {secs}, \"bytes\": {bytes}, \"peak_rss_mib\": {}}}",
+        "{{\"n\": {n}, \"gzip\": {gz}, \"shuffle\": {shuffle}, \"chunk_elems\": {chunk}, \"seconds\": {secs}, \"fsync_s\": {fsync_s}, \"bytes\": {bytes}, \"peak_rss_mib\": {}}}",
         peak_rss_mib()
     );
     Ok(())

@@ -206,8 +206,12 @@ pub struct SinkOptions {
     pub chunk_elems: u64,
     /// Deflate level, if compressed.
     pub gzip: Option<u8>,
-    /// Shuffle before deflate.
+    /// Shuffle every dataset before deflate.
     pub shuffle: bool,
+    /// Shuffle `indices` before deflate even when `shuffle` is off (default: on). Byte-shuffled
+    /// integer indices compress better and inflate about 2.8x faster (issue 11); set it to
+    /// false for files identical to h5py's defaults.
+    pub shuffle_indices: bool,
 }
 
 impl Default for SinkOptions {
@@ -216,6 +220,7 @@ impl Default for SinkOptions {
             chunk_elems: 1 << 16,
             gzip: None,
             shuffle: false,
+            shuffle_indices: true,
         }
     }
 }
@@ -264,7 +269,7 @@ impl crate::write::SparseSink for H5Sink<'_> {
             .chunked(vec![chunk])
             .unlimited();
         if let Some(level) = self.opts.gzip {
-            if self.opts.shuffle {
+            if self.opts.shuffle || (self.opts.shuffle_indices && name == "indices") {
                 spec = spec.shuffle();
             }
             spec = spec.deflate(level);
@@ -278,6 +283,26 @@ impl crate::write::SparseSink for H5Sink<'_> {
 
     fn append(&mut self, name: &str, values: &Values) -> Result<()> {
         let id = self.id(name)?;
+        // On a little-endian machine numeric values already are their file bytes: no copy.
+        #[cfg(target_endian = "little")]
+        {
+            let bytes: Option<&[u8]> = match values {
+                Values::I8(v) => Some(bytemuck::cast_slice(v)),
+                Values::I16(v) => Some(bytemuck::cast_slice(v)),
+                Values::I32(v) => Some(bytemuck::cast_slice(v)),
+                Values::I64(v) => Some(bytemuck::cast_slice(v)),
+                Values::U8(v) => Some(v),
+                Values::U16(v) => Some(bytemuck::cast_slice(v)),
+                Values::U32(v) => Some(bytemuck::cast_slice(v)),
+                Values::U64(v) => Some(bytemuck::cast_slice(v)),
+                Values::F32(v) => Some(bytemuck::cast_slice(v)),
+                Values::F64(v) => Some(bytemuck::cast_slice(v)),
+                Values::Bool(_) => None,
+            };
+            if let Some(b) = bytes {
+                return Ok(self.w.append(id, b)?);
+            }
+        }
         Ok(self.w.append(id, &values.to_le_bytes())?)
     }
 

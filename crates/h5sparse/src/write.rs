@@ -70,7 +70,8 @@ pub struct SparseWriter<S: SparseSink> {
     major_done: u64,
     nnz: u64,
     indptr_buf: Vec<i64>,
-    indices_buf: Vec<i64>,
+    /// Indices already in the index type (no second conversion pass at flush).
+    indices_buf: Values,
     data_buf: Values,
 }
 
@@ -96,13 +97,14 @@ impl<S: SparseSink> SparseWriter<S> {
         sink.create_dataset("indices", opts.index_elem, opts.nnz_hint)?;
         sink.create_dataset("indptr", opts.index_elem, Some(major.saturating_add(1)))?;
         let data_buf = Values::empty(opts.data_elem);
+        let indices_buf = Values::empty(opts.index_elem);
         Ok(SparseWriter {
             sink,
             opts,
             major_done: 0,
             nnz: 0,
             indptr_buf: vec![0],
-            indices_buf: Vec::new(),
+            indices_buf,
             data_buf,
         })
     }
@@ -148,9 +150,22 @@ impl<S: SparseSink> SparseWriter<S> {
         if let Some(c) = entries.iter().find(|&&c| c >= minor) {
             return Err(Error::Usage(format!("index {c} outside 0..{minor}")));
         }
-        let converted = convert(&data.slice(first..last)?, self.opts.data_elem)?;
-        self.indices_buf.extend(entries.iter().map(|&c| c as i64));
-        self.data_buf.append(&converted)?;
+        let large = last - first >= self.opts.buffer_elems / 2;
+        if data.elem() == self.data_buf.elem() && first == 0 && last == data.len() && large {
+            // A large block of the right type goes to the sink as it is (nothing buffered
+            // before it, so the order of `data` is kept): no copy into the buffer.
+            if !self.data_buf.is_empty() {
+                self.sink.append("data", &self.data_buf)?;
+                clear(&mut self.data_buf);
+            }
+            self.sink.append("data", data)?;
+        } else if data.elem() == self.data_buf.elem() {
+            self.data_buf.append_range(data, first..last)?;
+        } else {
+            let converted = convert(&data.slice(first..last)?, self.opts.data_elem)?;
+            self.data_buf.append(&converted)?;
+        }
+        extend_indices(&mut self.indices_buf, entries, minor)?;
         for w in indptr.windows(2) {
             self.nnz += (w[1] - w[0]) as u64;
             self.indptr_buf
@@ -173,14 +188,14 @@ impl<S: SparseSink> SparseWriter<S> {
 
     fn flush(&mut self) -> Result<()> {
         let ie = self.opts.index_elem;
+        // The buffers are emptied, not replaced: their memory is reused (no fresh pages).
         if !self.indices_buf.is_empty() {
-            self.sink
-                .append("indices", &Values::from_i64(ie, &self.indices_buf)?)?;
-            self.indices_buf.clear();
+            self.sink.append("indices", &self.indices_buf)?;
+            clear(&mut self.indices_buf);
         }
         if !self.data_buf.is_empty() {
-            let d = std::mem::replace(&mut self.data_buf, Values::empty(self.opts.data_elem));
-            self.sink.append("data", &d)?;
+            self.sink.append("data", &self.data_buf)?;
+            clear(&mut self.data_buf);
         }
         if !self.indptr_buf.is_empty() {
             self.sink
@@ -295,6 +310,46 @@ pub fn write_coo<S: SparseSink>(
 }
 
 /// Convert values to the variant carrying `elem` (integers range-checked; floats to floats).
+/// Empty `v`, keeping its allocation.
+fn clear(v: &mut Values) {
+    match v {
+        Values::I8(x) => x.clear(),
+        Values::I16(x) => x.clear(),
+        Values::I32(x) => x.clear(),
+        Values::I64(x) => x.clear(),
+        Values::U8(x) => x.clear(),
+        Values::U16(x) => x.clear(),
+        Values::U32(x) => x.clear(),
+        Values::U64(x) => x.clear(),
+        Values::F32(x) => x.clear(),
+        Values::F64(x) => x.clear(),
+        Values::Bool(x) => x.clear(),
+    }
+}
+
+/// Append `entries` (all below `minor`, already checked) to the index buffer in its own type:
+/// a plain cast when `minor - 1` fits the type, else the checked conversion (which fails on the
+/// first index that does not fit).
+fn extend_indices(buf: &mut Values, entries: &[u64], minor: u64) -> Result<()> {
+    let top = minor.saturating_sub(1);
+    match buf {
+        Values::I32(v) if top <= i32::MAX as u64 => v.extend(entries.iter().map(|&c| c as i32)),
+        Values::I64(v) if top <= i64::MAX as u64 => v.extend(entries.iter().map(|&c| c as i64)),
+        Values::U32(v) if top <= u64::from(u32::MAX) => v.extend(entries.iter().map(|&c| c as u32)),
+        Values::U64(v) => v.extend_from_slice(entries),
+        other => {
+            let wide: Vec<i64> = entries
+                .iter()
+                .map(|&c| {
+                    i64::try_from(c).map_err(|_| Error::Usage(format!("index {c} too large")))
+                })
+                .collect::<Result<_>>()?;
+            other.append(&Values::from_i64(other.elem(), &wide)?)?;
+        }
+    }
+    Ok(())
+}
+
 fn convert(v: &Values, elem: ElemType) -> Result<Values> {
     if v.elem() == elem.value_type() {
         return Ok(v.clone());

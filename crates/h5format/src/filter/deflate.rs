@@ -155,7 +155,9 @@ fn zlib_body(input: &[u8]) -> CodecResult<&[u8]> {
     Ok(body)
 }
 
-/// Compress `input` as one zlib stream at `level`.
+/// Compress `input` as one zlib stream with zlib-rs's `level` (0-9, used as given; the writer
+/// picks it with `write::filters::engine_level`). The output buffer is reserved once at the
+/// zlib bound, so the whole chunk is compressed in one call.
 pub fn deflate(input: &[u8], level: u32) -> CodecResult<Vec<u8>> {
     let mut z = Compress::new(Compression::new(level.min(9)), true);
     let bound = input.len() + input.len() / 1000 + input.len() / 16383 * 5 + 64;
@@ -183,7 +185,8 @@ impl Codec for Deflate {
     }
 
     fn encode(&self, input: Vec<u8>, _elem_size: usize) -> CodecResult<Vec<u8>> {
-        deflate(&input, self.level)
+        let level = u8::try_from(self.level.min(9)).unwrap_or(9);
+        deflate(&input, crate::write::filters::engine_level(level))
     }
 
     fn max_encoded_len(&self, n: usize) -> usize {

@@ -1,9 +1,8 @@
 //! Datasets: creation properties, storage state while the file is written (compact buffer,
 //! contiguous extent, chunk buffers and written chunks) and the header messages at finish.
 
-use std::collections::{BTreeMap, HashMap};
-
-use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::mpsc;
 
 use super::btree::{self, TreeKind};
 use super::datatype::DType;
@@ -140,7 +139,13 @@ pub(crate) struct Chunks {
     pipeline: Pipeline,
     open: HashMap<Vec<u64>, Vec<u8>>,
     written: BTreeMap<Vec<u64>, (u64, u32)>,
+    /// Chunks being filtered on the thread pool, oldest first; appended to the file in this
+    /// order as they are taken (so the caller keeps filling chunks while others compress).
+    inflight: VecDeque<InFlight>,
 }
+
+/// A chunk being filtered: its key and where its filtered bytes will arrive.
+type InFlight = (Vec<u64>, mpsc::Receiver<Result<Vec<u8>>>);
 
 pub(crate) enum Storage {
     Compact(Vec<u8>),
@@ -312,6 +317,7 @@ impl DatasetState {
                     pipeline,
                     open: HashMap::new(),
                     written: BTreeMap::new(),
+                    inflight: VecDeque::new(),
                 })
             }
         };
@@ -335,6 +341,19 @@ impl DatasetState {
         start: &[u64],
         count: &[u64],
         bytes: &[u8],
+    ) -> Result<()> {
+        self.write_selection(out, start, count, bytes, false)
+    }
+
+    /// [`write_hyperslab`](Self::write_hyperslab); with `direct` (appends), whole chunks of a
+    /// 1-D chunked dataset go to the filters (or the file) straight from `bytes`.
+    fn write_selection(
+        &mut self,
+        out: &mut Out,
+        start: &[u64],
+        count: &[u64],
+        bytes: &[u8],
+        direct: bool,
     ) -> Result<()> {
         let rank = self.shape.len();
         if self.spec.null_space {
@@ -420,8 +439,8 @@ impl DatasetState {
                 start,
                 count,
                 bytes,
-                elem,
-                self.spec.fill.as_deref(),
+                (elem, self.spec.fill.as_deref()),
+                direct.then_some(out),
             ),
         }
     }
@@ -468,14 +487,13 @@ impl DatasetState {
         start[0] = old;
         let mut count = self.shape.clone();
         count[0] = rows;
-        if let Err(e) = self.write_hyperslab(out, &start, &count, bytes) {
+        if let Err(e) = self.write_selection(out, &start, &count, bytes, true) {
             if let Some(first) = self.shape.first_mut() {
                 *first = old;
             }
             return Err(e);
         }
         if let Storage::Chunked(ch) = &mut self.storage {
-            let batch = 2 * rayon::current_num_threads().max(1);
             let c0 = ch.dims.first().copied().unwrap_or(1);
             let done_rows = new / c0;
             let complete: Vec<Vec<u64>> = ch
@@ -484,8 +502,8 @@ impl DatasetState {
                 .filter(|k| k.first().is_some_and(|&r| r < done_rows))
                 .cloned()
                 .collect();
-            if complete.len() >= batch {
-                ch.flush(out, complete)?;
+            if !complete.is_empty() {
+                ch.flush(out, complete, false)?;
             }
         }
         Ok(())
@@ -546,7 +564,7 @@ impl DatasetState {
             }
             Storage::Chunked(ch) => {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
-                ch.flush(out, keys)?;
+                ch.flush(out, keys, true)?;
                 let root = ch.write_index(out)?;
                 layout.put_u8(2);
                 layout.put_u8(ch.dims.len() as u8 + 1);
@@ -577,8 +595,8 @@ impl Chunks {
         start: &[u64],
         count: &[u64],
         bytes: &[u8],
-        elem: u64,
-        fill: Option<&[u8]>,
+        (elem, fill): (u64, Option<&[u8]>),
+        mut direct: Option<&mut Out>,
     ) -> Result<()> {
         if count.contains(&0) {
             return Ok(());
@@ -591,7 +609,7 @@ impl Chunks {
         // Refuse before touching anything if a chunk was already written out.
         let mut coord = lo.clone();
         loop {
-            if self.written.contains_key(&coord) {
+            if self.written.contains_key(&coord) || self.inflight.iter().any(|(k, _)| *k == coord) {
                 return Err(usage(format!(
                     "{path}: chunk {coord:?} was already written to the file"
                 )));
@@ -610,6 +628,24 @@ impl Chunks {
             let n: Vec<u64> = (0..rank).map(|d| e[d] - s[d]).collect();
             let src_start: Vec<u64> = (0..rank).map(|d| s[d] - start[d]).collect();
             let dst_start: Vec<u64> = (0..rank).map(|d| s[d] - cstart[d]).collect();
+            if let Some(out) = direct.as_deref_mut() {
+                // A whole chunk of a 1-D dataset is one run of `bytes`: no chunk buffer.
+                let whole = rank == 1 && n == self.dims && !self.open.contains_key(&coord);
+                let (a, len) = (src_start[0] * elem, n[0] * elem);
+                let run = bytes.get(a as usize..(a + len) as usize);
+                if let (true, Some(run)) = (whole, run) {
+                    if self.pipeline.is_empty() {
+                        self.drain(out, 0)?;
+                        self.append(out, coord.clone(), run)?;
+                    } else {
+                        self.submit(out, coord.clone(), run.to_vec())?;
+                    }
+                    if !next(&mut coord, &lo, &hi) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
             let size = self.bytes;
             let buf = self
                 .open
@@ -635,27 +671,58 @@ impl Chunks {
         }
     }
 
-    /// Filter the given open chunks in parallel and append them to the file.
-    fn flush(&mut self, out: &mut Out, mut keys: Vec<Vec<u64>>) -> Result<()> {
+    /// Hand the given open chunks to the thread pool for filtering, in key order; append
+    /// finished ones to the file while more than two per thread are in flight, and all of them
+    /// when `drain` is set. Unfiltered chunks are appended directly (after those in flight).
+    fn flush(&mut self, out: &mut Out, mut keys: Vec<Vec<u64>>, drain: bool) -> Result<()> {
         keys.sort();
-        let batch = 2 * rayon::current_num_threads().max(1);
-        for group in keys.chunks(batch) {
-            let bufs: Vec<(Vec<u64>, Vec<u8>)> = group
-                .iter()
-                .filter_map(|k| self.open.remove(k).map(|b| (k.clone(), b)))
-                .collect();
-            let pipeline = self.pipeline;
-            let encoded: Vec<(Vec<u64>, Result<Vec<u8>>)> = bufs
-                .into_par_iter()
-                .map(|(k, b)| (k, pipeline.encode(b)))
-                .collect();
-            for (k, data) in encoded {
-                let data = data?;
-                let size = to_u32(data.len() as u64, "filtered chunk size")?;
-                let addr = out.append(&data)?;
-                self.written.insert(k, (addr, size));
+        for k in keys {
+            if let Some(buf) = self.open.remove(&k) {
+                self.submit(out, k, buf)?;
             }
         }
+        if drain {
+            self.drain(out, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Filter one complete chunk on the thread pool (appending finished ones while more than
+    /// two per thread are in flight), or append it at once when there are no filters.
+    fn submit(&mut self, out: &mut Out, key: Vec<u64>, buf: Vec<u8>) -> Result<()> {
+        if self.pipeline.is_empty() {
+            self.drain(out, 0)?;
+            return self.append(out, key, &buf);
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        let pipeline = self.pipeline;
+        rayon::spawn(move || {
+            // The receiver is gone only if the writer was dropped: nothing to report to.
+            let _ = tx.send(pipeline.encode(buf));
+        });
+        self.inflight.push_back((key, rx));
+        self.drain(out, 2 * rayon::current_num_threads().max(1))
+    }
+
+    /// Append finished chunks, oldest first, until at most `keep` are in flight.
+    fn drain(&mut self, out: &mut Out, keep: usize) -> Result<()> {
+        while self.inflight.len() > keep {
+            let Some((k, rx)) = self.inflight.pop_front() else {
+                break;
+            };
+            let data = rx
+                .recv()
+                .map_err(|_| usage("a chunk filter stopped without a result"))??;
+            self.append(out, k, &data)?;
+        }
+        Ok(())
+    }
+
+    /// Append one filtered chunk to the file and record where it is.
+    fn append(&mut self, out: &mut Out, key: Vec<u64>, data: &[u8]) -> Result<()> {
+        let size = to_u32(data.len() as u64, "filtered chunk size")?;
+        let addr = out.append(data)?;
+        self.written.insert(key, (addr, size));
         Ok(())
     }
 

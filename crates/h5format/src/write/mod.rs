@@ -123,8 +123,39 @@ struct TypeNode {
 /// go to dense attribute storage.
 const MAX_COMPACT_ATTR: usize = 65_000;
 
+/// What [`FileWriter::finish`] does to make a file written by [`FileWriter::create`] durable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `fsync` the file before renaming it onto the target (the default): when `finish`
+    /// returns, the data is on disk.
+    #[default]
+    Fsync,
+    /// Rename without `fsync`: the data is in the page cache, as when h5py/libhdf5 close a file
+    /// (they do not `fsync`); a power loss soon after may lose it. Faster for large
+    /// uncompressed files.
+    PageCache,
+}
+
+/// The durability of writers made from now on in this process (0: fsync, 1: page cache).
+static DEFAULT_DURABILITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Set the [`Durability`] that every [`FileWriter`] created afterwards in this process starts
+/// with (a command-line tool's `--no-fsync`); [`FileWriter::set_durability`] still overrides it.
+pub fn set_default_durability(durability: Durability) {
+    let v = u8::from(durability == Durability::PageCache);
+    DEFAULT_DURABILITY.store(v, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn default_durability() -> Durability {
+    match DEFAULT_DURABILITY.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => Durability::Fsync,
+        _ => Durability::PageCache,
+    }
+}
+
 /// Writes a new HDF5 file.
 pub struct FileWriter {
+    durability: Durability,
     out: Out,
     groups: Vec<GroupNode>,
     datasets: Vec<DatasetState>,
@@ -136,6 +167,7 @@ pub struct FileWriter {
 impl FileWriter {
     fn with_backend(sink: Backend) -> Self {
         FileWriter {
+            durability: default_durability(),
             out: Out {
                 sink,
                 eof: superblock::SIZE,
@@ -153,6 +185,12 @@ impl FileWriter {
         Ok(Self::with_backend(Backend::File(TempFileSink::create(
             path.as_ref(),
         )?)))
+    }
+
+    /// Choose whether [`finish`](Self::finish) `fsync`s a file target (default:
+    /// [`Durability::Fsync`]). Memory and custom sinks are not affected.
+    pub fn set_durability(&mut self, durability: Durability) {
+        self.durability = durability;
     }
 
     /// Write to memory; get the bytes with [`finish_to_vec`](Self::finish_to_vec).
@@ -532,9 +570,10 @@ impl FileWriter {
 
     /// Write all metadata and the superblock; with a file target, rename it into place.
     pub fn finish(self) -> Result<()> {
+        let _durability = self.durability;
         match self.finish_backend()? {
             #[cfg(feature = "fs")]
-            Backend::File(f) => f.commit(),
+            Backend::File(f) => f.commit(_durability == Durability::Fsync),
             _ => Ok(()),
         }
     }

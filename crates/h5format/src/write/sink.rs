@@ -115,10 +115,13 @@ mod file {
             &self.tmp
         }
 
-        /// Flush to disk and rename the temporary file onto the target.
-        pub fn commit(mut self) -> Result<()> {
+        /// Flush to disk (`fsync`, unless `sync` is false) and rename the temporary file onto
+        /// the target.
+        pub fn commit(mut self, sync: bool) -> Result<()> {
             if let Some(file) = self.file.take() {
-                file.sync_all().map_err(|e| io(0, e))?;
+                if sync {
+                    file.sync_all().map_err(|e| io(0, e))?;
+                }
                 drop(file);
                 std::fs::rename(&self.tmp, &self.target).map_err(|e| io(0, e))?;
             }
