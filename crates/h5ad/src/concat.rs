@@ -336,7 +336,7 @@ impl Job<'_> {
         SinkOptions {
             chunk_elems: self.opts.chunk_elems.max(1),
             gzip: self.opts.gzip,
-            shuffle: false,
+            ..SinkOptions::default()
         }
     }
 
