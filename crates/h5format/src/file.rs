@@ -900,6 +900,15 @@ impl Dataset {
         }
     }
 
+    /// Raw data kept in external files (External Data Files message) is not read here: an
+    /// error, never the fill value the undefined contiguous address would give.
+    fn check_external(&self) -> Result<()> {
+        if self.node.header.first(msg::EXTERNAL_FILES).is_some() {
+            return Err(Error::unsupported("storage", "raw data in external files"));
+        }
+        Ok(())
+    }
+
     /// Read every element as raw bytes (file byte order), row-major.
     pub fn read_raw(&self) -> Result<Vec<u8>> {
         self.read_raw_inner()
@@ -907,6 +916,7 @@ impl Dataset {
     }
 
     fn read_raw_inner(&self) -> Result<Vec<u8>> {
+        self.check_external()?;
         let len = self.byte_len()?;
         let source = self.node.file.source();
         source.check_alloc("dataset", self.address(), len)?;
@@ -970,6 +980,7 @@ impl Dataset {
     }
 
     fn read_ranges_raw_inner(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>> {
+        self.check_external()?;
         let n = self.len();
         let esize = self.dtype.size() as u64;
         let mut total = 0u64;
