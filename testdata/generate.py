@@ -708,6 +708,8 @@ def main(argv):
     import generate_formats  # noqa: E402  (external storage and later format features)
 
     generate_formats.gen_all()
+    # (run as a script, this module is `__main__`; generate_formats filled `generate`'s)
+    MANIFEST.update(generate_formats.generate.MANIFEST)
     with open(os.path.join(HERE, "manifest.json"), "w", encoding="utf-8") as out:
         json.dump(MANIFEST, out, indent=1, sort_keys=True)
         out.write("\n")
