@@ -18,13 +18,13 @@ import os
 import sys
 import warnings
 
-import numpy as np
-import h5py
-from h5py import h5a, h5d, h5f, h5p, h5s, h5t
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import h5py_dump  # noqa: E402
+import h5py_dump  # noqa: E402  (first: it sets libhdf5's external-file prefixes)
+
+import numpy as np  # noqa: E402
+import h5py  # noqa: E402
+from h5py import h5a, h5d, h5f, h5p, h5s, h5t  # noqa: E402
 
 try:
     import hdf5plugin
@@ -705,6 +705,11 @@ def main(argv):
     gen_plugins()
     gen_groups()
     gen_sparse()
+    import generate_formats  # noqa: E402  (external storage and later format features)
+
+    generate_formats.gen_all()
+    # (run as a script, this module is `__main__`; generate_formats filled `generate`'s)
+    MANIFEST.update(generate_formats.generate.MANIFEST)
     with open(os.path.join(HERE, "manifest.json"), "w", encoding="utf-8") as out:
         json.dump(MANIFEST, out, indent=1, sort_keys=True)
         out.write("\n")

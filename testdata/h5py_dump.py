@@ -19,7 +19,15 @@ unless the object tracks creation order, then by creation order.
 
 import json
 import math
+import os
 import sys
+
+# Relative names of external raw data files and virtual dataset sources resolve against the
+# HDF5 file's own directory (libhdf5's default is the current directory): the rule
+# `h5sparse` follows. libhdf5 reads these variables once, when it starts, so every script
+# importing this module must do so before it imports h5py (testdata/generate.py does).
+os.environ.setdefault("HDF5_EXTFILE_PREFIX", "${ORIGIN}")
+os.environ.setdefault("HDF5_VDS_PREFIX", "${ORIGIN}")
 
 import numpy as np
 import h5py

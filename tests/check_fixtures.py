@@ -18,9 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTDATA = os.path.join(ROOT, "testdata")
 sys.path.insert(0, TESTDATA)
 
+import h5py_dump  # noqa: E402  (first: it sets libhdf5's external-file prefixes)
 import h5py  # noqa: E402
-
-import h5py_dump  # noqa: E402
 import generate  # noqa: E402
 
 

@@ -44,6 +44,8 @@ struct FileInner {
     sohm_table: Mutex<Option<Option<Arc<SharedMessageTable>>>>,
     /// Open shared message heaps by address.
     sohm_heaps: Mutex<HashMap<u64, Arc<FractalHeap>>>,
+    /// Which external files (external storage, virtual sources) may be opened.
+    external: crate::read::external::ExternalAccess,
 }
 
 pub use crate::cache::DEFAULT_CHUNK_CACHE_BYTES;
@@ -60,17 +62,19 @@ impl File {
     /// Open a file from the file system with positioned reads.
     #[cfg(feature = "fs")]
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
         let src =
             crate::io::FileSource::open(path).map_err(|source| Error::Io { offset: 0, source })?;
-        Self::from_source(Arc::new(src))
+        Ok(Self::from_source(Arc::new(src))?.with_base_dir(path))
     }
 
     /// Open a file through a memory map.
     #[cfg(feature = "mmap")]
     pub fn open_mmap(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
         let src =
             crate::io::MmapSource::open(path).map_err(|source| Error::Io { offset: 0, source })?;
-        Self::from_source(Arc::new(src))
+        Ok(Self::from_source(Arc::new(src))?.with_base_dir(path))
     }
 
     /// Open a file held in memory.
@@ -115,6 +119,7 @@ impl File {
                 chunk_cache: Arc::new(crate::cache::ChunkCache::new(DEFAULT_CHUNK_CACHE_BYTES)),
                 sohm_table: Mutex::new(None),
                 sohm_heaps: Mutex::new(HashMap::new()),
+                external: Default::default(),
             }),
         })
     }
@@ -130,10 +135,64 @@ impl File {
             chunk_cache: Arc::new(crate::cache::ChunkCache::new(bytes)),
             sohm_table: Mutex::new(None),
             sohm_heaps: Mutex::new(HashMap::new()),
+            external: self.inner.external.clone(),
         };
         File {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Set the policy for external files (see [`crate::read::external::ExternalAccess`]);
+    /// caches start empty again.
+    fn with_external(self, external: crate::read::external::ExternalAccess) -> Self {
+        let inner = FileInner {
+            source: self.inner.source.clone(),
+            superblock: self.inner.superblock.clone(),
+            global_heaps: Mutex::new(HashMap::new()),
+            paths: OnceLock::new(),
+            chunk_cache: self.inner.chunk_cache.clone(),
+            sohm_table: Mutex::new(None),
+            sohm_heaps: Mutex::new(HashMap::new()),
+            external,
+        };
+        File {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Resolve relative names of external files (external storage, virtual dataset
+    /// sources) against the directory of `file_path` ([`File::open`] does this).
+    pub fn with_base_dir(self, file_path: impl AsRef<std::path::Path>) -> Self {
+        let dir = match file_path.as_ref().parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let mut ext = self.inner.external.clone();
+        ext.base = Some(dir);
+        self.with_external(ext)
+    }
+
+    /// Allow reading external files (external storage, virtual dataset sources) inside
+    /// `dirs` (at any depth, after following symbolic links). By default none is allowed:
+    /// a file cannot make the reader open files it was not given.
+    pub fn with_external_dirs(
+        self,
+        dirs: impl IntoIterator<Item = impl Into<std::path::PathBuf>>,
+    ) -> Self {
+        let mut ext = self.inner.external.clone();
+        ext.allowed = dirs.into_iter().map(Into::into).collect();
+        self.with_external(ext)
+    }
+
+    /// The directory of the file (when opened from a path): relative external names resolve
+    /// there.
+    pub fn base_dir(&self) -> Option<&std::path::Path> {
+        self.inner.external.base.as_deref()
+    }
+
+    /// The external-file policy.
+    pub fn external_access(&self) -> &crate::read::external::ExternalAccess {
+        &self.inner.external
     }
 
     /// The superblock.
@@ -899,6 +958,29 @@ impl Dataset {
         }
     }
 
+    /// The External Data Files message, if the raw data lives in other files.
+    pub fn external_files(&self) -> Result<Option<crate::read::external::ExternalFiles>> {
+        match self.node.header.first(msg::EXTERNAL_FILES) {
+            Some(m) => {
+                let sizes = self.node.file.sizes();
+                let mut c = m.cursor("external data files message", sizes);
+                crate::read::external::ExternalFiles::parse(&mut c, self.node.file.source(), sizes)
+                    .map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Dataset bytes `start..start + out.len()` from the external files.
+    fn read_external_into(
+        &self,
+        files: &crate::read::external::ExternalFiles,
+        start: u64,
+        out: &mut [u8],
+    ) -> Result<()> {
+        crate::read::external::read_into(files, &self.node.file.inner.external, start, out)
+    }
+
     /// Read every element as raw bytes (file byte order), row-major.
     pub fn read_raw(&self) -> Result<Vec<u8>> {
         self.read_raw_inner()
@@ -909,6 +991,11 @@ impl Dataset {
         let len = self.byte_len()?;
         let source = self.node.file.source();
         source.check_alloc("dataset", self.address(), len)?;
+        if let Some(files) = self.external_files()? {
+            let mut out = vec![0; len as usize];
+            self.read_external_into(&files, 0, &mut out)?;
+            return Ok(out);
+        }
         match &self.layout {
             Layout::Compact { data } => {
                 if (data.len() as u64) < len {
@@ -984,6 +1071,14 @@ impl Dataset {
         let source = self.node.file.source();
         source.check_alloc("dataset selection", self.address(), total)?;
         let mut out = Vec::with_capacity(total as usize);
+        if let Some(files) = self.external_files()? {
+            for r in ranges {
+                let at = out.len();
+                out.resize(at + ((r.end - r.start) * esize) as usize, 0);
+                self.read_external_into(&files, r.start * esize, &mut out[at..])?;
+            }
+            return Ok(out);
+        }
         match &self.layout {
             Layout::Compact { data } => {
                 for r in ranges {

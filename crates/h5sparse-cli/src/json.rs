@@ -9,7 +9,7 @@ use h5format::value::Value;
 use serde_json::{Map, Number, Value as Json};
 
 /// JSON nodes [`nest`] may build beyond what its values need (empty lists, nulls).
-const MAX_EXTRA_NODES: u64 = 1 << 24;
+pub(crate) const MAX_EXTRA_NODES: u64 = 1 << 24;
 
 /// A float as JSON: a number, or `"nan"`, `"inf"`, `"-inf"`.
 pub fn float_to_json(f: f64) -> Json {

@@ -7,8 +7,13 @@ use h5format::{Dataspace, File, LinkTarget, Node, Object};
 use crate::UserError;
 
 /// Open a file for reading (positioned reads: only what is read counts in memory).
+///
+/// External files (external storage, virtual dataset sources) may be read from the file's
+/// own directory and below, nowhere else.
 pub fn open(path: &str) -> Result<File, UserError> {
-    File::open(path).map_err(|e| UserError(format!("{path}: {e}")))
+    let f = File::open(path).map_err(|e| UserError(format!("{path}: {e}")))?;
+    let dir = f.base_dir().map(|d| d.to_path_buf());
+    Ok(f.with_external_dirs(dir))
 }
 
 /// Run the command.

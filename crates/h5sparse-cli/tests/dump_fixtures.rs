@@ -472,6 +472,34 @@ fn dump_no_data_omits_data() {
     }
 }
 
+#[test]
+fn external_files_outside_the_file_directory_are_refused() {
+    // testdata/hostile/external.h5 (testdata/generate_formats.py) names, per dataset, an
+    // absolute path, a `..` escape, a file of the parent folder, and a missing file.
+    let file = testdata().join("hostile").join("external.h5");
+    let file = file.to_str().expect("utf-8 path");
+    for (path, want) in [
+        ("/passwd", "\"/etc/passwd\""),
+        ("/dotdot", "../etc/passwd\""),
+        ("/parent", "\"../external_a.bin\""),
+        ("/missing", "\"external_missing.bin\""),
+    ] {
+        let out = run(&["dump", "--json", file, path], DUMP_TIMEOUT);
+        if let Err(e) = clean_failure(&out) {
+            panic!("dump {path}: {e}");
+        }
+        assert!(
+            out.stderr.contains(path) && out.stderr.contains(want),
+            "{path}: the error must name the dataset and the file {want}: {}",
+            out.stderr
+        );
+        if path != "/missing" {
+            assert!(out.stderr.contains("outside the allowed directories"));
+        }
+        assert!(out.stdout.is_empty(), "{path}: no data may be printed");
+    }
+}
+
 /// A failure is clean: exit 1, exactly one stderr line, starting with `error:`.
 fn clean_failure(out: &Outcome) -> Result<(), String> {
     if out.timed_out {

@@ -2,7 +2,9 @@
 //!
 //! Text forms (see the CLI spec): `:` / `a:b` / `a:b:s` with any part omitted and negative
 //! values allowed, an integer list `3,1,1,-1`, a boolean mask `mask:0110`, and `@PATH` to read
-//! any of these from a file.
+//! any of these from a file. Parsing is strict: integers are `-?[0-9]+` within i64 (no `+`,
+//! no spaces inside a slice or a mask), and a list has no empty item (`1,,2`, `1,`); list
+//! items may be separated by white space too (one per line in a file).
 
 use crate::error::{Error, Result};
 
@@ -30,10 +32,14 @@ fn sel_err(msg: impl Into<String>) -> Error {
     Error::Selection(msg.into())
 }
 
+/// An integer as the spec writes them: `-?[0-9]+` (no `+`, no spaces inside), in i64.
 fn parse_int(s: &str, whole: &str) -> Result<i64> {
-    s.trim()
-        .parse::<i64>()
-        .map_err(|_| sel_err(format!("{:?} is not an integer in {whole:?}", s.trim())))
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(sel_err(format!("{s:?} is not an integer in {whole:?}")));
+    }
+    s.parse::<i64>()
+        .map_err(|_| sel_err(format!("{s:?} is out of range in {whole:?}")))
 }
 
 impl Sel {
@@ -53,7 +59,7 @@ impl Sel {
         }
         if let Some(bits) = t.strip_prefix("mask:") {
             let mut mask = Vec::with_capacity(bits.len());
-            for (i, ch) in bits.trim().chars().enumerate() {
+            for (i, ch) in bits.chars().enumerate() {
                 match ch {
                     '0' => mask.push(false),
                     '1' => mask.push(true),
@@ -72,7 +78,7 @@ impl Sel {
                 return Err(sel_err(format!("slice {t:?} has more than 3 parts")));
             }
             let part = |i: usize| -> Result<Option<i64>> {
-                match parts.get(i).map(|p| p.trim()) {
+                match parts.get(i).copied() {
                     None | Some("") => Ok(None),
                     Some(p) => parse_int(p, t).map(Some),
                 }
@@ -89,11 +95,18 @@ impl Sel {
         if t.is_empty() {
             return Err(sel_err("empty selection"));
         }
-        let list = t
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|s| !s.is_empty())
-            .map(|s| parse_int(s, t))
-            .collect::<Result<Vec<i64>>>()?;
+        // Items are separated by commas (spaces around them allowed) or by white space alone
+        // (one per line in an `@PATH` file); an empty item (`1,,2`, `,1`, `1,`) is an error.
+        let mut list = Vec::new();
+        for piece in t.split(',') {
+            let piece = piece.trim();
+            if piece.is_empty() {
+                return Err(sel_err(format!("empty item in the list {t:?}")));
+            }
+            for item in piece.split_whitespace() {
+                list.push(parse_int(item, t)?);
+            }
+        }
         Ok(Sel::List(list))
     }
 
@@ -310,6 +323,14 @@ mod tests {
         assert_eq!(list("-1::-1", 4), vec![3, 2, 1, 0]);
         assert_eq!(list(":-10:-1", 4), vec![3, 2, 1, 0]);
         assert_eq!(list("7", 9), vec![7]);
+        // Spaces around list items and around the whole text; white space separates too.
+        assert_eq!(list(" 1, 2 ,3 ", 5), vec![1, 2, 3]);
+        assert_eq!(list("1 2\n3", 5), vec![1, 2, 3]);
+        assert_eq!(list("-0", 5), vec![0]);
+        assert_eq!(list("mask:", 0), Vec::<u64>::new());
+        assert_eq!(list("1:2:", 5), vec![1]);
+        assert_eq!(list("::", 2), vec![0, 1]);
+        assert_eq!(list("-9223372036854775808:", 2), vec![0, 1]);
     }
 
     #[test]
@@ -326,6 +347,34 @@ mod tests {
             ("", 4),
             ("1:2:3:4", 9),
             ("@/nonexistent/file/for/sure", 4),
+            ("@", 4),
+            // Empty list items, leading/trailing commas.
+            ("1,,2", 4),
+            (",1", 4),
+            ("1,", 4),
+            ("1, ,2", 4),
+            (",", 4),
+            // Signs and spaces inside numbers, overflow.
+            ("+1", 4),
+            ("1,+2", 4),
+            ("+1:3", 4),
+            ("1:+3", 4),
+            ("1 :3", 4),
+            ("1: 3", 4),
+            ("- 1", 4),
+            ("--1", 4),
+            ("-", 4),
+            ("1:-", 4),
+            ("9223372036854775808", 4),
+            ("1:9223372036854775808", 4),
+            ("1e3", 4),
+            ("0x1", 4),
+            ("1.0", 4),
+            // Masks: only 0/1, nothing else inside.
+            ("mask: 0110", 4),
+            ("mask:01 10", 4),
+            ("mask:0110,", 4),
+            ("mask:", 4),
         ] {
             assert!(
                 matches!(Selection::parse(t, n), Err(Error::Selection(_))),

@@ -8,6 +8,7 @@ pub mod chunked;
 pub mod dataspace;
 pub mod datatype;
 pub mod dense;
+pub mod external;
 pub mod fill_value;
 pub mod fractal_heap;
 pub mod global_heap;
