@@ -43,7 +43,7 @@ impl Dataset {
         ranges: &[Range<u64>],
         n: usize,
     ) -> Result<Option<Vec<T>>> {
-        if !self.stored_as::<T>() || self.shape().len() != 1 {
+        if !self.stored_as::<T>() || self.shape().len() != 1 || self.has_external_storage() {
             return Ok(None);
         }
         let esize = std::mem::size_of::<T>();

@@ -958,6 +958,11 @@ impl Dataset {
         }
     }
 
+    /// Whether the raw data lives in other files (an External Data Files message).
+    pub(crate) fn has_external_storage(&self) -> bool {
+        self.node.header.first(msg::EXTERNAL_FILES).is_some()
+    }
+
     /// The External Data Files message, if the raw data lives in other files.
     pub fn external_files(&self) -> Result<Option<crate::read::external::ExternalFiles>> {
         match self.node.header.first(msg::EXTERNAL_FILES) {
