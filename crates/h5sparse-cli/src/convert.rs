@@ -54,7 +54,7 @@ pub fn run(input: &str, group: &str, output: &str, a: &ConvertArgs<'_>) -> Resul
     let cache = usize::try_from(mem_bytes / 16)
         .unwrap_or(usize::MAX)
         .min(16 << 20);
-    let f = h5format::File::open(input)
+    let f = h5format::File::open_location(input)
         .map_err(|e| UserError(format!("{input}: {e}")))?
         .with_chunk_cache(cache);
     let src = h5sparse::hdf5::open(&f, group)?;

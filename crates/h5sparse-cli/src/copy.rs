@@ -64,7 +64,7 @@ pub fn run(input: &str, output: &str, opts: &CopyOptions) -> Result<(), UserErro
             "{input}: input and output are the same file"
         )));
     }
-    let file = File::open(input).map_err(|e| UserError(format!("{input}: {e}")))?;
+    let file = File::open_location(input).map_err(|e| UserError(format!("{input}: {e}")))?;
     let root = file
         .root()
         .map_err(|e| UserError(format!("{input}: {e}")))?;

@@ -55,7 +55,7 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
             return Err(UserError(format!("gzip level {l} is not in 0..=9")));
         }
     }
-    let file = File::open(input).map_err(|e| UserError(format!("{input}: {e}")))?;
+    let file = File::open_location(input).map_err(|e| UserError(format!("{input}: {e}")))?;
     match file.object("/matrix") {
         Ok(Object::Group(_)) => {}
         _ => {

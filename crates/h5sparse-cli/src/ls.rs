@@ -8,7 +8,7 @@ use crate::UserError;
 
 /// Open a file for reading (positioned reads: only what is read counts in memory).
 pub fn open(path: &str) -> Result<File, UserError> {
-    File::open(path).map_err(|e| UserError(format!("{path}: {e}")))
+    File::open_location(path).map_err(|e| UserError(format!("{path}: {e}")))
 }
 
 /// Run the command.

@@ -18,10 +18,19 @@ mod file;
 #[allow(unsafe_code)]
 mod mmap;
 
+#[cfg(feature = "remote")]
+mod http;
+#[cfg(feature = "remote")]
+mod remote;
+#[cfg(feature = "remote")]
+mod sigv4;
+
 #[cfg(feature = "fs")]
 pub use file::FileSource;
 #[cfg(feature = "mmap")]
 pub use mmap::MmapSource;
+#[cfg(feature = "remote")]
+pub use remote::{is_url, RemoteSource};
 
 /// Random-access, thread-safe bytes.
 pub trait ByteSource: Send + Sync {
