@@ -68,6 +68,32 @@ impl File {
         Ok(Self::from_source(Arc::new(src))?.with_base_dir(path))
     }
 
+    /// Open a local path, or (feature `remote`) an `http://` URL or `s3://BUCKET/KEY`
+    /// object read by range requests. The one entry point for "FILE may be a URL".
+    #[cfg(feature = "fs")]
+    pub fn open_location(location: &str) -> Result<Self> {
+        #[cfg(feature = "remote")]
+        if crate::io::is_url(location) {
+            let src = crate::io::RemoteSource::open(location)
+                .map_err(|source| Error::Io { offset: 0, source })?;
+            return Self::from_source(Arc::new(src));
+        }
+        #[cfg(not(feature = "remote"))]
+        if ["http://", "https://", "s3://"]
+            .iter()
+            .any(|p| location.starts_with(p))
+        {
+            return Err(Error::Io {
+                offset: 0,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "remote files need the `remote` feature of h5format",
+                ),
+            });
+        }
+        Self::open(location)
+    }
+
     /// Open a file through a memory map.
     #[cfg(feature = "mmap")]
     pub fn open_mmap(path: impl AsRef<std::path::Path>) -> Result<Self> {

@@ -11,7 +11,9 @@ use crate::UserError;
 /// External files (external storage, virtual dataset sources) may be read from the file's
 /// own directory and below, nowhere else.
 pub fn open(path: &str) -> Result<File, UserError> {
-    let f = File::open(path).map_err(|e| UserError(format!("{path}: {e}")))?;
+    // A local path or an http(s):// / s3:// URL; external storage only in the file's own
+    // directory (none for a URL).
+    let f = File::open_location(path).map_err(|e| UserError(format!("{path}: {e}")))?;
     let dir = f.base_dir().map(|d| d.to_path_buf());
     Ok(f.with_external_dirs(dir))
 }

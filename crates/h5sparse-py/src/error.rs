@@ -46,7 +46,10 @@ pub fn h5ad(e: h5ad::Error) -> PyErr {
 
 /// An error opening `path` (a missing file is `FileNotFoundError`).
 pub fn open(path: &str, e: h5format::Error) -> PyErr {
-    if !std::path::Path::new(path).exists() {
+    let url = ["http://", "https://", "s3://"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    if !url && !std::path::Path::new(path).exists() {
         return PyFileNotFoundError::new_err(format!("{path}: no such file"));
     }
     format(e)

@@ -23,9 +23,12 @@ pub struct Handle {
     location: String,
 }
 
-/// Open a file by path (one place, so remote locations plug in here).
+/// Open a file by path or `http(s)://` / `s3://` URL (the one place files are opened).
 pub fn open_location(location: &str) -> PyResult<File> {
-    File::open(location).map_err(|e| error::open(location, e))
+    let file = File::open_location(location).map_err(|e| error::open(location, e))?;
+    // External storage only in the file's own directory (none for a URL), like the CLI.
+    let dir = file.base_dir().map(|d| d.to_path_buf());
+    Ok(file.with_external_dirs(dir))
 }
 
 /// How a dataset's elements come back.

@@ -18,10 +18,19 @@ mod file;
 #[allow(unsafe_code)]
 mod mmap;
 
+#[cfg(feature = "remote")]
+mod http;
+#[cfg(feature = "remote")]
+mod remote;
+#[cfg(feature = "remote")]
+mod sigv4;
+
 #[cfg(feature = "fs")]
 pub use file::FileSource;
 #[cfg(feature = "mmap")]
 pub use mmap::MmapSource;
+#[cfg(feature = "remote")]
+pub use remote::{is_url, RemoteSource};
 
 /// Decoded bytes accepted per byte of file beyond the allocation budget (see
 /// [`Source::check_decoded_alloc`]).

@@ -1,0 +1,310 @@
+//! A small HTTP/1.1 client over `std::net` for range requests (plain `http://` only: no TLS,
+//! so no C). One GET with a `Range` header per call, connections kept alive in a pool,
+//! timeouts on connect, read and write so a silent server is an error, never a hang.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Where requests go: host, port and the (already percent-encoded) path.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Host name or address, as in the URL.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Request path, starting with `/`.
+    pub path: String,
+}
+
+impl Target {
+    /// Parse `http://host[:port]/path`. `https://` is refused: this build has no TLS.
+    pub fn parse(url: &str) -> std::io::Result<Target> {
+        let rest = if let Some(r) = url.strip_prefix("http://") {
+            r
+        } else if url.starts_with("https://") {
+            return Err(invalid(format!(
+                "{url}: https is not supported (this build links no TLS stack); use an http:// URL or endpoint"
+            )));
+        } else {
+            return Err(invalid(format!("{url}: not an http:// URL")));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+                let port = p
+                    .parse()
+                    .map_err(|_| invalid(format!("{url}: bad port {p:?}")))?;
+                (h.to_string(), port)
+            }
+            _ => (authority.to_string(), 80),
+        };
+        if host.is_empty() {
+            return Err(invalid(format!("{url}: no host")));
+        }
+        Ok(Target {
+            host,
+            port,
+            path: path.to_string(),
+        })
+    }
+
+    /// The `Host` header value.
+    pub fn host_header(&self) -> String {
+        if self.port == 80 {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Status, headers (names lower-cased) and body of one response.
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// Header lines as `(lower-case name, value)`.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header named `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A keep-alive connection pool to one host.
+pub struct Client {
+    target: Target,
+    timeout: Duration,
+    pool: Mutex<Vec<BufReader<TcpStream>>>,
+}
+
+/// Most bytes of an error body kept (the rest is discarded with the connection).
+const MAX_ERROR_BODY: usize = 64 << 10;
+
+impl Client {
+    /// A client for `target` with `timeout` on connect and on every read/write.
+    pub fn new(target: Target, timeout: Duration) -> Client {
+        Client {
+            target,
+            timeout,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The timeout on connect and on every read/write.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    fn connect(&self) -> std::io::Result<BufReader<TcpStream>> {
+        let addrs = (self.target.host.as_str(), self.target.port).to_socket_addrs()?;
+        let mut last = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, self.timeout) {
+                Ok(s) => {
+                    s.set_read_timeout(Some(self.timeout))?;
+                    s.set_write_timeout(Some(self.timeout))?;
+                    s.set_nodelay(true)?;
+                    return Ok(BufReader::with_capacity(64 << 10, s));
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| invalid(format!("{}: no address", self.target.host))))
+    }
+
+    /// GET the target with `Range: bytes=start-end_inclusive` and extra headers. A body
+    /// longer than `max_body` is an error.
+    pub fn get_range(
+        &self,
+        start: u64,
+        end_inclusive: u64,
+        extra: &[(String, String)],
+        max_body: u64,
+    ) -> std::io::Result<Response> {
+        let pooled = self.pool.lock().map(|mut p| p.pop()).unwrap_or(None);
+        let fresh = pooled.is_none();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        match self.exchange(&mut conn, start, end_inclusive, extra, max_body) {
+            Ok((resp, reusable)) => {
+                if reusable {
+                    if let Ok(mut p) = self.pool.lock() {
+                        p.push(conn);
+                    }
+                }
+                Ok(resp)
+            }
+            // A pooled connection may have been closed by the server meanwhile: retry once
+            // on a fresh one.
+            Err(_) if !fresh => {
+                let mut conn = self.connect()?;
+                let (resp, reusable) =
+                    self.exchange(&mut conn, start, end_inclusive, extra, max_body)?;
+                if reusable {
+                    if let Ok(mut p) = self.pool.lock() {
+                        p.push(conn);
+                    }
+                }
+                Ok(resp)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn exchange(
+        &self,
+        conn: &mut BufReader<TcpStream>,
+        start: u64,
+        end_inclusive: u64,
+        extra: &[(String, String)],
+        max_body: u64,
+    ) -> std::io::Result<(Response, bool)> {
+        let mut req = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nRange: bytes={start}-{end_inclusive}\r\nUser-Agent: h5sparse\r\nAccept-Encoding: identity\r\n",
+            self.target.path,
+            self.target.host_header()
+        );
+        for (k, v) in extra {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        conn.get_mut().write_all(req.as_bytes())?;
+        let mut line = String::new();
+        read_line(conn, &mut line)?;
+        let mut parts = line.split_whitespace();
+        let version = parts.next().unwrap_or("");
+        let status: u16 = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| invalid(format!("bad HTTP status line {:?}", line.trim_end())))?;
+        if !version.starts_with("HTTP/1.") {
+            return Err(invalid(format!(
+                "bad HTTP status line {:?}",
+                line.trim_end()
+            )));
+        }
+        let mut headers = Vec::new();
+        loop {
+            line.clear();
+            read_line(conn, &mut line)?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if headers.len() > 200 {
+                return Err(invalid("too many HTTP headers".to_string()));
+            }
+            if let Some((k, v)) = l.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            }
+        }
+        let mut resp = Response {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        let ok = status == 206 || status == 200;
+        let cap = if ok { max_body } else { MAX_ERROR_BODY as u64 };
+        let close = resp
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let chunked = resp
+            .header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        if let Some(len) = resp.header("content-length") {
+            let len: u64 = len
+                .parse()
+                .map_err(|_| invalid(format!("bad Content-Length {len:?}")))?;
+            if len > cap {
+                if ok {
+                    return Err(invalid(format!(
+                        "server sent {len} bytes where at most {cap} were asked for (does it answer range requests?)"
+                    )));
+                }
+                return Ok((resp, false));
+            }
+            resp.body = vec![0; len as usize];
+            conn.read_exact(&mut resp.body)?;
+            Ok((resp, !close))
+        } else if chunked {
+            read_chunked(conn, &mut resp.body, cap)?;
+            Ok((resp, !close))
+        } else {
+            conn.take(cap + 1).read_to_end(&mut resp.body)?;
+            if resp.body.len() as u64 > cap && ok {
+                return Err(invalid(format!(
+                    "server sent more than the {cap} bytes asked for (does it answer range requests?)"
+                )));
+            }
+            Ok((resp, false))
+        }
+    }
+}
+
+fn read_line(conn: &mut BufReader<TcpStream>, line: &mut String) -> std::io::Result<()> {
+    let n = conn.by_ref().take(16 << 10).read_line(line)?;
+    if n == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "server closed the connection",
+        ));
+    }
+    Ok(())
+}
+
+fn read_chunked(
+    conn: &mut BufReader<TcpStream>,
+    out: &mut Vec<u8>,
+    cap: u64,
+) -> std::io::Result<()> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        read_line(conn, &mut line)?;
+        let size = line.trim().split(';').next().unwrap_or("");
+        let size = u64::from_str_radix(size, 16)
+            .map_err(|_| invalid(format!("bad chunk size {size:?}")))?;
+        if size == 0 {
+            // Trailers up to the blank line.
+            loop {
+                line.clear();
+                read_line(conn, &mut line)?;
+                if line.trim().is_empty() {
+                    return Ok(());
+                }
+            }
+        }
+        if out.len() as u64 + size > cap {
+            return Err(invalid("response body larger than asked for".to_string()));
+        }
+        let at = out.len();
+        out.resize(at + size as usize, 0);
+        conn.read_exact(&mut out[at..])?;
+        line.clear();
+        read_line(conn, &mut line)?;
+    }
+}
+
+fn invalid(msg: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, msg)
+}

@@ -1,0 +1,416 @@
+//! Remote byte sources: `http://` URLs read by range requests and `s3://BUCKET/KEY` objects
+//! read through the S3 API (path-style, SigV4-signed when credentials are set).
+//!
+//! Few round trips: opening reads the file head (superblock and root metadata) in one
+//! request; small reads go through a bounded cache of aligned blocks, and the missing
+//! blocks of one read are fetched together in one request; large reads go straight to the
+//! server in one request each (the readers above issue independent chunk reads in
+//! parallel). Failed requests (5xx, connection errors, timeouts) are retried with backoff;
+//! a server that ignores ranges, a missing object or a timeout is an error, never a hang.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::http::{Client, Target};
+use super::sigv4::{self, Credentials};
+use super::ByteSource;
+
+/// Bytes read by the first request (superblock, root group and usually all metadata).
+pub const HEAD_BYTES: u64 = 1 << 20;
+/// Cache block size for small reads.
+const BLOCK: u64 = 64 << 10;
+/// Reads at least this long bypass the cache.
+const DIRECT: u64 = 256 << 10;
+/// Most blocks kept (64 MiB).
+const MAX_BLOCKS: usize = 1024;
+/// Attempts per request (first try plus retries).
+const ATTEMPTS: u32 = 4;
+
+/// Whether `location` names a remote file (`http://`, `https://` or `s3://`).
+pub fn is_url(location: &str) -> bool {
+    location.starts_with("http://")
+        || location.starts_with("https://")
+        || location.starts_with("s3://")
+}
+
+/// A remote file read by HTTP range requests.
+pub struct RemoteSource {
+    client: Client,
+    location: String,
+    creds: Option<Credentials>,
+    len: u64,
+    cache: Mutex<Cache>,
+    requests: AtomicU64,
+    bytes: AtomicU64,
+}
+
+struct Cache {
+    blocks: HashMap<u64, (Arc<[u8]>, u64)>,
+    tick: u64,
+}
+
+impl RemoteSource {
+    /// Open `http://…` or `s3://BUCKET/KEY`: one request reads the first [`HEAD_BYTES`] and
+    /// learns the length. The timeout per connect/read is `H5SPARSE_HTTP_TIMEOUT` seconds
+    /// (default 30).
+    pub fn open(location: &str) -> std::io::Result<RemoteSource> {
+        let timeout = std::env::var("H5SPARSE_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| *s > 0.0)
+            .map_or(Duration::from_secs(30), Duration::from_secs_f64);
+        let (target, creds) = if let Some(rest) = location.strip_prefix("s3://") {
+            s3_target(location, rest)?
+        } else {
+            (Target::parse(location)?, None)
+        };
+        let mut src = RemoteSource {
+            client: Client::new(target, timeout),
+            location: location.to_string(),
+            creds,
+            len: 0,
+            cache: Mutex::new(Cache {
+                blocks: HashMap::new(),
+                tick: 0,
+            }),
+            requests: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        };
+        let (head, total) = src.fetch(0, HEAD_BYTES)?;
+        src.len = total;
+        // The head fills the cache in whole blocks (and the file's tail block if short).
+        let mut cache = src.cache.lock().map_err(|_| poisoned())?;
+        let mut at = 0u64;
+        while at < head.len() as u64 {
+            let end = (at + BLOCK).min(head.len() as u64);
+            if end - at == BLOCK || end == total {
+                cache.tick += 1;
+                let t = cache.tick;
+                cache
+                    .blocks
+                    .insert(at / BLOCK, (Arc::from(&head[at as usize..end as usize]), t));
+            }
+            at = end;
+        }
+        drop(cache);
+        Ok(src)
+    }
+
+    /// Requests made so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Body bytes received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// GET `len` bytes at `offset` (fewer at the end of the file), with retries. Returns
+    /// the body and the file's total length.
+    fn fetch(&self, offset: u64, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
+        let end = offset + len.max(1) - 1;
+        let mut delay = Duration::from_millis(100);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.fetch_once(offset, end, len);
+            match result {
+                Err(e) if attempt < ATTEMPTS && retryable(&e) => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Err(e) if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+                {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "timed out after {:?} ({attempt} attempts; H5SPARSE_HTTP_TIMEOUT sets the limit)",
+                            self.client.timeout()
+                        ),
+                    ))
+                }
+                Err(e) => return Err(e),
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    fn fetch_once(&self, offset: u64, end: u64, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
+        let extra = match &self.creds {
+            Some(c) => {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let t = self.client.target();
+                sigv4::sign_get(c, &t.host_header(), &t.path, now)
+            }
+            None => Vec::new(),
+        };
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = self.client.get_range(offset, end, &extra, len)?;
+        self.bytes
+            .fetch_add(resp.body.len() as u64, Ordering::Relaxed);
+        match resp.status {
+            206 => {}
+            200 => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "the server does not answer range requests (HTTP 200 to a Range request)",
+                ))
+            }
+            404 => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file or object (HTTP 404)",
+                ))
+            }
+            403 | 401 => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!("access denied (HTTP {})", resp.status),
+                ))
+            }
+            416 => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "range not satisfiable (HTTP 416; empty file?)",
+                ))
+            }
+            s => {
+                let kind = if s >= 500 {
+                    std::io::ErrorKind::Other
+                } else {
+                    std::io::ErrorKind::InvalidData
+                };
+                return Err(std::io::Error::new(kind, format!("HTTP {s}")));
+            }
+        }
+        let range = resp.header("content-range").ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "HTTP 206 without Content-Range",
+            )
+        })?;
+        let (first, total) = parse_content_range(range).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("bad Content-Range {range:?}"),
+            )
+        })?;
+        if first != offset {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("asked for bytes from {offset}, got {range:?}"),
+            ));
+        }
+        Ok((resp.body, total))
+    }
+
+    /// Read `buf.len()` bytes at `offset` straight from the server.
+    fn read_direct(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let (body, _) = self.fetch(offset, buf.len() as u64)?;
+        if body.len() != buf.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: asked for {} bytes at {offset}, got {}",
+                    self.location,
+                    buf.len(),
+                    body.len()
+                ),
+            ));
+        }
+        buf.copy_from_slice(&body);
+        Ok(())
+    }
+
+    /// Cached blocks `first..=last`, fetching every missing run in one request each.
+    fn blocks(&self, first: u64, last: u64) -> std::io::Result<Vec<Arc<[u8]>>> {
+        let mut have: Vec<Option<Arc<[u8]>>> = {
+            let mut c = self.cache.lock().map_err(|_| poisoned())?;
+            c.tick += 1;
+            let t = c.tick;
+            (first..=last)
+                .map(|b| {
+                    c.blocks.get_mut(&b).map(|e| {
+                        e.1 = t;
+                        e.0.clone()
+                    })
+                })
+                .collect()
+        };
+        let mut i = 0;
+        while i < have.len() {
+            if have[i].is_some() {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < have.len() && have[j].is_none() {
+                j += 1;
+            }
+            let start = (first + i as u64) * BLOCK;
+            let end = ((first + j as u64) * BLOCK).min(self.len);
+            let (body, _) = self.fetch(start, end - start)?;
+            if body.len() as u64 != end - start {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("{}: short read at {start}", self.location),
+                ));
+            }
+            let mut c = self.cache.lock().map_err(|_| poisoned())?;
+            for (k, slot) in have.iter_mut().enumerate().take(j).skip(i) {
+                let s = (k - i) * BLOCK as usize;
+                let e = (s + BLOCK as usize).min(body.len());
+                let block: Arc<[u8]> = Arc::from(&body[s..e]);
+                c.tick += 1;
+                let t = c.tick;
+                c.blocks.insert(first + k as u64, (block.clone(), t));
+                *slot = Some(block);
+            }
+            while c.blocks.len() > MAX_BLOCKS {
+                // Evict the least recently used block.
+                let oldest = c.blocks.iter().min_by_key(|(_, v)| v.1).map(|(k, _)| *k);
+                match oldest {
+                    Some(k) => c.blocks.remove(&k),
+                    None => break,
+                };
+            }
+            i = j;
+        }
+        Ok(have.into_iter().flatten().collect())
+    }
+}
+
+impl ByteSource for RemoteSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|e| *e <= self.len)
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+        if buf.len() as u64 >= DIRECT {
+            return self.read_direct(offset, buf);
+        }
+        let first = offset / BLOCK;
+        let last = (end - 1) / BLOCK;
+        let blocks = self.blocks(first, last)?;
+        let mut pos = 0usize;
+        for (k, block) in blocks.iter().enumerate() {
+            let block_start = (first + k as u64) * BLOCK;
+            let from = offset.max(block_start) - block_start;
+            let to = (end.min(block_start + block.len() as u64)) - block_start;
+            if to < from {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+            }
+            let n = (to - from) as usize;
+            buf[pos..pos + n].copy_from_slice(&block[from as usize..to as usize]);
+            pos += n;
+        }
+        if pos != buf.len() {
+            return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        }
+        Ok(())
+    }
+}
+
+fn retryable(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        Other
+            | TimedOut
+            | WouldBlock
+            | ConnectionReset
+            | ConnectionAborted
+            | ConnectionRefused
+            | BrokenPipe
+            | UnexpectedEof
+            | Interrupted
+    )
+}
+
+fn poisoned() -> std::io::Error {
+    std::io::Error::other("remote cache lock poisoned")
+}
+
+/// `bytes FIRST-LAST/TOTAL` → `(FIRST, TOTAL)`.
+fn parse_content_range(v: &str) -> Option<(u64, u64)> {
+    let rest = v.trim().strip_prefix("bytes")?.trim_start();
+    let (range, total) = rest.split_once('/')?;
+    let (first, _) = range.split_once('-')?;
+    Some((first.trim().parse().ok()?, total.trim().parse().ok()?))
+}
+
+/// The HTTP target and credentials of `s3://BUCKET/KEY`: path-style requests to
+/// `AWS_ENDPOINT_URL` (default `https://s3.REGION.amazonaws.com`), signed when
+/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set, anonymous otherwise.
+fn s3_target(location: &str, rest: &str) -> std::io::Result<(Target, Option<Credentials>)> {
+    let (bucket, key) = rest
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{location}: expected s3://BUCKET/KEY"),
+            )
+        })?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let endpoint =
+        env("AWS_ENDPOINT_URL").unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+    let endpoint = endpoint.trim_end_matches('/');
+    let mut target = Target::parse(&format!("{endpoint}/"))?;
+    let base = target.path.trim_end_matches('/').to_string();
+    target.path = format!(
+        "{base}/{}/{}",
+        sigv4::uri_encode_path(bucket),
+        sigv4::uri_encode_path(key)
+    );
+    let creds = match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        (Some(access_key), Some(secret_key)) => Some(Credentials {
+            access_key,
+            secret_key,
+            session_token: env("AWS_SESSION_TOKEN"),
+            region,
+        }),
+        _ => None,
+    };
+    Ok((target, creds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range() {
+        assert_eq!(parse_content_range("bytes 0-99/1234"), Some((0, 1234)));
+        assert_eq!(parse_content_range("bytes */1234"), None);
+    }
+
+    #[test]
+    fn urls() {
+        assert!(is_url("s3://b/k") && is_url("http://h/x") && !is_url("x.h5"));
+        let t = Target::parse("http://127.0.0.1:8080/a/b.h5").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("127.0.0.1", 8080, "/a/b.h5")
+        );
+        assert!(Target::parse("https://x/y").is_err());
+    }
+}
