@@ -8,8 +8,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
-/// How long a command runs silently before its progress shows.
+/// How long a command runs silently before its progress shows (the environment variable
+/// `H5SPARSE_PROGRESS_AFTER_MS` overrides it, for tests).
 pub const SHOW_AFTER: Duration = Duration::from_secs(2);
+
+fn show_after() -> Duration {
+    std::env::var("H5SPARSE_PROGRESS_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(SHOW_AFTER, Duration::from_millis)
+}
 
 /// A progress indicator counting bytes or entries.
 pub struct Progress {
@@ -50,7 +58,7 @@ impl Progress {
     /// Count `n` more units done.
     pub fn inc(&mut self, n: u64) {
         self.bar.inc(n);
-        if self.enabled && !self.shown && self.started.elapsed() >= SHOW_AFTER {
+        if self.enabled && !self.shown && self.started.elapsed() >= show_after() {
             self.shown = true;
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.bar.enable_steady_tick(Duration::from_millis(200));
