@@ -52,7 +52,7 @@ struct Cache {
 }
 
 impl RemoteSource {
-    /// Open `http://…` or `s3://BUCKET/KEY`: one request reads the first [`HEAD_BYTES`] and
+    /// Open `http://…` or `s3://BUCKET/KEY`: one request reads the first `HEAD_BYTES` (1 MiB) and
     /// learns the length. The timeout per connect/read is `H5SPARSE_HTTP_TIMEOUT` seconds
     /// (default 30).
     pub fn open(location: &str) -> std::io::Result<RemoteSource> {
