@@ -30,7 +30,7 @@ use crate::error::{Context, Error, Result};
 use crate::model::{AnnData, DataFrame, Matrix};
 use crate::write::write_dataframe;
 
-/// Options of [`concat`].
+/// Options of [`concat()`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConcatOptions {
     /// Which variables are kept.
