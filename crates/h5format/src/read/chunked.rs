@@ -63,6 +63,12 @@ pub trait ChunkDecoder: Send + Sync {
         let _ = (raw, filter_mask, out, chunk_addr);
         Ok(false)
     }
+
+    /// Whether chunks are stored as their decoded bytes (no filters), so a whole chunk can
+    /// be read from the file straight into its destination.
+    fn is_plain(&self) -> bool {
+        false
+    }
 }
 
 /// The decoder of datasets without filters: returns the bytes as stored.
@@ -80,6 +86,10 @@ impl ChunkDecoder for NoFilters {
         }
         out.copy_from_slice(raw);
         Ok(true)
+    }
+
+    fn is_plain(&self) -> bool {
+        true
     }
 }
 
@@ -541,6 +551,12 @@ impl ChunkedReader {
                 }
                 return Ok(());
             };
+            if self.decoder.is_plain() && loc.size == part.len() as u64 {
+                // Unfiltered chunk: one positioned read into place, no intermediate buffer.
+                self.source.read_into("chunk", loc.address, part)?;
+                self.decoded.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
             if keep {
                 let data = Arc::new(self.load(&loc)?);
                 let src = data.get(..part.len()).ok_or_else(|| {
