@@ -355,9 +355,14 @@ impl Store<'_> {
                 data: Values::empty(self.data.elem()),
             });
         }
-        let indices = self.indices.read_ranges_values(&[a..b])?;
+        // Both arrays at once: small reads run on the calling thread inside each, so this
+        // is what overlaps them.
+        let (indices, data) = rayon::join(
+            || self.indices.read_ranges_values(&[a..b]),
+            || self.data.read_ranges_values(&[a..b]),
+        );
+        let (indices, data) = (indices?, data?);
         self.check_indices(&indices, a)?;
-        let data = self.data.read_ranges_values(&[a..b])?;
         if indices.len() as u64 != b - a || data.len() as u64 != b - a {
             return Err(Error::Usage("storage returned too few entries".into()));
         }
