@@ -1243,23 +1243,13 @@ impl Dataset {
 
     /// Number of elements in `ranges`, checked against the dataset and the allocation budget.
     fn ranges_len(&self, ranges: &[std::ops::Range<u64>]) -> Result<usize> {
-        let n = self.len();
-        let mut total = 0u64;
-        for r in ranges {
-            if r.start > r.end || r.end > n {
-                return Err(Error::Usage(format!(
-                    "{}: range {}..{} outside 0..{n}",
-                    self.node.path, r.start, r.end
-                )));
-            }
-            total += r.end - r.start;
-        }
-        let bytes = total.saturating_mul(self.dtype.size() as u64);
+        let total = self.ranges_count(ranges)?;
+        let bytes = (total as u64).saturating_mul(self.dtype.size() as u64);
         self.node
             .file
             .source()
             .check_alloc("dataset selection", self.address(), bytes)?;
-        usize::try_from(total).map_err(|_| Error::Usage("selection too large".into()))
+        Ok(total)
     }
 
     /// Read every element, converted to `T`.
