@@ -4,8 +4,12 @@
 //!
 //! - Contiguous storage: positioned reads into place, cut into pieces of [`PIECE_BYTES`] and
 //!   spread over the thread pool when the read is large (memory bandwidth bound).
-//! - Chunked storage, one range: the chunks inside the range are inflated straight into
-//!   place ([`ChunkedReader::read_range_into`](crate::read::chunked::ChunkedReader::read_range_into)).
+//! - Chunked storage: the chunks inside a range are inflated straight into place
+//!   ([`ChunkedReader::read_range_into`](crate::read::chunked::ChunkedReader::read_range_into));
+//!   pieces of unfiltered chunks are positioned reads into place
+//!   ([`ChunkedReader::read_ranges_into`](crate::read::chunked::ChunkedReader::read_ranges_into)).
+//! - Large results are allocated zeroed and asked to be backed by transparent huge pages
+//!   ([`crate::alloc`]): filling them faults 2 MiB at a time instead of 4 KiB.
 //!
 //! Reads below [`PARALLEL_BYTES`] stay on the calling thread.
 
@@ -60,7 +64,7 @@ impl Dataset {
                 // The storage lies inside the file: the result is no larger than the file.
                 let source = self.file().source();
                 source.check("contiguous data", *address, stored)?;
-                let mut out = vec![T::zeroed(); n];
+                let mut out = crate::alloc::zeroed_vec::<T>(n);
                 let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
                 // (file offset, destination) pieces of at most PIECE_BYTES.
                 let mut jobs: Vec<(u64, &mut [u8])> = Vec::new();
@@ -87,16 +91,16 @@ impl Dataset {
                 }
                 Ok(Some(out))
             }
-            Layout::Chunked { .. } if ranges.len() == 1 => {
+            Layout::Chunked { .. } => {
                 let bytes = (n as u64).saturating_mul(esize as u64);
                 self.file().source().check_decoded_alloc(
                     "dataset selection",
                     self.address(),
                     bytes,
                 )?;
-                let mut out = vec![T::zeroed(); n];
+                let mut out = crate::alloc::zeroed_vec::<T>(n);
                 self.chunks()?
-                    .read_range_into(ranges[0].clone(), bytemuck::cast_slice_mut(&mut out))?;
+                    .read_ranges_into(ranges, bytemuck::cast_slice_mut(&mut out))?;
                 Ok(Some(out))
             }
             _ => Ok(None),

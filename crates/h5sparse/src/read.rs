@@ -3,16 +3,20 @@
 //! Both axes are handled by one algorithm on the (major, minor) view of the storage:
 //! 1. the distinct sorted major positions of the selection are computed;
 //! 2. only the indptr elements `r` and `r+1` of these positions are read (coalesced ranges);
-//! 3. the union of their entry extents is cut into blocks of about `block_elems` entries;
+//! 3. whole rows (every minor position): contiguous rows are one read per array
+//!    (`contiguous`), any other row selection hands the rows' entry ranges, in the requested
+//!    order, to one read per array straight into the result (`rows`);
+//! 4. otherwise the union of their entry extents is cut into blocks of about `block_elems` entries;
 //!    blocks are processed in parallel waves (rayon): each reads its `indices` ranges
 //!    (coalesced when closer than `coalesce_gap`), maps them through the minor selection, and
 //!    reads `data` only for the entries that are hits (all of them when the minor axis is
 //!    whole);
-//! 4. the block outputs are appended in distinct-row order, then reordered (duplicated,
+//! 5. the block outputs are appended in distinct-row order, then reordered (duplicated,
 //!    reversed, permuted) to the requested order when the selection is not increasing.
 //!
-//! Memory: the output, the per-row extents of the distinct selected rows, and one wave of
-//! blocks; a non-increasing major selection needs one more transient copy of the output.
+//! Memory: the output and the per-row extents of the distinct selected rows; a minor
+//! selection adds one wave of blocks, and with a non-increasing major selection one more
+//! transient copy of the output.
 
 use crate::dataset::ReadOptions;
 use crate::error::{Error, Result};
@@ -21,6 +25,8 @@ use crate::source::Array1;
 use crate::values::{ElemType, Values};
 use rayon::prelude::*;
 use std::ops::Range;
+
+mod rows;
 
 /// Largest block (entries) when the minor axis is selected.
 const MINOR_BLOCK_ELEMS: u64 = 1 << 16;
@@ -276,6 +282,9 @@ impl Store<'_> {
             if major.is_increasing() {
                 return self.contiguous(&lo, &hi);
             }
+        }
+        if let MinorMap::All = map {
+            return self.whole_rows(major, &distinct, &lo, &hi);
         }
         let (counts, indices, data) = self.read_blocks(&lo, &hi, &map, index_elem)?;
         drop((lo, hi));

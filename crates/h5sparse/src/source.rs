@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 /// A 1-D stored array (an HDF5 dataset) read by element ranges.
 ///
-/// Every read takes a list of ranges, sorted and non-overlapping, and returns the concatenation
-/// of their elements, so an implementation can read each storage chunk once per call.
+/// Every read takes a list of ranges, in any order (they may repeat or overlap), and returns
+/// the concatenation of their elements, so an implementation can read each storage chunk once
+/// per call and place each range straight into the result.
 pub trait Array1: Send + Sync {
     /// Number of elements.
     fn len(&self) -> u64;
@@ -21,7 +22,7 @@ pub trait Array1: Send + Sync {
     }
     /// The stored element type.
     fn elem(&self) -> ElemType;
-    /// Read the concatenation of `ranges` (sorted, non-overlapping) as `i64`.
+    /// Read the concatenation of `ranges` as `i64`.
     /// Non-integer types and u64 values past `i64::MAX` are errors.
     fn read_ranges_i64(&self, ranges: &[Range<u64>]) -> Result<Vec<i64>>;
     /// Read integer positions (indices) of the concatenation of `ranges` as `usize`, negative
@@ -33,7 +34,8 @@ pub trait Array1: Send + Sync {
             .map(|v| v as usize)
             .collect())
     }
-    /// Read the concatenation of `ranges` (sorted, non-overlapping), typed as stored
+    /// Read the concatenation of `ranges` (in any order; they may repeat or overlap), typed
+    /// as stored
     /// (`F16` delivered as `F32`).
     fn read_ranges_values(&self, ranges: &[Range<u64>]) -> Result<Values>;
     /// Natural read granularity (chunk length in elements) for streaming in bounded memory;

@@ -1,4 +1,5 @@
-//! A memory-mapped file. The only `unsafe` of the crate lives here.
+//! A memory-mapped file. One of the two `unsafe` blocks of the crate lives here (the other:
+//! `madvise` in `alloc.rs`).
 
 use std::fs::File;
 use std::path::Path;

@@ -19,6 +19,8 @@ use crate::read::chunk_index::{self, ChunkIndex, ChunkLocation, Geometry};
 use crate::read::layout::{ChunkIndexKind, Layout};
 use crate::select::{self, BlockCopy};
 
+mod plain;
+
 /// Decoded bytes held at once by one read (chunks are decoded in batches of this size).
 const BATCH_BYTES: u64 = 64 << 20;
 /// Below this many bytes a read runs on the calling thread: handing work to the thread pool
