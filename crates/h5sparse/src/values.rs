@@ -385,15 +385,22 @@ macro_rules! each_int {
 }
 
 /// Position of the first value of `v` outside `0..bound` (negative values included).
-fn first_outside<T: Copy + Send + Sync + TryInto<u64>>(v: &[T], bound: u64) -> Option<usize> {
+fn first_outside<T: Copy + Ord + Send + Sync + TryInto<u64>>(v: &[T], bound: u64) -> Option<usize> {
     use rayon::prelude::*;
     let bad = |x: &T| (*x).try_into().map_or(true, |u: u64| u >= bound);
-    // One branch-free pass over everything (in parallel when large) before looking for the
-    // culprit: the common case is that every value is fine.
+    // The common case is that every value is fine: a block is fine when its minimum and
+    // maximum are (a branch-free min/max pass the compiler vectorises), in parallel when large.
+    let block_bad = |c: &[T]| match c.first() {
+        Some(&f) => {
+            let (lo, hi) = c.iter().fold((f, f), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+            bad(&lo) || bad(&hi)
+        }
+        None => false,
+    };
     let any = if v.len() >= 1 << 20 {
-        v.par_chunks(1 << 16).any(|c| c.iter().any(bad))
+        v.par_chunks(1 << 16).any(block_bad)
     } else {
-        v.iter().any(bad)
+        v.chunks(1 << 16).any(block_bad)
     };
     if any {
         v.iter().position(bad)
