@@ -10,7 +10,8 @@
 //! The one `unsafe` here is the `madvise` call (an FFI boundary): it is given a page-aligned
 //! range inside the vector's own allocation and only changes how the kernel backs those
 //! pages — never their contents, size or ownership — so no Rust invariant depends on it, and
-//! its failure (older kernels, THP disabled) is ignored.
+//! its failure (older kernels, THP disabled) is ignored. Setting the environment variable
+//! `H5FORMAT_NO_HUGEPAGES` turns the advice off (for comparisons).
 
 use bytemuck::Zeroable;
 
@@ -21,7 +22,7 @@ const HUGE_MIN_BYTES: usize = 8 << 20;
 pub(crate) fn zeroed_vec<T: Zeroable + Clone>(n: usize) -> Vec<T> {
     let v = vec![T::zeroed(); n];
     let bytes = n.saturating_mul(std::mem::size_of::<T>());
-    if bytes >= HUGE_MIN_BYTES {
+    if bytes >= HUGE_MIN_BYTES && std::env::var_os("H5FORMAT_NO_HUGEPAGES").is_none() {
         advise_huge(v.as_ptr() as usize, bytes);
     }
     v
