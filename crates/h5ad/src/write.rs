@@ -212,13 +212,7 @@ fn write_sparse(
     );
     opts.nnz_hint = Some(s.indices.len() as u64);
     let mut sw = SparseWriter::new(sink, opts).at(path)?;
-    let indices: Vec<u64> = s
-        .indices_usize()
-        .at(path)?
-        .into_iter()
-        .map(|i| i as u64)
-        .collect();
-    sw.push_block(&s.indptr_usize().at(path)?, &indices, &s.data)
+    sw.push_block_values(&s.indptr_usize().at(path)?, &s.indices, &s.data)
         .at(path)?;
     sw.finish().at(path)?;
     Ok(())
@@ -255,13 +249,7 @@ fn stream_sparse(
             sd.select(&Selection::all(nr), &block)
         }
         .at(path)?;
-        let indices: Vec<u64> = part
-            .indices_usize()
-            .at(path)?
-            .into_iter()
-            .map(|i| i as u64)
-            .collect();
-        sw.push_block(&part.indptr_usize().at(path)?, &indices, &part.data)
+        sw.push_block_values(&part.indptr_usize().at(path)?, &part.indices, &part.data)
             .at(path)?;
         start += len;
     }

@@ -64,22 +64,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let mut sw = SparseWriter::new(sink, opts)?;
     let block_rows = 100u64.min(n.max(1));
-    let cols: Vec<u64> = (0..n).collect();
-    let indices: Vec<u64> = (0..block_rows).flat_map(|_| cols.iter().copied()).collect();
+    // The block as a caller holds it (scipy/numpy: int32 indices of the file's index type).
+    let cols: Vec<i32> = (0..n).map(|c| c as i32).collect();
+    let indices = Values::I32((0..block_rows).flat_map(|_| cols.iter().copied()).collect());
     let data = Values::F64(vec![1.0; indices.len()]);
     let indptr: Vec<usize> = (0..=block_rows as usize).map(|r| r * n as usize).collect();
     let mut done = 0;
     while done < n {
         let rows = block_rows.min(n - done) as usize;
-        let k = rows * n as usize;
-        let d = match &data {
-            Values::F64(v) => Values::F64(v.get(..k).unwrap_or(v).to_vec()),
-            other => other.clone(),
-        };
         if rows == block_rows as usize {
-            sw.push_block(&indptr, &indices, &data)?;
+            sw.push_block_values(&indptr, &indices, &data)?;
         } else {
-            sw.push_block(&indptr[..=rows], &indices[..k], &d)?;
+            let k = rows * n as usize;
+            sw.push_block_values(&indptr[..=rows], &indices.slice(0..k)?, &data.slice(0..k)?)?;
         }
         done += rows as u64;
     }

@@ -181,6 +181,95 @@ impl<S: SparseSink> SparseWriter<S> {
         Ok(())
     }
 
+    /// [`push_block`](Self::push_block) with `indices` in any integer type (`Values`): a
+    /// large block whose indices already have the file's index type goes to the sink as it is,
+    /// like `data` — no conversion, no copy into the buffer.
+    ///
+    /// ```
+    /// use h5sparse::write::{MemSink, SparseWriter, WriterOptions};
+    /// use h5sparse::{ElemType, Format, Values};
+    ///
+    /// let opts = WriterOptions::new(Format::Csr, (2, 3), ElemType::F32);
+    /// let mut w = SparseWriter::new(MemSink::new(), opts).unwrap();
+    /// // Two rows: [0, 2] and [1], int32 indices as numpy/scipy hold them.
+    /// w.push_block_values(&[0, 2, 3], &Values::I32(vec![0, 2, 1]), &Values::F32(vec![1.0, 2.0, 3.0]))
+    ///     .unwrap();
+    /// w.finish().unwrap();
+    /// ```
+    pub fn push_block_values(
+        &mut self,
+        indptr: &[usize],
+        indices: &Values,
+        data: &Values,
+    ) -> Result<()> {
+        if !indices.elem().is_integer() {
+            return Err(Error::Usage("indices must be integers".into()));
+        }
+        let (Some(&first), Some(&last)) = (indptr.first(), indptr.last()) else {
+            return Ok(());
+        };
+        let large = last.saturating_sub(first) >= self.opts.buffer_elems / 2;
+        let whole = first == 0 && last == indices.len() && last == data.len();
+        if !(indices.elem() == self.indices_buf.elem() && whole && large) {
+            // Small or converted blocks: the buffered path.
+            let wide: Vec<u64> = indices
+                .to_usize_vec()?
+                .into_iter()
+                .map(|x| x as u64)
+                .collect();
+            return self.push_block(indptr, &wide, data);
+        }
+        let rows = indptr.len() - 1;
+        if self.major_done + rows as u64 > self.major_len() {
+            return Err(Error::Usage(format!(
+                "{} rows/columns pushed for a major dimension of {}",
+                self.major_done + rows as u64,
+                self.major_len()
+            )));
+        }
+        if indptr.windows(2).any(|w| w[1] < w[0]) {
+            return Err(Error::Usage(
+                "local indptr is decreasing or past the entries".into(),
+            ));
+        }
+        let minor = self.minor_len();
+        if let Some(k) = indices.first_outside(minor) {
+            let shown = indices.get_f64(k).unwrap_or(f64::NAN);
+            return Err(Error::Usage(format!("index {shown} outside 0..{minor}")));
+        }
+        // Large blocks of the file's types go to the sink as they are (the buffers, holding
+        // earlier entries, first).
+        if !self.indices_buf.is_empty() {
+            self.sink.append("indices", &self.indices_buf)?;
+            clear(&mut self.indices_buf);
+        }
+        self.sink.append("indices", indices)?;
+        if data.elem() == self.data_buf.elem() {
+            if !self.data_buf.is_empty() {
+                self.sink.append("data", &self.data_buf)?;
+                clear(&mut self.data_buf);
+            }
+            self.sink.append("data", data)?;
+        } else {
+            let converted = convert(data, self.opts.data_elem)?;
+            if !self.data_buf.is_empty() {
+                self.sink.append("data", &self.data_buf)?;
+                clear(&mut self.data_buf);
+            }
+            self.sink.append("data", &converted)?;
+        }
+        for w in indptr.windows(2) {
+            self.nnz += (w[1] - w[0]) as u64;
+            self.indptr_buf
+                .push(i64::try_from(self.nnz).map_err(|_| Error::Usage("nnz overflow".into()))?);
+            if self.indptr_buf.len() >= self.opts.buffer_elems {
+                self.flush()?;
+            }
+        }
+        self.major_done += rows as u64;
+        Ok(())
+    }
+
     /// Append one row (CSR) / column (CSC).
     pub fn push_major(&mut self, indices: &[u64], data: &Values) -> Result<()> {
         self.push_block(&[0, indices.len()], indices, data)

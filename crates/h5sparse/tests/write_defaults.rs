@@ -92,9 +92,28 @@ fn write_matrix(path: &Path, opts: SinkOptions, durability: Durability) -> (u64,
     let sink = H5Sink::new(&mut w, "/X", opts).unwrap();
     let mut sw = SparseWriter::new(sink, wo).unwrap();
     let (mut nnz, mut isum) = (0u64, 0u64);
-    for r in &rows {
+    for (i, r) in rows.iter().enumerate() {
         let vals = Values::F32(r.iter().map(|&c| (c % 7 + 1) as f32).collect());
-        sw.push_major(r, &vals).unwrap();
+        // The three ways in: u64 indices (buffered), typed indices of the file's type
+        // (large blocks straight to the sink, between buffered ones), other types (converted).
+        let ip = [0, r.len()];
+        match i % 3 {
+            0 => sw.push_major(r, &vals).unwrap(),
+            1 => sw
+                .push_block_values(
+                    &ip,
+                    &Values::I32(r.iter().map(|&c| c as i32).collect()),
+                    &vals,
+                )
+                .unwrap(),
+            _ => sw
+                .push_block_values(
+                    &ip,
+                    &Values::U16(r.iter().map(|&c| c as u16).collect()),
+                    &vals,
+                )
+                .unwrap(),
+        }
         nnz += r.len() as u64;
         isum += r.iter().sum::<u64>();
     }
