@@ -166,14 +166,7 @@ impl<S: SparseSink> SparseWriter<S> {
             self.data_buf.append(&converted)?;
         }
         extend_indices(&mut self.indices_buf, entries, minor)?;
-        for w in indptr.windows(2) {
-            self.nnz += (w[1] - w[0]) as u64;
-            self.indptr_buf
-                .push(i64::try_from(self.nnz).map_err(|_| Error::Usage("nnz overflow".into()))?);
-            if self.indptr_buf.len() >= self.opts.buffer_elems {
-                self.flush()?;
-            }
-        }
+        self.push_indptr(indptr)?;
         self.major_done += rows;
         if self.indices_buf.len() >= self.opts.buffer_elems {
             self.flush()?;
@@ -244,20 +237,23 @@ impl<S: SparseSink> SparseWriter<S> {
             clear(&mut self.indices_buf);
         }
         self.sink.append("indices", indices)?;
+        if !self.data_buf.is_empty() {
+            self.sink.append("data", &self.data_buf)?;
+            clear(&mut self.data_buf);
+        }
         if data.elem() == self.data_buf.elem() {
-            if !self.data_buf.is_empty() {
-                self.sink.append("data", &self.data_buf)?;
-                clear(&mut self.data_buf);
-            }
             self.sink.append("data", data)?;
         } else {
-            let converted = convert(data, self.opts.data_elem)?;
-            if !self.data_buf.is_empty() {
-                self.sink.append("data", &self.data_buf)?;
-                clear(&mut self.data_buf);
-            }
-            self.sink.append("data", &converted)?;
+            self.sink
+                .append("data", &convert(data, self.opts.data_elem)?)?;
         }
+        self.push_indptr(indptr)?;
+        self.major_done += rows as u64;
+        Ok(())
+    }
+
+    /// Extend the buffered indptr by the rows of a local `indptr`.
+    fn push_indptr(&mut self, indptr: &[usize]) -> Result<()> {
         for w in indptr.windows(2) {
             self.nnz += (w[1] - w[0]) as u64;
             self.indptr_buf
@@ -266,7 +262,6 @@ impl<S: SparseSink> SparseWriter<S> {
                 self.flush()?;
             }
         }
-        self.major_done += rows as u64;
         Ok(())
     }
 
