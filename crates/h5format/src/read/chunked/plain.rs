@@ -24,14 +24,16 @@ enum Src {
 impl ChunkedReader {
     /// Read 1-D element ranges, concatenated in order, into `out` (exactly their bytes), as
     /// [`read_ranges`](Self::read_ranges) does; unfiltered chunks are read piecewise into
-    /// place (in parallel when the read is large), filtered ones go through the decoding
-    /// path (each needed chunk decoded once, kept in the cache).
+    /// place (in parallel when the read is large; chunks stored one after the other merge
+    /// into reads of up to 8 MiB), filtered ones go through the decoding path (one range:
+    /// whole chunks inflated into place; several: each needed chunk decoded once, kept in
+    /// the cache).
     pub fn read_ranges_into(&self, ranges: &[std::ops::Range<u64>], out: &mut [u8]) -> Result<()> {
-        if ranges.len() == 1 {
-            return self.read_range_into(ranges[0].clone(), out);
-        }
         if !self.decoder.is_plain() || self.geom.rank() != 1 {
-            return self.read_ranges(ranges, out);
+            return match ranges {
+                [one] => self.read_range_into(one.clone(), out),
+                _ => self.read_ranges(ranges, out),
+            };
         }
         let e = self.geom.element_size;
         let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
