@@ -65,7 +65,11 @@ impl ChunkedReader {
             }
             for p in pieces {
                 let from = match &loc {
-                    Some(loc) => Src::File(loc.address + p.in_chunk * e),
+                    Some(loc) => {
+                        Src::File(loc.address.checked_add(p.in_chunk * e).ok_or_else(|| {
+                            Error::malformed("chunk", loc.address, "chunk address overflows")
+                        })?)
+                    }
                     None => Src::Fill,
                 };
                 plan.push((p.out * e, p.len * e, from));
@@ -77,7 +81,7 @@ impl ChunkedReader {
         for (o, len, from) in plan {
             if let Some((mo, mlen, Src::File(ma))) = merged.last_mut() {
                 if let Src::File(a) = from {
-                    if *mo + *mlen == o && *ma + *mlen == a {
+                    if *mo + *mlen == o && ma.checked_add(*mlen) == Some(a) {
                         *mlen += len;
                         continue;
                     }
