@@ -107,7 +107,7 @@ impl ChunkedReader {
                 jobs.push((from, head));
                 dst = more;
                 if let Src::File(a) = &mut from {
-                    *a += PIECE_BYTES as u64;
+                    *a = a.saturating_add(PIECE_BYTES as u64);
                 }
             }
             jobs.push((from, dst));
