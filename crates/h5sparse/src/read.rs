@@ -14,10 +14,10 @@
 //! Memory: the output, the per-row extents of the distinct selected rows, and one wave of
 //! blocks; a non-increasing major selection needs one more transient copy of the output.
 
-use crate::dataset::ReadOptions;
 use crate::error::{Error, Result};
 use crate::selection::Selection;
 use crate::source::Array1;
+use crate::types::ReadOptions;
 use crate::values::{ElemType, Values};
 use rayon::prelude::*;
 use std::ops::Range;
