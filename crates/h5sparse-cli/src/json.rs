@@ -91,6 +91,26 @@ fn build(it: &mut std::vec::IntoIter<Value>, shape: &[u64], budget: &mut u64) ->
     }
 }
 
+/// The JSON value of an attribute.
+pub fn attribute_json(file: &File, a: &Attribute) -> Result<Json, Error> {
+    if matches!(a.space, h5format::Dataspace::Null)
+        || a.dtype.dtype_name().starts_with("unsupported:")
+    {
+        return Ok(Json::Null);
+    }
+    let n = a.space.num_elements().unwrap_or(0) as usize;
+    let values: Vec<Value> = h5format::value::decode(&a.dtype, &a.data, n, file.sizes(), file)?;
+    Ok(if matches!(a.space, h5format::Dataspace::Scalar) {
+        values
+            .into_iter()
+            .next()
+            .map(|v| value_to_json(&v))
+            .unwrap_or(Json::Null)
+    } else {
+        nest(values, a.space.dims())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,24 +193,4 @@ mod tests {
             assert!(n <= 1000 + 4, "{shape:?}: {n} lists");
         }
     }
-}
-
-/// The JSON value of an attribute.
-pub fn attribute_json(file: &File, a: &Attribute) -> Result<Json, Error> {
-    if matches!(a.space, h5format::Dataspace::Null)
-        || a.dtype.dtype_name().starts_with("unsupported:")
-    {
-        return Ok(Json::Null);
-    }
-    let n = a.space.num_elements().unwrap_or(0) as usize;
-    let values: Vec<Value> = h5format::value::decode(&a.dtype, &a.data, n, file.sizes(), file)?;
-    Ok(if matches!(a.space, h5format::Dataspace::Scalar) {
-        values
-            .into_iter()
-            .next()
-            .map(|v| value_to_json(&v))
-            .unwrap_or(Json::Null)
-    } else {
-        nest(values, a.space.dims())
-    })
 }
