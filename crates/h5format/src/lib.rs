@@ -59,6 +59,7 @@ pub mod cache;
 pub mod checksum;
 pub mod cursor;
 mod direct;
+pub mod elem;
 pub mod error;
 pub mod file;
 pub mod filter;
@@ -73,6 +74,7 @@ pub mod value;
 pub mod walk;
 pub mod write;
 
+pub use elem::ElemType;
 pub use error::{Error, Result};
 pub use file::{Attribute, CommittedType, Dataset, File, Group, Node, Object};
 pub use read::dataspace::Dataspace;

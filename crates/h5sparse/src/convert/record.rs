@@ -5,12 +5,7 @@ use crate::values::{ElemType, Values};
 
 /// Bytes of one stored value in a run record.
 pub(super) fn value_bytes(elem: ElemType) -> usize {
-    match elem.value_type() {
-        ElemType::I8 | ElemType::U8 | ElemType::Bool => 1,
-        ElemType::I16 | ElemType::U16 => 2,
-        ElemType::I32 | ElemType::U32 | ElemType::F32 | ElemType::F16 => 4,
-        ElemType::I64 | ElemType::U64 | ElemType::F64 => 8,
-    }
+    elem.value_type().size()
 }
 
 /// Values of type `elem` from their little-endian bytes.
