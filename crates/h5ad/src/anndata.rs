@@ -7,10 +7,10 @@ use h5format::write::FileWriter;
 use h5format::{File, Object};
 use h5sparse::Selection;
 
-use crate::backed::{element_take_rows, matrix_select, BackedMatrix};
+use crate::backed::{matrix_select, BackedMatrix};
 use crate::error::{Context, Error, Result};
 use crate::legacy;
-use crate::model::{AnnData, DataFrame, Matrix};
+use crate::model::{element_take_rows, AnnData, DataFrame, Matrix};
 use crate::read::{read_element, read_mapping, read_matrix, read_root_dataframe};
 use crate::write::{write_dataframe, write_element, write_matrix, WriteOptions};
 

@@ -1,4 +1,5 @@
-//! Matrices left in their file (backed mode) and selections of rows and columns.
+//! 2-D matrices ([`Matrix`]: dense or sparse in memory, or left in their file as a
+//! [`BackedMatrix`] in backed mode) and selections of their rows and columns.
 
 use std::sync::Arc;
 
@@ -6,9 +7,34 @@ use h5format::{Dataset, Object};
 use h5sparse::mem::{MemArray, MemGroup};
 use h5sparse::{Array1, Format, Selection, SparseDataset, SparseResult};
 
+use crate::array::Dense;
+use crate::attrs::encoding_type;
 use crate::error::{Context, Error, Result};
-use crate::model::{Dense, Matrix};
-use crate::read::encoding_type;
+
+/// A 2-D matrix: `X`, a layer, or an `obsp`/`varp` entry.
+#[derive(Debug, Clone)]
+pub enum Matrix {
+    /// A dense array.
+    Dense(Dense),
+    /// A CSR or CSC matrix in memory.
+    Sparse(SparseResult),
+    /// A matrix left in its file (backed mode); read parts with [`BackedMatrix::select`].
+    Backed(BackedMatrix),
+}
+
+impl Matrix {
+    /// (rows, columns).
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            Matrix::Dense(d) => (
+                d.shape.first().copied().unwrap_or(0),
+                d.shape.get(1).copied().unwrap_or(1),
+            ),
+            Matrix::Sparse(s) => s.shape,
+            Matrix::Backed(b) => b.shape(),
+        }
+    }
+}
 
 #[derive(Clone)]
 enum Kind {
@@ -251,7 +277,7 @@ pub(crate) fn sparse_select(
         .map_err(|e| Error::Usage(e.to_string()))
 }
 
-fn positions(sel: &Selection) -> Vec<usize> {
+pub(crate) fn positions(sel: &Selection) -> Vec<usize> {
     sel.iter().map(|p| p as usize).collect()
 }
 
@@ -261,41 +287,5 @@ pub(crate) fn matrix_select(m: &Matrix, rows: &Selection, cols: &Selection) -> R
         Matrix::Dense(d) => Matrix::Dense(dense_select(d, &positions(rows), &positions(cols))?),
         Matrix::Sparse(s) => Matrix::Sparse(sparse_select(s, rows, cols)?),
         Matrix::Backed(b) => b.select(rows, cols)?,
-    })
-}
-
-/// Rows `rows` of an `obsm`/`varm` element.
-pub(crate) fn element_take_rows(e: &crate::Element, rows: &Selection) -> Result<crate::Element> {
-    use crate::Element;
-    Ok(match e {
-        Element::Dense(d) => Element::Dense(dense_take_rows(d, &positions(rows))?),
-        Element::Sparse(s) => {
-            Element::Sparse(sparse_select(s, rows, &Selection::all(s.shape.1 as u64))?)
-        }
-        Element::DataFrame(df) => Element::DataFrame(df.take(&positions(rows))?),
-        Element::Strings(s) => {
-            let stride: usize = s.shape.iter().skip(1).product();
-            let mut values = Vec::new();
-            for r in rows.iter() {
-                let r = r as usize;
-                let part = s
-                    .values
-                    .get(r * stride..(r + 1) * stride)
-                    .ok_or_else(|| Error::Usage(format!("row {r} out of range")))?;
-                values.extend_from_slice(part);
-            }
-            let mut shape = s.shape.clone();
-            if let Some(x) = shape.first_mut() {
-                *x = rows.len() as usize;
-            }
-            Element::Strings(crate::StringArray { shape, values })
-        }
-        Element::Records(fields) => Element::Records(
-            fields
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), element_take_rows(v, rows)?)))
-                .collect::<Result<Vec<_>>>()?,
-        ),
-        other => other.clone(),
     })
 }

@@ -22,6 +22,7 @@ use h5format::write::{DatasetSpec, FileWriter};
 use h5sparse::convert::{convert, ConvertOptions};
 use h5sparse::hdf5::{H5Sink, SinkOptions};
 
+use crate::array::convert_to;
 use crate::concat_csr::{CsrOut, RawCsr};
 use h5sparse::{ElemType, Format, Selection, SparseDataset, SparseResult, Values};
 
@@ -228,7 +229,7 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
         stats.layers.push(key.clone());
     }
     stats.converted = job.converted;
-    crate::concat_obs::concat_obsm(&mut w, &ads, opts.join, &mut stats)?;
+    (stats.obsm, stats.obsm_skipped) = crate::concat_obs::concat_obsm(&mut w, &ads, opts.join)?;
     drop(ads);
     w.finish().at(&out.display().to_string())?;
     Ok(stats)
@@ -568,29 +569,6 @@ fn dense_rows(b: &crate::BackedMatrix, start: usize, len: usize, path: &str) -> 
         Matrix::Dense(d) => Ok(d.values),
         _ => Err(Error::element(path, "expected a dense matrix")),
     }
-}
-
-/// Values converted to `elem` (numbers to numbers, booleans to 0/1).
-pub(crate) fn convert_to(v: &Values, elem: ElemType) -> std::result::Result<Values, String> {
-    if v.elem() == elem {
-        return Ok(v.clone());
-    }
-    let f = || match v {
-        Values::Bool(b) => b.iter().map(|&x| f64::from(u8::from(x))).collect(),
-        v => v.to_f64(),
-    };
-    Ok(match elem {
-        ElemType::F64 => Values::F64(f()),
-        ElemType::F32 => Values::F32(f().into_iter().map(|x| x as f32).collect()),
-        ElemType::Bool => Values::Bool(f().into_iter().map(|x| x != 0.0).collect()),
-        e => {
-            let ints: Vec<i64> = match v {
-                Values::Bool(b) => b.iter().map(|&x| i64::from(x)).collect(),
-                v => v.to_i64().map_err(|e| e.to_string())?,
-            };
-            Values::from_i64(e, &ints).map_err(|e| e.to_string())?
-        }
-    })
 }
 
 /// Dense rows placed at their output columns; other columns are NaN (anndata's fill for

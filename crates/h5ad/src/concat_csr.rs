@@ -7,6 +7,7 @@ use h5format::write::{AttrValue, DatasetId, DatasetSpec, FileWriter};
 use h5sparse::hdf5::{H5Array, SinkOptions};
 use h5sparse::{Array1, ElemType, Values};
 
+use crate::array::convert_to;
 use crate::error::{Context, Error, Result};
 
 /// The three arrays of a CSR input group, read directly.
@@ -61,7 +62,7 @@ fn to_elem(v: Values, elem: ElemType, path: &str) -> Result<Values> {
     if v.elem() == elem.value_type() {
         return Ok(v);
     }
-    crate::concat::convert_to(&v, elem.value_type()).map_err(|e| Error::element(path, e))
+    convert_to(&v, elem.value_type()).map_err(|e| Error::element(path, e))
 }
 
 impl<'w> CsrOut<'w> {

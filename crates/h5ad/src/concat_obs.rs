@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use h5sparse::{ElemType, Values};
 
+use crate::array::convert_to;
 use crate::error::{Error, Result};
 use crate::model::{Column, DataFrame};
 
@@ -65,13 +66,13 @@ pub fn merge_obs(frames: &[&DataFrame], join: Join) -> Result<DataFrame> {
 /// `obsm`: dense arrays concatenated along rows, like `anndata.concat` (keys of every input
 /// for `inner`; of any input for `outer`, missing rows NaN in a float array). Entries that
 /// are not dense arrays of one width in every input that has them are left out (listed in
-/// [`crate::ConcatStats::obsm_skipped`]).
+/// [`crate::ConcatStats::obsm_skipped`]). Returns the keys written and the keys left out.
 pub(crate) fn concat_obsm(
     w: &mut h5format::write::FileWriter,
     ads: &[crate::AnnData],
     join: Join,
-    stats: &mut crate::concat::ConcatStats,
-) -> Result<()> {
+) -> Result<(Vec<String>, Vec<String>)> {
+    let (mut written, mut skipped) = (Vec::new(), Vec::new());
     let mut keys: Vec<&String> = ads.iter().flat_map(|a| a.obsm.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -98,7 +99,7 @@ pub(crate) fn concat_obsm(
                 !d.shape.is_empty() && Some(d.shape.get(1..).unwrap_or(&[]).to_vec()) == tail
             });
         if !ok {
-            stats.obsm_skipped.push(key.clone());
+            skipped.push(key.clone());
             continue;
         }
         let tail = tail.unwrap_or_default();
@@ -115,10 +116,8 @@ pub(crate) fn concat_obsm(
         let mut values = Values::empty(elem);
         for (d, a) in dense.iter().zip(ads) {
             let part = match d {
-                Some(d) => crate::concat::convert_to(&d.values, elem),
-                None => {
-                    crate::concat::convert_to(&Values::F64(vec![f64::NAN; a.n_obs * stride]), elem)
-                }
+                Some(d) => convert_to(&d.values, elem),
+                None => convert_to(&Values::F64(vec![f64::NAN; a.n_obs * stride]), elem),
             }
             .map_err(|e| Error::element(&path, e))?;
             values.append(&part).map_err(|e| Error::element(&path, e))?;
@@ -133,9 +132,9 @@ pub(crate) fn concat_obsm(
             &path,
             &crate::Element::Dense(crate::Dense { shape, values }),
         )?;
-        stats.obsm.push(key.clone());
+        written.push(key.clone());
     }
-    Ok(())
+    Ok((written, skipped))
 }
 
 /// The plain value type of a column (categories, nullable values looked through).

@@ -40,6 +40,8 @@
 #![allow(clippy::single_range_in_vec_init)]
 
 pub mod anndata;
+mod array;
+mod attrs;
 pub mod backed;
 pub mod concat;
 mod concat_csr;

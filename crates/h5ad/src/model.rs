@@ -1,53 +1,16 @@
-//! The in-memory AnnData model: matrices, dataframes, columns and the `uns` element tree.
+//! The AnnData model: [`AnnData`], dataframes, columns and the `uns` element tree ([`Element`]);
+//! its arrays ([`Dense`], [`StringArray`]) and matrices ([`Matrix`]) live in the modules below it
+//! and are re-exported here.
 
 use std::collections::BTreeMap;
 
-use h5sparse::{SparseResult, Values};
+use h5sparse::{Selection, SparseResult, Values};
 
-use crate::backed::BackedMatrix;
+use crate::backed::{dense_take_rows, positions, sparse_select};
+use crate::error::{Error, Result};
 
-/// A dense N-D numeric (or boolean) array, row-major.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dense {
-    /// Dimensions (empty for a scalar).
-    pub shape: Vec<usize>,
-    /// The elements, row-major; `values.len()` is the product of `shape`.
-    pub values: Values,
-}
-
-/// A dense N-D array of strings, row-major.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StringArray {
-    /// Dimensions.
-    pub shape: Vec<usize>,
-    /// The strings, row-major.
-    pub values: Vec<String>,
-}
-
-/// A 2-D matrix: `X`, a layer, or an `obsp`/`varp` entry.
-#[derive(Debug, Clone)]
-pub enum Matrix {
-    /// A dense array.
-    Dense(Dense),
-    /// A CSR or CSC matrix in memory.
-    Sparse(SparseResult),
-    /// A matrix left in its file (backed mode); read parts with [`BackedMatrix::select`].
-    Backed(BackedMatrix),
-}
-
-impl Matrix {
-    /// (rows, columns).
-    pub fn shape(&self) -> (usize, usize) {
-        match self {
-            Matrix::Dense(d) => (
-                d.shape.first().copied().unwrap_or(0),
-                d.shape.get(1).copied().unwrap_or(1),
-            ),
-            Matrix::Sparse(s) => s.shape,
-            Matrix::Backed(b) => b.shape(),
-        }
-    }
-}
+pub use crate::array::{Dense, StringArray};
+pub use crate::backed::Matrix;
 
 /// One dataframe column.
 #[derive(Debug, Clone, PartialEq)]
@@ -238,4 +201,39 @@ pub struct AnnData {
     pub varp: BTreeMap<String, Matrix>,
     /// Unstructured annotations.
     pub uns: BTreeMap<String, Element>,
+}
+
+/// Rows `rows` of an `obsm`/`varm` element.
+pub(crate) fn element_take_rows(e: &Element, rows: &Selection) -> Result<Element> {
+    Ok(match e {
+        Element::Dense(d) => Element::Dense(dense_take_rows(d, &positions(rows))?),
+        Element::Sparse(s) => {
+            Element::Sparse(sparse_select(s, rows, &Selection::all(s.shape.1 as u64))?)
+        }
+        Element::DataFrame(df) => Element::DataFrame(df.take(&positions(rows))?),
+        Element::Strings(s) => {
+            let stride: usize = s.shape.iter().skip(1).product();
+            let mut values = Vec::new();
+            for r in rows.iter() {
+                let r = r as usize;
+                let part = s
+                    .values
+                    .get(r * stride..(r + 1) * stride)
+                    .ok_or_else(|| Error::Usage(format!("row {r} out of range")))?;
+                values.extend_from_slice(part);
+            }
+            let mut shape = s.shape.clone();
+            if let Some(x) = shape.first_mut() {
+                *x = rows.len() as usize;
+            }
+            Element::Strings(StringArray { shape, values })
+        }
+        Element::Records(fields) => Element::Records(
+            fields
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), element_take_rows(v, rows)?)))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        other => other.clone(),
+    })
 }

@@ -60,6 +60,7 @@ pub mod cache;
 pub mod checksum;
 pub mod cursor;
 mod direct;
+pub mod elem;
 pub mod error;
 pub mod file;
 pub mod filter;
@@ -74,6 +75,7 @@ pub mod value;
 pub mod walk;
 pub mod write;
 
+pub use elem::ElemType;
 pub use error::{Error, Result};
 pub use file::{Attribute, CommittedType, Dataset, File, Group, Node, Object};
 pub use read::dataspace::Dataspace;

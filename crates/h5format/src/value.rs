@@ -5,6 +5,7 @@
 //! integer or IEEE float type, in either byte order, into a Rust primitive slice.
 
 use crate::cursor::{Sizes, UNDEF_ADDR};
+use crate::elem::ElemType;
 use crate::error::{Error, Result};
 use crate::read::datatype::{ByteOrder, Datatype, IeeeFloat, RefKind, StrPad};
 
@@ -374,53 +375,9 @@ fn nest_values(flat: Vec<Value>, dims: &[u64]) -> Value {
 // Numeric conversion
 // ---------------------------------------------------------------------------------------
 
-/// A numeric storage type of the file: what [`numeric_source`] reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Prim {
-    /// i8
-    I8,
-    /// i16
-    I16,
-    /// i32
-    I32,
-    /// i64
-    I64,
-    /// u8
-    U8,
-    /// u16
-    U16,
-    /// u32
-    U32,
-    /// u64
-    U64,
-    /// IEEE binary16
-    F16,
-    /// f32
-    F32,
-    /// f64
-    F64,
-}
-
-impl Prim {
-    /// Size in bytes.
-    pub fn size(self) -> usize {
-        match self {
-            Prim::I8 | Prim::U8 => 1,
-            Prim::I16 | Prim::U16 | Prim::F16 => 2,
-            Prim::I32 | Prim::U32 | Prim::F32 => 4,
-            Prim::I64 | Prim::U64 | Prim::F64 => 8,
-        }
-    }
-
-    /// True for the float kinds.
-    pub fn is_float(self) -> bool {
-        matches!(self, Prim::F16 | Prim::F32 | Prim::F64)
-    }
-}
-
 /// How the elements of a numeric dataset are stored: primitive kind, byte order, and
 /// `Some((bit_offset, precision))` for integers that do not use all their bits.
-pub type NumericSource = (Prim, ByteOrder, Option<(u16, u16)>);
+pub type NumericSource = (ElemType, ByteOrder, Option<(u16, u16)>);
 
 /// The numeric storage of `dtype` (integers of 1/2/4/8 bytes, IEEE f16/f32/f64, and enums
 /// over such integers, h5py's bool included), or `None` if it is not numeric.
@@ -434,14 +391,14 @@ pub fn numeric_source(dtype: &Datatype) -> Option<NumericSource> {
             precision,
         } => {
             let p = match (size, signed) {
-                (1, true) => Prim::I8,
-                (2, true) => Prim::I16,
-                (4, true) => Prim::I32,
-                (8, true) => Prim::I64,
-                (1, false) => Prim::U8,
-                (2, false) => Prim::U16,
-                (4, false) => Prim::U32,
-                (8, false) => Prim::U64,
+                (1, true) => ElemType::I8,
+                (2, true) => ElemType::I16,
+                (4, true) => ElemType::I32,
+                (8, true) => ElemType::I64,
+                (1, false) => ElemType::U8,
+                (2, false) => ElemType::U16,
+                (4, false) => ElemType::U32,
+                (8, false) => ElemType::U64,
                 _ => return None,
             };
             let full = *bit_offset == 0 && u32::from(*precision) == size * 8;
@@ -449,9 +406,9 @@ pub fn numeric_source(dtype: &Datatype) -> Option<NumericSource> {
         }
         Datatype::Float { order, .. } => {
             let p = match dtype.ieee_float()? {
-                IeeeFloat::F16 => Prim::F16,
-                IeeeFloat::F32 => Prim::F32,
-                IeeeFloat::F64 => Prim::F64,
+                IeeeFloat::F16 => ElemType::F16,
+                IeeeFloat::F32 => ElemType::F32,
+                IeeeFloat::F64 => ElemType::F64,
             };
             Some((p, *order, None))
         }
@@ -463,8 +420,8 @@ pub fn numeric_source(dtype: &Datatype) -> Option<NumericSource> {
 /// A Rust primitive that numeric data converts to. Conversions follow Rust's `as` casts
 /// (like numpy's `astype`): integers wrap, floats to integers saturate and NaN becomes 0.
 pub trait Numeric: bytemuck::Pod + Send + Sync + 'static {
-    /// The storage kind equal to `Self` (used for the copy fast path).
-    const PRIM: Prim;
+    /// The element type equal to `Self` (used for the copy fast path).
+    const PRIM: ElemType;
     /// From a signed integer.
     fn from_i64(v: i64) -> Self;
     /// From an unsigned integer.
@@ -476,7 +433,7 @@ pub trait Numeric: bytemuck::Pod + Send + Sync + 'static {
 macro_rules! numeric {
     ($($t:ty => $p:ident),*) => {$(
         impl Numeric for $t {
-            const PRIM: Prim = Prim::$p;
+            const PRIM: ElemType = ElemType::$p;
             #[inline(always)]
             fn from_i64(v: i64) -> Self { v as $t }
             #[inline(always)]
@@ -512,7 +469,7 @@ pub fn convert_into<T: Numeric>(dtype: &Datatype, src: &[u8], dst: &mut [T]) -> 
         )));
     }
     if let Some((off, prec)) = partial {
-        let signed = matches!(prim, Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64);
+        let signed = prim.is_signed_integer();
         for (d, s) in dst.iter_mut().zip(src.chunks_exact(prim.size())) {
             let v = int_bits(s, order, signed, off, prec);
             *d = if signed {
@@ -538,23 +495,24 @@ pub fn convert_into<T: Numeric>(dtype: &Datatype, src: &[u8], dst: &mut [T]) -> 
         };
     }
     match prim {
-        Prim::I8 => go!(1, i8, from_i64, i64),
-        Prim::I16 => go!(2, i16, from_i64, i64),
-        Prim::I32 => go!(4, i32, from_i64, i64),
-        Prim::I64 => go!(8, i64, from_i64, i64),
-        Prim::U8 => go!(1, u8, from_u64, u64),
-        Prim::U16 => go!(2, u16, from_u64, u64),
-        Prim::U32 => go!(4, u32, from_u64, u64),
-        Prim::U64 => go!(8, u64, from_u64, u64),
-        Prim::F16 => {
+        // Never reported by numeric_source (h5py's bool is its int8 base there).
+        ElemType::I8 | ElemType::Bool => go!(1, i8, from_i64, i64),
+        ElemType::I16 => go!(2, i16, from_i64, i64),
+        ElemType::I32 => go!(4, i32, from_i64, i64),
+        ElemType::I64 => go!(8, i64, from_i64, i64),
+        ElemType::U8 => go!(1, u8, from_u64, u64),
+        ElemType::U16 => go!(2, u16, from_u64, u64),
+        ElemType::U32 => go!(4, u32, from_u64, u64),
+        ElemType::U64 => go!(8, u64, from_u64, u64),
+        ElemType::F16 => {
             if le {
                 each::<T, 2>(src, dst, |a| T::from_f64(f16_to_f64(u16::from_le_bytes(a))))
             } else {
                 each::<T, 2>(src, dst, |a| T::from_f64(f16_to_f64(u16::from_be_bytes(a))))
             }
         }
-        Prim::F32 => go!(4, f32, from_f64, f64),
-        Prim::F64 => go!(8, f64, from_f64, f64),
+        ElemType::F32 => go!(4, f32, from_f64, f64),
+        ElemType::F64 => go!(8, f64, from_f64, f64),
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ pub fn run(input: &str, group: &str, output: &str, a: &ConvertArgs<'_>) -> Resul
     let cache = usize::try_from(mem_bytes / 16)
         .unwrap_or(usize::MAX)
         .min(16 << 20);
-    let f = crate::ls::open(input)?.with_chunk_cache(cache);
+    let f = crate::open::open(input)?.with_chunk_cache(cache);
     let src = h5sparse::hdf5::open(&f, group)?;
     let out_group = format!("/{}", a.out_group.unwrap_or(group).trim_matches('/'));
     if out_group == "/" {

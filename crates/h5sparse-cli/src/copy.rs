@@ -64,7 +64,7 @@ pub fn run(input: &str, output: &str, opts: &CopyOptions) -> Result<(), UserErro
             "{input}: input and output are the same file"
         )));
     }
-    let file = crate::ls::open(input)?;
+    let file = crate::open::open(input)?;
     let root = file
         .root()
         .map_err(|e| UserError(format!("{input}: {e}")))?;

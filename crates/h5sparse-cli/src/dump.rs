@@ -3,10 +3,10 @@
 use std::io::Write;
 
 use h5format::value::Value;
-use h5format::{Attribute, Dataset, Error, File, LinkTarget, Node, Object};
+use h5format::{Dataset, Error, File, LinkTarget, Node, Object};
 use serde_json::{json, Map, Value as Json};
 
-use crate::json::{nest, value_to_json};
+use crate::json::{attribute_json, value_to_json};
 use crate::UserError;
 
 /// Elements decoded to values at a time while streaming a dataset's data.
@@ -25,7 +25,7 @@ pub fn run(
     path: Option<&str>,
     no_data: bool,
 ) -> Result<(), UserError> {
-    let f = crate::ls::open(file)?;
+    let f = crate::open::open(file)?;
     let path = path.unwrap_or("/");
     let obj = f.object(path)?;
     let mut d = Dumper {
@@ -382,24 +382,4 @@ fn write_nested(
             raw(out, "]")
         }
     }
-}
-
-/// The JSON value of an attribute.
-pub fn attribute_json(file: &File, a: &Attribute) -> Result<Json, Error> {
-    if matches!(a.space, h5format::Dataspace::Null)
-        || a.dtype.dtype_name().starts_with("unsupported:")
-    {
-        return Ok(Json::Null);
-    }
-    let n = a.space.num_elements().unwrap_or(0) as usize;
-    let values: Vec<Value> = h5format::value::decode(&a.dtype, &a.data, n, file.sizes(), file)?;
-    Ok(if matches!(a.space, h5format::Dataspace::Scalar) {
-        values
-            .into_iter()
-            .next()
-            .map(|v| value_to_json(&v))
-            .unwrap_or(Json::Null)
-    } else {
-        nest(values, a.space.dims())
-    })
 }

@@ -134,7 +134,7 @@ pub fn run(out: &mut impl Write, dir: Option<&str>) -> Result<(), UserError> {
     for rows in ["1:5", "1,5,10,13"] {
         writeln!(out, "\n5. Read rows [{rows}] of the big matrix:")?;
         let t = reset_peak();
-        let f = crate::ls::open(&big_s)?;
+        let f = crate::open::open(&big_s)?;
         let m = h5sparse::hdf5::open(&f, "/X")?;
         let r = m.select_text(Some(rows), None)?;
         let sum: f64 = r.data.to_f64().iter().sum();

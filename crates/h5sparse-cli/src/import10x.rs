@@ -55,7 +55,7 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
             return Err(UserError(format!("gzip level {l} is not in 0..=9")));
         }
     }
-    let file = crate::ls::open(input)?;
+    let file = crate::open::open(input)?;
     match file.object("/matrix") {
         Ok(Object::Group(_)) => {}
         _ => {

@@ -3,9 +3,8 @@
 //! zero kept, NaN/inf as the strings `"nan"`, `"inf"`, `"-inf"`, opaque bytes as lowercase
 //! hex, references as paths or null, undecodable values as null.
 
-// Not wired into main.rs yet: the dump command will use it.
-
 use h5format::value::Value;
+use h5format::{Attribute, Error, File};
 use serde_json::{Map, Number, Value as Json};
 
 /// JSON nodes [`nest`] may build beyond what its values need (empty lists, nulls).
@@ -90,6 +89,26 @@ fn build(it: &mut std::vec::IntoIter<Value>, shape: &[u64], budget: &mut u64) ->
             Json::Array(out)
         }
     }
+}
+
+/// The JSON value of an attribute.
+pub fn attribute_json(file: &File, a: &Attribute) -> Result<Json, Error> {
+    if matches!(a.space, h5format::Dataspace::Null)
+        || a.dtype.dtype_name().starts_with("unsupported:")
+    {
+        return Ok(Json::Null);
+    }
+    let n = a.space.num_elements().unwrap_or(0) as usize;
+    let values: Vec<Value> = h5format::value::decode(&a.dtype, &a.data, n, file.sizes(), file)?;
+    Ok(if matches!(a.space, h5format::Dataspace::Scalar) {
+        values
+            .into_iter()
+            .next()
+            .map(|v| value_to_json(&v))
+            .unwrap_or(Json::Null)
+    } else {
+        nest(values, a.space.dims())
+    })
 }
 
 #[cfg(test)]

@@ -6,18 +6,6 @@ use h5format::{Dataspace, File, LinkTarget, Node, Object};
 
 use crate::UserError;
 
-/// Open a file for reading (positioned reads: only what is read counts in memory).
-///
-/// External files (external storage, virtual dataset sources) may be read from the file's
-/// own directory and below, nowhere else.
-pub fn open(path: &str) -> Result<File, UserError> {
-    // A local path or an http(s):// / s3:// URL; external storage only in the file's own
-    // directory (none for a URL).
-    let f = File::open_location(path).map_err(|e| UserError(format!("{path}: {e}")))?;
-    let dir = f.base_dir().map(|d| d.to_path_buf());
-    Ok(f.with_external_dirs(dir))
-}
-
 /// Run the command.
 pub fn run(
     out: &mut impl Write,
@@ -26,7 +14,7 @@ pub fn run(
     recursive: bool,
     verbose: bool,
 ) -> Result<(), UserError> {
-    let f = open(file)?;
+    let f = crate::open::open(file)?;
     let path = path.unwrap_or("/");
     let obj = f.object(path)?;
     let mut l = Lister {
@@ -120,13 +108,13 @@ impl<W: Write> Lister<'_, W> {
             };
             writeln!(self.out, "    Attribute: {} {shape}", a.name)?;
             writeln!(self.out, "        Type:      {}", a.dtype.dtype_name())?;
-            let v = crate::dump::attribute_json(self.file, &a)?;
+            let v = crate::json::attribute_json(self.file, &a)?;
             writeln!(self.out, "        Data:      {}", data_text(&v))?;
         }
         writeln!(self.out, "    Location:  {}", node.address())?;
         if let Object::Dataset(d) = obj {
             writeln!(self.out, "    Type:      {}", d.dtype().dtype_name())?;
-            for line in crate::ls::layout_lines(d) {
+            for line in layout_lines(d) {
                 writeln!(self.out, "    {line}")?;
             }
         }

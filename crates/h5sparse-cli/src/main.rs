@@ -18,6 +18,7 @@ mod import10x;
 mod json;
 mod ls;
 mod mtx;
+mod open;
 mod progress;
 mod slice;
 

@@ -8,7 +8,7 @@ use h5sparse::{Selection, SparseDataset};
 use crate::UserError;
 
 fn open(file: &str, group: &str) -> Result<SparseDataset, UserError> {
-    let f = crate::ls::open(file)?;
+    let f = crate::open::open(file)?;
     Ok(h5sparse::hdf5::open(&f, group)?)
 }
 

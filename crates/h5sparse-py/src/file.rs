@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use h5format::read::datatype::{ByteOrder, Datatype};
 use h5format::read::layout::Layout;
-use h5format::value::{numeric_source, Prim};
-use h5format::{Dataset, Dataspace, File, Object};
+use h5format::value::numeric_source;
+use h5format::{Dataset, Dataspace, ElemType, File, Object};
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -34,7 +34,7 @@ pub fn open_location(location: &str) -> PyResult<File> {
 /// How a dataset's elements come back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    Numeric(Prim),
+    Numeric(ElemType),
     FixedString(usize),
     VarString,
     Other,
@@ -64,7 +64,7 @@ fn numpy_dtype(t: &Datatype) -> String {
             let size = prim.size();
             let kind = if prim.is_float() {
                 'f'
-            } else if matches!(prim, Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64) {
+            } else if prim.is_signed_integer() {
                 'i'
             } else {
                 'u'
@@ -140,16 +140,17 @@ fn read_slab(
     }
     Ok(match kind_of(ds.dtype()) {
         Kind::Numeric(p) => match p {
-            Prim::I8 => typed!(i8),
-            Prim::I16 => typed!(i16),
-            Prim::I32 => typed!(i32),
-            Prim::I64 => typed!(i64),
-            Prim::U8 => typed!(u8),
-            Prim::U16 => typed!(u16),
-            Prim::U32 => typed!(u32),
-            Prim::U64 => typed!(u64),
-            Prim::F16 | Prim::F32 => typed!(f32),
-            Prim::F64 => typed!(f64),
+            // Bool: never reported by numeric_source (h5py's bool is its int8 base there).
+            ElemType::I8 | ElemType::Bool => typed!(i8),
+            ElemType::I16 => typed!(i16),
+            ElemType::I32 => typed!(i32),
+            ElemType::I64 => typed!(i64),
+            ElemType::U8 => typed!(u8),
+            ElemType::U16 => typed!(u16),
+            ElemType::U32 => typed!(u32),
+            ElemType::U64 => typed!(u64),
+            ElemType::F16 | ElemType::F32 => typed!(f32),
+            ElemType::F64 => typed!(f64),
         },
         Kind::FixedString(_) => {
             let raw = py

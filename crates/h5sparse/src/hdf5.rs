@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use h5format::value::{numeric_source, Prim, Value};
+use h5format::value::{numeric_source, Value};
 use h5format::{Dataset, File, Group, Object};
 
 use crate::error::{Error, Result};
@@ -29,26 +29,14 @@ fn elem_type(ds: &Dataset) -> Result<ElemType> {
     if t.is_h5py_bool() {
         return Ok(ElemType::Bool);
     }
-    let (prim, _, _) = numeric_source(t).ok_or_else(|| {
+    let (elem, _, _) = numeric_source(t).ok_or_else(|| {
         Error::NotSparse(format!(
             "{}: type {} is not numeric",
             ds.path(),
             t.dtype_name()
         ))
     })?;
-    Ok(match prim {
-        Prim::I8 => ElemType::I8,
-        Prim::I16 => ElemType::I16,
-        Prim::I32 => ElemType::I32,
-        Prim::I64 => ElemType::I64,
-        Prim::U8 => ElemType::U8,
-        Prim::U16 => ElemType::U16,
-        Prim::U32 => ElemType::U32,
-        Prim::U64 => ElemType::U64,
-        Prim::F16 => ElemType::F16,
-        Prim::F32 => ElemType::F32,
-        Prim::F64 => ElemType::F64,
-    })
+    Ok(elem)
 }
 
 impl Array1 for H5Array {

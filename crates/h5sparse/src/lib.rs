@@ -72,12 +72,14 @@ mod read;
 pub mod result;
 pub mod selection;
 pub mod source;
+pub mod types;
 pub mod values;
 pub mod write;
 
-pub use dataset::{Encoding, Format, ReadOptions, SparseDataset, SparseInfo};
+pub use dataset::{SparseDataset, SparseInfo};
 pub use error::{Error, Result};
 pub use result::SparseResult;
 pub use selection::{Sel, Selection};
 pub use source::{Array1, GroupSource};
+pub use types::{Encoding, Format, ReadOptions};
 pub use values::{ElemType, Values};

@@ -18,10 +18,10 @@
 //! selection adds one wave of blocks, and with a non-increasing major selection one more
 //! transient copy of the output.
 
-use crate::dataset::ReadOptions;
 use crate::error::{Error, Result};
 use crate::selection::Selection;
 use crate::source::Array1;
+use crate::types::ReadOptions;
 use crate::values::{ElemType, Values};
 use rayon::prelude::*;
 use std::ops::Range;

@@ -1,7 +1,7 @@
 //! The result of a selection: a compressed sparse matrix in memory.
 
-use crate::dataset::Format;
 use crate::error::{Error, Result};
+use crate::types::Format;
 use crate::values::Values;
 use sprs::CsMat;
 

@@ -155,8 +155,24 @@ fn zlib_body(input: &[u8]) -> CodecResult<&[u8]> {
     Ok(body)
 }
 
+/// The zlib-rs level that compresses like libz (what libhdf5 links) at `level`.
+///
+/// zlib-rs, like zlib-ng, runs level 1 as `deflate_quick` (static Huffman codes, one hash probe
+/// per position): fast, but about twice libz's level-1 size on typical chunks (2.2x on the
+/// shuffled all-ones f64 values, see `bench/deflate_levels.py`). zlib-rs's level 2 is
+/// `deflate_fast` with exactly libz's level-1 parameters (good 4, lazy 4, nice 8, chain 4), so a
+/// requested level 1 runs at zlib-rs level 2: its files are no larger than libhdf5's level 1 and
+/// it is still faster than libz. The filter message keeps the requested level (a decoder does
+/// not use it). Other levels map to themselves.
+pub fn engine_level(level: u8) -> u32 {
+    match level.min(9) {
+        1 => 2,
+        l => u32::from(l),
+    }
+}
+
 /// Compress `input` as one zlib stream with zlib-rs's `level` (0-9, used as given; the writer
-/// picks it with `write::filters::engine_level`). The output buffer is reserved once at the
+/// picks it with [`engine_level`]). The output buffer is reserved once at the
 /// zlib bound, so the whole chunk is compressed in one call.
 pub fn deflate(input: &[u8], level: u32) -> CodecResult<Vec<u8>> {
     let mut z = Compress::new(Compression::new(level.min(9)), true);
@@ -186,7 +202,7 @@ impl Codec for Deflate {
 
     fn encode(&self, input: Vec<u8>, _elem_size: usize) -> CodecResult<Vec<u8>> {
         let level = u8::try_from(self.level.min(9)).unwrap_or(9);
-        deflate(&input, crate::write::filters::engine_level(level))
+        deflate(&input, engine_level(level))
     }
 
     fn max_encoded_len(&self, n: usize) -> usize {

@@ -1,35 +1,15 @@
 //! Datatype messages (0x0003) for the types we write, all in datatype version 1.
 
 use super::encode::{usage, Put};
+use crate::elem::ElemType;
 use crate::error::Result;
 
 /// The element type of a dataset or attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DType {
-    /// Signed 8-bit integer.
-    I8,
-    /// Signed 16-bit integer.
-    I16,
-    /// Signed 32-bit integer.
-    I32,
-    /// Signed 64-bit integer.
-    I64,
-    /// Unsigned 8-bit integer.
-    U8,
-    /// Unsigned 16-bit integer.
-    U16,
-    /// Unsigned 32-bit integer.
-    U32,
-    /// Unsigned 64-bit integer.
-    U64,
-    /// IEEE half precision.
-    F16,
-    /// IEEE single precision.
-    F32,
-    /// IEEE double precision.
-    F64,
-    /// h5py's boolean: an enum over int8 with `FALSE = 0`, `TRUE = 1` (one byte per value).
-    Bool,
+    /// A numeric element type or h5py's boolean (h5py's `bool`: an enum over int8 with
+    /// `FALSE = 0`, `TRUE = 1`). `DType::F32` and the other constants below name them.
+    Elem(ElemType),
     /// Fixed-length string of `len` bytes, NUL-padded; `utf8` selects the character set.
     FixedString {
         /// Length in bytes.
@@ -50,13 +30,45 @@ pub enum DType {
 }
 
 impl DType {
+    /// Signed 8-bit integer.
+    pub const I8: DType = DType::Elem(ElemType::I8);
+    /// Signed 16-bit integer.
+    pub const I16: DType = DType::Elem(ElemType::I16);
+    /// Signed 32-bit integer.
+    pub const I32: DType = DType::Elem(ElemType::I32);
+    /// Signed 64-bit integer.
+    pub const I64: DType = DType::Elem(ElemType::I64);
+    /// Unsigned 8-bit integer.
+    pub const U8: DType = DType::Elem(ElemType::U8);
+    /// Unsigned 16-bit integer.
+    pub const U16: DType = DType::Elem(ElemType::U16);
+    /// Unsigned 32-bit integer.
+    pub const U32: DType = DType::Elem(ElemType::U32);
+    /// Unsigned 64-bit integer.
+    pub const U64: DType = DType::Elem(ElemType::U64);
+    /// IEEE half precision.
+    pub const F16: DType = DType::Elem(ElemType::F16);
+    /// IEEE single precision.
+    pub const F32: DType = DType::Elem(ElemType::F32);
+    /// IEEE double precision.
+    pub const F64: DType = DType::Elem(ElemType::F64);
+    /// h5py's boolean: an enum over int8 with `FALSE = 0`, `TRUE = 1` (one byte per value).
+    #[allow(non_upper_case_globals)] // spelled like `ElemType::Bool`, as the other names
+    pub const Bool: DType = DType::Elem(ElemType::Bool);
+
+    /// The numeric element type, for [`DType::Elem`].
+    pub fn elem(&self) -> Option<ElemType> {
+        match self {
+            DType::Elem(e) => Some(*e),
+            _ => None,
+        }
+    }
+
     /// Size of one element in the file, in bytes.
     pub fn size(&self) -> Result<usize> {
         Ok(match self {
-            DType::I8 | DType::U8 | DType::Bool => 1,
-            DType::I16 | DType::U16 | DType::F16 => 2,
-            DType::I32 | DType::U32 | DType::F32 => 4,
-            DType::I64 | DType::U64 | DType::F64 | DType::ObjectRef => 8,
+            DType::Elem(e) => e.size(),
+            DType::ObjectRef => 8,
             DType::RegionRef => 12,
             DType::FixedString { len, .. } => *len as usize,
             DType::VarString => 16,
@@ -71,18 +83,18 @@ impl DType {
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         match self {
-            DType::I8 => int(&mut out, 1, true),
-            DType::I16 => int(&mut out, 2, true),
-            DType::I32 => int(&mut out, 4, true),
-            DType::I64 => int(&mut out, 8, true),
-            DType::U8 => int(&mut out, 1, false),
-            DType::U16 => int(&mut out, 2, false),
-            DType::U32 => int(&mut out, 4, false),
-            DType::U64 => int(&mut out, 8, false),
-            DType::F16 => float(&mut out, 2, 15, 10, 5, 10, 15),
-            DType::F32 => float(&mut out, 4, 31, 23, 8, 23, 127),
-            DType::F64 => float(&mut out, 8, 63, 52, 11, 52, 1023),
-            DType::Bool => {
+            DType::Elem(ElemType::I8) => int(&mut out, 1, true),
+            DType::Elem(ElemType::I16) => int(&mut out, 2, true),
+            DType::Elem(ElemType::I32) => int(&mut out, 4, true),
+            DType::Elem(ElemType::I64) => int(&mut out, 8, true),
+            DType::Elem(ElemType::U8) => int(&mut out, 1, false),
+            DType::Elem(ElemType::U16) => int(&mut out, 2, false),
+            DType::Elem(ElemType::U32) => int(&mut out, 4, false),
+            DType::Elem(ElemType::U64) => int(&mut out, 8, false),
+            DType::Elem(ElemType::F16) => float(&mut out, 2, 15, 10, 5, 10, 15),
+            DType::Elem(ElemType::F32) => float(&mut out, 4, 31, 23, 8, 23, 127),
+            DType::Elem(ElemType::F64) => float(&mut out, 8, 63, 52, 11, 52, 1023),
+            DType::Elem(ElemType::Bool) => {
                 header(&mut out, 8, [2, 0, 0], 1);
                 int(&mut out, 1, true);
                 // Member names, each NUL-terminated and padded to a multiple of 8 bytes.
@@ -149,6 +161,20 @@ fn float(out: &mut Vec<u8>, size: u32, sign: u8, eloc: u8, esize: u8, msize: u8,
     out.put_u16((size * 8) as u16);
     out.extend_from_slice(&[eloc, esize, 0, msize]);
     out.put_u32(bias);
+}
+
+impl From<ElemType> for DType {
+    fn from(e: ElemType) -> DType {
+        DType::Elem(e)
+    }
+}
+
+impl ElemType {
+    /// The writer datatype storing values of this type as they are carried in memory
+    /// ([`value_type`](ElemType::value_type)): half floats, carried as f32, are stored as f32.
+    pub fn write_dtype(self) -> DType {
+        DType::Elem(self.value_type())
+    }
 }
 
 /// A Rust number type that maps to a [`DType`].

@@ -149,21 +149,7 @@ fn plane<const S: usize, const B: usize>(tile: &[u8], out: &mut [u8]) {
     }
 }
 
-/// The zlib-rs level that compresses like libz (what libhdf5 links) at `level`.
-///
-/// zlib-rs, like zlib-ng, runs level 1 as `deflate_quick` (static Huffman codes, one hash probe
-/// per position): fast, but about twice libz's level-1 size on typical chunks (2.2x on the
-/// shuffled all-ones f64 values, see `bench/deflate_levels.py`). zlib-rs's level 2 is
-/// `deflate_fast` with exactly libz's level-1 parameters (good 4, lazy 4, nice 8, chain 4), so a
-/// requested level 1 runs at zlib-rs level 2: its files are no larger than libhdf5's level 1 and
-/// it is still faster than libz. The filter message keeps the requested level (a decoder does
-/// not use it). Other levels map to themselves.
-pub fn engine_level(level: u8) -> u32 {
-    match level.min(9) {
-        1 => 2,
-        l => u32::from(l),
-    }
-}
+pub use crate::filter::deflate::engine_level;
 
 /// Zlib-compress at `level` (clamped to 0-9; level 1 as [`engine_level`] says).
 pub fn deflate(data: &[u8], level: u8) -> Result<Vec<u8>> {
