@@ -46,3 +46,25 @@ for fname, fid, target in (("nbit.h5", 5, "nbit"), ("scaleoffset.h5", 6, "scaleo
                 n += 1
 print(f"{n} filter seeds")
 PY
+mkdir -p corpus/virtual_mapping
+python3 - <<'PY'
+# The virtual datasets' global heap objects (checksum cut off: the target appends it).
+import struct
+n = 0
+for fname in ("vds.h5", "vds_latest.h5"):
+    data = open("../testdata/" + fname, "rb").read()
+    i = data.find(b"GCOL")
+    while i >= 0:
+        size = struct.unpack_from("<Q", data, i + 8)[0]
+        p, end = i + 16, i + size
+        while p + 16 <= end:
+            idx, _, _, ln = struct.unpack_from("<HHIQ", data, p)
+            if idx == 0:
+                break
+            obj = data[p + 16:p + 16 + ln]
+            open(f"corpus/virtual_mapping/{fname}.{i}.{idx}", "wb").write(obj[:-4])
+            n += 1
+            p += 16 + (ln + 7) // 8 * 8
+        i = data.find(b"GCOL", i + 4)
+print(f"{n} virtual mapping seeds")
+PY

@@ -224,11 +224,81 @@ def gen_scaleoffset():
                            "(stored unpacked), 2-D edge chunks, scale-offset + deflate"])
 
 
+def _virtual_file(name, libver):
+    """The virtual datasets of vds.h5 in a file of the given libver (selections serialized
+    as version 1 block lists with `earliest`, version 3 regular hyperslabs with `latest`)."""
+    with h5py.File(name, "w", libver=libver) as f:
+        f.create_dataset("local", data=np.arange(-5, 0, dtype="<i4"), track_times=False)
+        lay = h5py.VirtualLayout(shape=(20,), dtype="<i4")
+        lay[0:10] = h5py.VirtualSource("vds_src_a.h5", "data", shape=(10,))
+        lay[10:20] = h5py.VirtualSource("vds_src_b.h5", "data", shape=(10,))
+        f.create_virtual_dataset("concat", lay, fillvalue=-1)
+        lay = h5py.VirtualLayout(shape=(31,), dtype="<i4")
+        lay[0:30:3] = h5py.VirtualSource("vds_src_a.h5", "data", shape=(10,))
+        lay[1:6] = h5py.VirtualSource("vds_src_b.h5", "data", shape=(10,))[::2]
+        f.create_virtual_dataset("strided", lay, fillvalue=-7)
+        lay = h5py.VirtualLayout(shape=(2, 3), dtype="<f8")
+        lay[:, :] = h5py.VirtualSource("vds_src_a.h5", "grid", shape=(4, 6))[1:3, 2:5]
+        f.create_virtual_dataset("sub_grid", lay, fillvalue=0.5)
+        lay = h5py.VirtualLayout(shape=(9, 13), dtype="<f8")
+        src = h5py.VirtualSource("vds_src_a.h5", "grid", shape=(4, 6))
+        lay[0:4, 0:6] = src
+        lay[5:9, 7:13] = src
+        lay[4, 0:6:2] = src[0, 0:3]
+        f.create_virtual_dataset("tiles", lay, fillvalue=np.nan)
+        lay = h5py.VirtualLayout(shape=(10,), dtype="<i4")
+        lay[0:5] = h5py.VirtualSource("vds_src_missing.h5", "data", shape=(10,))[0:5]
+        lay[5:10] = h5py.VirtualSource("vds_src_a.h5", "nothing_here", shape=(5,))
+        f.create_virtual_dataset("missing", lay, fillvalue=42)
+        lay = h5py.VirtualLayout(shape=(8,), dtype="<i4")
+        lay[2:7] = h5py.VirtualSource(".", "local", shape=(5,))
+        f.create_virtual_dataset("same_file", lay, fillvalue=0)
+
+
+def gen_virtual():
+    """vds.h5: virtual datasets (layout class 3) over vds_src_a.h5 / vds_src_b.h5 and the
+    file itself: concatenation, strided and 2-D hyperslab mappings, source hyperslabs,
+    unmapped regions (fill value), a missing source file (fill value);
+    hostile/vds.h5 (no reference dump: reading must fail) names sources outside the file's
+    directory."""
+    rng = np.random.default_rng(3)
+    a = np.arange(10, dtype="<i4")
+    b = np.arange(100, 110, dtype="<i4")
+    grid = rng.standard_normal((4, 6))
+    with h5py.File(os.path.join(HERE, "vds_src_a.h5"), "w", libver="earliest") as f:
+        f.create_dataset("data", data=a, track_times=False)
+        f.create_dataset("grid", data=grid, track_times=False, chunks=(2, 3))
+    with h5py.File(os.path.join(HERE, "vds_src_b.h5"), "w", libver="earliest") as f:
+        f.create_dataset("data", data=b, track_times=False)
+    cwd = os.getcwd()
+    os.chdir(HERE)  # source names are stored as given, relative to this folder
+    try:
+        for name, libver in (("vds.h5", "earliest"), ("vds_latest.h5", "latest")):
+            _virtual_file(name, libver)
+        os.makedirs("hostile", exist_ok=True)
+        with h5py.File(os.path.join("hostile", "vds.h5"), "w", libver="earliest") as f:
+            for dname, src in (("parent", "../vds_src_a.h5"), ("absolute", "/etc/hostname"),
+                               ("dotdot", "../../../../../../../../etc/hostname")):
+                lay = h5py.VirtualLayout(shape=(10,), dtype="<i4")
+                lay[:] = h5py.VirtualSource(src, "data", shape=(10,))
+                f.create_virtual_dataset(dname, lay, fillvalue=0)
+    finally:
+        os.chdir(cwd)
+    generate.finish("vds_src_a.h5", ["virtual dataset source (vds.h5)"])
+    generate.finish("vds_src_b.h5", ["virtual dataset source (vds.h5)"])
+    for name in ("vds.h5", "vds_latest.h5"):
+        generate.finish(name, ["virtual datasets: concatenation of two files, strided and 2-D "
+                               "mappings, source hyperslabs, unmapped regions "
+                               "(fill value incl. NaN), a missing source file and a missing "
+                               "source dataset (fill value), a source in the same file"])
+
+
 def gen_all():
     """Every fixture of this script (entries land in generate.MANIFEST)."""
     gen_external()
     gen_nbit()
     gen_scaleoffset()
+    gen_virtual()
 
 
 def main():

@@ -1054,7 +1054,10 @@ impl Dataset {
                 source.read_vec("contiguous data", *address, len)
             }
             Layout::Chunked { .. } => self.chunks()?.read_all(),
-            Layout::Virtual => Err(Error::unsupported("layout", "virtual dataset")),
+            Layout::Virtual {
+                heap_address,
+                heap_index,
+            } => crate::read::virtual_dataset::read_all(self, *heap_address, *heap_index),
         }
     }
 }
