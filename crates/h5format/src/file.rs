@@ -1176,6 +1176,17 @@ impl Dataset {
                 out.resize(total as usize, 0);
                 self.chunks()?.read_ranges(ranges, &mut out)?;
             }
+            Layout::Virtual {
+                heap_address,
+                heap_index,
+            } => {
+                out = crate::read::virtual_dataset::read_ranges(
+                    self,
+                    *heap_address,
+                    *heap_index,
+                    ranges,
+                )?;
+            }
             _ => {
                 // N-D chunked and other layouts: read everything once, then cut.
                 let all = self.read_raw_inner()?;

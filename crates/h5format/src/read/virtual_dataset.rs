@@ -478,6 +478,19 @@ fn source_file(this: &File, _access: &ExternalAccess, name: &str) -> Result<Opti
 /// Read every element of virtual dataset `ds` (layout heap object `heap_addr`/`index`) as
 /// raw bytes.
 pub(crate) fn read_all(ds: &Dataset, heap_addr: u64, index: u32) -> Result<Vec<u8>> {
+    let n = ds.len();
+    read_ranges(ds, heap_addr, index, &[0..n])
+}
+
+/// Read the concatenation of element `ranges` (row-major indices, each inside the dataset)
+/// of virtual dataset `ds` as raw bytes: only the parts of the sources that land in them
+/// are read.
+pub(crate) fn read_ranges(
+    ds: &Dataset,
+    heap_addr: u64,
+    index: u32,
+    ranges: &[Range<u64>],
+) -> Result<Vec<u8>> {
     let depth = DEPTH.with(|d| d.get());
     if depth >= MAX_NESTING {
         return Err(Error::Usage(format!(
@@ -485,27 +498,71 @@ pub(crate) fn read_all(ds: &Dataset, heap_addr: u64, index: u32) -> Result<Vec<u
         )));
     }
     DEPTH.with(|d| d.set(depth + 1));
-    let r = read_all_inner(ds, heap_addr, index);
+    let r = read_ranges_inner(ds, heap_addr, index, ranges);
     DEPTH.with(|d| d.set(depth));
     r
 }
 
-fn read_all_inner(ds: &Dataset, heap_addr: u64, index: u32) -> Result<Vec<u8>> {
+/// `(virtual start, source start, length)` pieces pairing the selected elements in order.
+fn pair(target: &[Range<u64>], source: &[Range<u64>]) -> Vec<(u64, u64, u64)> {
+    let mut out = Vec::with_capacity(target.len().max(source.len()));
+    let (mut ti, mut si) = (0, 0);
+    let (mut t_at, mut s_at) = (
+        target.first().map_or(0, |r| r.start),
+        source.first().map_or(0, |r| r.start),
+    );
+    while ti < target.len() && si < source.len() {
+        let len = (target[ti].end - t_at).min(source[si].end - s_at);
+        out.push((t_at, s_at, len));
+        t_at += len;
+        s_at += len;
+        if t_at == target[ti].end {
+            ti += 1;
+            t_at = target.get(ti).map_or(0, |r| r.start);
+        }
+        if s_at == source[si].end {
+            si += 1;
+            s_at = source.get(si).map_or(0, |r| r.start);
+        }
+    }
+    out
+}
+
+fn read_ranges_inner(
+    ds: &Dataset,
+    heap_addr: u64,
+    index: u32,
+    ranges: &[Range<u64>],
+) -> Result<Vec<u8>> {
     let file = ds.file();
-    let len = ds.byte_len()?;
-    file.source().check_alloc("dataset", ds.address(), len)?;
+    let esize = ds.dtype().size() as u64;
+    let total: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+    file.source().check_alloc(
+        "dataset selection",
+        ds.address(),
+        total.saturating_mul(esize),
+    )?;
     let heap = file.global_heap(heap_addr)?;
     let mappings = parse_mappings(heap.object(index)?, heap_addr, file.sizes())?;
-    let esize = ds.dtype().size() as u64;
     let dims = ds.shape().to_vec();
     let n = ds.len();
-    let mut out = ds.fill_element().repeat(n as usize);
+    let mut out = ds.fill_element().repeat(total as usize);
+    // Output position of each requested range.
+    let mut starts = Vec::with_capacity(ranges.len());
+    let mut acc = 0u64;
+    for r in ranges {
+        starts.push(acc);
+        acc += r.end - r.start;
+    }
     let limit = usize::try_from(n)
         .unwrap_or(usize::MAX)
         .saturating_mul(2)
         .max(1024);
     for m in &mappings {
         let target = m.target.ranges(&dims, limit)?;
+        if target.is_empty() {
+            continue;
+        }
         let Some(src_file) = source_file(file, file.external_access(), &m.file)? else {
             continue;
         };
@@ -538,13 +595,29 @@ fn read_all_inner(ds: &Dataset, heap_addr: u64, index: u32) -> Result<Vec<u8>> {
                 ),
             ));
         }
-        let bytes = src.read_ranges_raw(&source)?;
+        // The source elements that land in the requested ranges, and where they go.
+        let mut src_ranges = Vec::new();
+        let mut dest = Vec::new();
+        for (t, s, len) in pair(&target, &source) {
+            for (r, &o) in ranges.iter().zip(&starts) {
+                let a = t.max(r.start);
+                let b = (t + len).min(r.end);
+                if a < b {
+                    src_ranges.push(s + (a - t)..s + (b - t));
+                    dest.push(o + (a - r.start));
+                }
+            }
+        }
+        if src_ranges.is_empty() {
+            continue;
+        }
+        let bytes = src.read_ranges_raw(&src_ranges)?;
         let mut at = 0usize;
-        for r in &target {
-            let a = (r.start * esize) as usize;
-            let b = (r.end * esize) as usize;
-            out[a..b].copy_from_slice(&bytes[at..at + (b - a)]);
-            at += b - a;
+        for (r, &o) in src_ranges.iter().zip(&dest) {
+            let len = ((r.end - r.start) * esize) as usize;
+            let o = (o * esize) as usize;
+            out[o..o + len].copy_from_slice(&bytes[at..at + len]);
+            at += len;
         }
     }
     Ok(out)
@@ -553,6 +626,15 @@ fn read_all_inner(ds: &Dataset, heap_addr: u64, index: u32) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_pair_selections_in_order() {
+        assert_eq!(
+            pair(&[0..3, 10..12], &[5..6, 7..11]),
+            vec![(0, 5, 1), (1, 7, 2), (10, 9, 2)]
+        );
+        assert_eq!(pair(&[], &[0..3]), vec![]);
+    }
 
     #[test]
     fn regular_and_block_ranges_are_row_major_and_merged() {
