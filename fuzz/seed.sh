@@ -22,3 +22,49 @@ for path in sorted(glob.glob("../testdata/*.h5") + glob.glob("../testdata/*.h5ad
         i = data.find(b"OHDR", i + 4)
 print(f"{n} object header seeds")
 PY
+mkdir -p corpus/nbit corpus/scaleoffset
+python3 - <<'PY'
+# One seed per stored chunk of the n-bit / scale-offset fixtures whose only filter is that one:
+# [number of client data values][values, u32 LE][the chunk as stored].
+import struct
+import h5py
+n = 0
+for fname, fid, target in (("nbit.h5", 5, "nbit"), ("scaleoffset.h5", 6, "scaleoffset")):
+    with h5py.File("../testdata/" + fname, "r") as f:
+        for name, d in f.items():
+            plist = d.id.get_create_plist()
+            if plist.get_nfilters() != 1:
+                continue
+            got, _, cd, _ = plist.get_filter(0)
+            if got != fid:
+                continue
+            head = bytes([len(cd)]) + b"".join(struct.pack("<I", v) for v in cd)
+            for i in range(min(d.id.get_num_chunks(), 4)):
+                info = d.id.get_chunk_info(i)
+                _, raw = d.id.read_direct_chunk(info.chunk_offset)
+                open(f"corpus/{target}/{name}.{i}", "wb").write(head + raw)
+                n += 1
+print(f"{n} filter seeds")
+PY
+mkdir -p corpus/virtual_mapping
+python3 - <<'PY'
+# The virtual datasets' global heap objects (checksum cut off: the target appends it).
+import struct
+n = 0
+for fname in ("vds.h5", "vds_latest.h5"):
+    data = open("../testdata/" + fname, "rb").read()
+    i = data.find(b"GCOL")
+    while i >= 0:
+        size = struct.unpack_from("<Q", data, i + 8)[0]
+        p, end = i + 16, i + size
+        while p + 16 <= end:
+            idx, _, _, ln = struct.unpack_from("<HHIQ", data, p)
+            if idx == 0:
+                break
+            obj = data[p + 16:p + 16 + ln]
+            open(f"corpus/virtual_mapping/{fname}.{i}.{idx}", "wb").write(obj[:-4])
+            n += 1
+            p += 16 + (ln + 7) // 8 * 8
+        i = data.find(b"GCOL", i + 4)
+print(f"{n} virtual mapping seeds")
+PY

@@ -19,6 +19,7 @@ import generate  # noqa: E402  (first: it sets libhdf5's external-file prefixes)
 
 import numpy as np  # noqa: E402
 import h5py  # noqa: E402
+from h5py import h5d, h5p, h5s, h5t, h5z  # noqa: E402
 
 
 def gen_external():
@@ -62,9 +63,242 @@ def gen_external():
                            "an unlimited last slot, zero-size"])
 
 
+def _nbit_dataset(f, name, tid, values, chunks, extra=None, write=None, shape=None, mtype=None):
+    """A chunked dataset of file type `tid` with the N-bit filter (h5py's low-level API):
+    libhdf5 converts `values` (native memory type) to `tid` and packs each chunk."""
+    values = np.ascontiguousarray(values)
+    dcpl = h5p.create(h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)
+    dcpl.set_chunk(chunks)
+    dcpl.set_filter(h5z.FILTER_NBIT, h5z.FLAG_OPTIONAL)  # what H5Pset_nbit does
+    if extra is not None:
+        extra(dcpl)
+    space = h5s.create_simple(values.shape if shape is None else shape)
+    dsid = h5d.create(f.id, name.encode(), tid, space, dcpl=dcpl)
+    if write is None:
+        dsid.write(h5s.ALL, h5s.ALL, values, mtype=mtype)
+    else:
+        write(dsid, values)
+    return dsid
+
+
+def _int_type(base, precision, offset):
+    t = base.copy()
+    t.set_precision(precision)
+    t.set_offset(offset)
+    return t
+
+
+def gen_nbit():
+    """nbit.h5: the N-bit filter (5) on integers of every size and both byte orders with
+    reduced precision at bit offsets, full-precision floats, compound (atomic, array,
+    nested compound and string members), array types, n-bit followed by deflate, edge
+    chunks, multi-chunk 2-D data and never-written chunks (fill value)."""
+    name = "nbit.h5"
+    rng = np.random.default_rng(5)
+    # libver latest: libhdf5 >= 1.14.4 refuses numeric types whose precision + offset reach
+    # less than half their bits in (checksum-less) version-1 object headers.
+    with h5py.File(os.path.join(HERE, name), "w", libver="latest") as f:
+        _nbit_dataset(f, "i4_p12_o2", _int_type(h5t.STD_I32LE, 12, 2),
+                      rng.integers(-2048, 2048, 1000).astype("<i4"), (128,))
+        _nbit_dataset(f, "u2be_p9_o3", _int_type(h5t.STD_U16BE, 9, 3),
+                      rng.integers(0, 512, (37, 23)).astype("<u2"), (10, 8))
+        _nbit_dataset(f, "i1_p5_o1", _int_type(h5t.STD_I8LE, 5, 1),
+                      rng.integers(-16, 16, 77).astype("i1"), (20,))
+        _nbit_dataset(f, "u1_p1_o7", _int_type(h5t.STD_U8LE, 1, 7),
+                      rng.integers(0, 2, 50).astype("u1"), (16,))
+        _nbit_dataset(f, "i8_p40_o7", _int_type(h5t.STD_I64LE, 40, 7),
+                      rng.integers(-2**39, 2**39, 300).astype("<i8"), (64,))
+        _nbit_dataset(f, "i8be_p61_o0", _int_type(h5t.STD_I64BE, 61, 0),
+                      rng.integers(-2**60, 2**60, 40).astype("<i8"), (16,))
+        _nbit_dataset(f, "u4_p17_o15", _int_type(h5t.STD_U32LE, 17, 15),
+                      rng.integers(0, 2**17, (9, 11, 5)).astype("<u4"), (4, 4, 3))
+        _nbit_dataset(f, "u4_full", h5t.STD_U32LE.copy(),
+                      rng.integers(0, 2**32, 100, dtype="u8").astype("<u4"), (30,))
+        _nbit_dataset(f, "f4_full", h5t.IEEE_F32LE.copy(),
+                      rng.standard_normal(100).astype("<f4"), (30,))
+        _nbit_dataset(f, "i2_p7_deflate", _int_type(h5t.STD_I16LE, 7, 4),
+                      rng.integers(-64, 64, 500).astype("<i2"), (100,),
+                      extra=lambda d: d.set_deflate(6))
+
+        def part(dsid, values):  # only rows 0..9 written: the other chunks are never stored
+            mem = h5s.create_simple((10, values.shape[1]))
+            fsp = dsid.get_space()
+            fsp.select_hyperslab((0, 0), (10, values.shape[1]))
+            dsid.write(mem, fsp, np.ascontiguousarray(values[:10]))
+        _nbit_dataset(f, "i4_partial", _int_type(h5t.STD_I32LE, 10, 0),
+                      rng.integers(-512, 512, (30, 7)).astype("<i4"), (10, 7), write=part,
+                      extra=lambda d: d.set_fill_value(np.array(-3, dtype="<i4")))
+
+        # compound: reduced ints, a full double, an array member, a nested compound, a string
+        arr_t = h5t.array_create(_int_type(h5t.STD_I16LE, 10, 3), (3,))
+        inner = h5t.create(h5t.COMPOUND, 3)
+        inner.insert(b"x", 0, _int_type(h5t.STD_U8LE, 4, 2))
+        inner.insert(b"y", 1, _int_type(h5t.STD_I16BE, 11, 1))
+        s3 = h5t.C_S1.copy()
+        s3.set_size(3)
+        comp = h5t.create(h5t.COMPOUND, 4 + 8 + 1 + 6 + 3 + 3)
+        comp.insert(b"a", 0, _int_type(h5t.STD_I32LE, 20, 4))
+        comp.insert(b"b", 4, h5t.IEEE_F64LE)
+        comp.insert(b"c", 12, _int_type(h5t.STD_U8LE, 3, 0))
+        comp.insert(b"d", 13, arr_t)
+        comp.insert(b"e", 19, inner)
+        comp.insert(b"s", 22, s3)
+        n = 45
+        mem_inner = np.dtype([("x", "u1"), ("y", "<i2")])
+        mem = np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "u1"), ("d", "<i2", (3,)),
+                        ("e", mem_inner), ("s", "S3")])
+        vals = np.zeros(n, dtype=mem)
+        vals["a"] = rng.integers(-2**19, 2**19, n)
+        vals["b"] = rng.standard_normal(n)
+        vals["c"] = rng.integers(0, 8, n)
+        vals["d"] = rng.integers(-512, 512, (n, 3))
+        vals["e"]["x"] = rng.integers(0, 16, n)
+        vals["e"]["y"] = rng.integers(-1024, 1024, n)
+        vals["s"] = [("s%02d" % i).encode() for i in range(n)]
+        _nbit_dataset(f, "compound", comp, vals, (16,))
+        # array type: 2x2 of 11-bit unsigned
+        at = h5t.array_create(_int_type(h5t.STD_U16LE, 11, 5), (2, 2))
+        _nbit_dataset(f, "array_u2", at, rng.integers(0, 2048, (25, 2, 2)).astype("<u2"), (7,),
+                      shape=(25,), mtype=h5t.array_create(h5t.NATIVE_UINT16, (2, 2)))
+    generate.finish(name, ["nbit filter: i1/u1/i2/u2/i4/u4/i8 LE and BE with reduced precision "
+                           "at bit offsets, full-precision u4/f4 (no packing), nbit+deflate, "
+                           "compound (reduced ints, f8, array, nested compound, string members), "
+                           "array type, 1-3-D edge chunks, never-written chunks with a fill value"])
+
+
+def _so_dataset(f, name, values, chunks, scale, **kw):
+    kw.setdefault("track_times", False)
+    return f.create_dataset(name, data=values, chunks=chunks, scaleoffset=scale, **kw)
+
+
+def gen_scaleoffset():
+    """scaleoffset.h5: the scale-offset filter (6): integers of every size, signed and
+    unsigned, both byte orders, automatic and given minimum bits, values equal to the fill
+    value, constant chunks, full-range chunks (stored unpacked); floats (D-scale) f4/f8 with
+    scale factors 0..6, both byte orders, a fill value, huge ranges; multi-chunk 2-D
+    data with edge chunks, never-written chunks, scale-offset followed by deflate."""
+    name = "scaleoffset.h5"
+    rng = np.random.default_rng(6)
+    with h5py.File(os.path.join(HERE, name), "w", libver="earliest") as f:
+        for dt in ("<i1", "<u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", ">i2", ">i4", ">u8"):
+            info = np.iinfo(dt)
+            lo = max(int(info.min), -100000)
+            v = rng.integers(lo, lo + 300, 1000).astype(dt)
+            v[::17] = 0  # the (default) fill value: coded as all ones
+            _so_dataset(f, "int_%s" % dt.replace("<", "le_").replace(">", "be_"), v, (128,), 0)
+        full = np.array([np.iinfo("<i4").min, np.iinfo("<i4").max, 0, 5] * 10, dtype="<i4")
+        _so_dataset(f, "int_full_range", full, (16,), 0)
+        _so_dataset(f, "int_constant", np.full(100, 42, dtype="<i4"), (32,), 0)
+        _so_dataset(f, "int_all_fill", np.zeros(50, dtype="<i2"), (16,), 0)
+        _so_dataset(f, "int_minbits_12", rng.integers(-3000, 3000, 500).astype("<i4"), (64,), 12)
+        _so_dataset(f, "int_minbits_full", rng.integers(-3000, 3000, 100).astype("<i2"), (64,), 16)
+        _so_dataset(f, "int_fill_-7", rng.integers(-20, 20, 300).astype("<i4"), (50,), 0,
+                    fillvalue=-7)
+        _so_dataset(f, "u8_big", rng.integers(2**62, 2**62 + 2**40, 200, dtype="u8"), (64,), 0)
+        _so_dataset(f, "int_2d", rng.integers(-500, 500, (45, 33)).astype("<i4"), (10, 10), 0)
+        d = f.create_dataset("int_partial", shape=(40, 6), dtype="<i4", chunks=(10, 6),
+                             scaleoffset=0, fillvalue=11, track_times=False)
+        d[10:20] = rng.integers(0, 100, (10, 6))
+        _so_dataset(f, "int_deflate", rng.integers(0, 1000, 400).astype("<u4"), (100,), 0,
+                    compression="gzip")
+        for dt in ("<f4", "<f8", ">f4", ">f8"):
+            for scale in (0, 1, 2, 3, 6):
+                v = (rng.standard_normal(300) * 100).astype(dt)
+                v[::13] = 0.0
+                tag = dt.replace("<", "le_").replace(">", "be_")
+                _so_dataset(f, "float_%s_d%s" % (tag, str(scale).replace("-", "m")), v, (64,), scale)
+        _so_dataset(f, "float_fill", (rng.standard_normal(200) * 10).astype("<f8"), (64,), 3,
+                    fillvalue=-1.5)
+        _so_dataset(f, "float_huge_range", np.array([1e30, -1e30, 0.5, 2.0] * 20, dtype="<f8"),
+                    (16,), 3)
+        _so_dataset(f, "float_huge_f4", np.array([3e30, -3e30, 0.5, 2.0] * 20, dtype="<f4"),
+                    (16,), 2)
+        _so_dataset(f, "float_constant", np.full(64, 2.25, dtype="<f4"), (16,), 2)
+        _so_dataset(f, "float_2d", (rng.standard_normal((31, 29)) * 1000).astype("<f8"),
+                    (8, 7), 4)
+    generate.finish(name, ["scale-offset filter: integers i1..u8 LE/BE with automatic minimum "
+                           "bits, given minimum bits (12, full), fill value 0 and -7 inside the "
+                           "data, constant and full-range chunks, never-written chunks; floats "
+                           "f4/f8 LE/BE D-scale 0,1,2,3,6, a fill value, huge ranges "
+                           "(stored unpacked), 2-D edge chunks, scale-offset + deflate"])
+
+
+def _virtual_file(name, libver):
+    """The virtual datasets of vds.h5 in a file of the given libver (selections serialized
+    as version 1 block lists with `earliest`, version 3 regular hyperslabs with `latest`)."""
+    with h5py.File(name, "w", libver=libver) as f:
+        f.create_dataset("local", data=np.arange(-5, 0, dtype="<i4"), track_times=False)
+        lay = h5py.VirtualLayout(shape=(20,), dtype="<i4")
+        lay[0:10] = h5py.VirtualSource("vds_src_a.h5", "data", shape=(10,))
+        lay[10:20] = h5py.VirtualSource("vds_src_b.h5", "data", shape=(10,))
+        f.create_virtual_dataset("concat", lay, fillvalue=-1)
+        lay = h5py.VirtualLayout(shape=(31,), dtype="<i4")
+        lay[0:30:3] = h5py.VirtualSource("vds_src_a.h5", "data", shape=(10,))
+        lay[1:6] = h5py.VirtualSource("vds_src_b.h5", "data", shape=(10,))[::2]
+        f.create_virtual_dataset("strided", lay, fillvalue=-7)
+        lay = h5py.VirtualLayout(shape=(2, 3), dtype="<f8")
+        lay[:, :] = h5py.VirtualSource("vds_src_a.h5", "grid", shape=(4, 6))[1:3, 2:5]
+        f.create_virtual_dataset("sub_grid", lay, fillvalue=0.5)
+        lay = h5py.VirtualLayout(shape=(9, 13), dtype="<f8")
+        src = h5py.VirtualSource("vds_src_a.h5", "grid", shape=(4, 6))
+        lay[0:4, 0:6] = src
+        lay[5:9, 7:13] = src
+        lay[4, 0:6:2] = src[0, 0:3]
+        f.create_virtual_dataset("tiles", lay, fillvalue=np.nan)
+        lay = h5py.VirtualLayout(shape=(10,), dtype="<i4")
+        lay[0:5] = h5py.VirtualSource("vds_src_missing.h5", "data", shape=(10,))[0:5]
+        lay[5:10] = h5py.VirtualSource("vds_src_a.h5", "nothing_here", shape=(5,))
+        f.create_virtual_dataset("missing", lay, fillvalue=42)
+        lay = h5py.VirtualLayout(shape=(8,), dtype="<i4")
+        lay[2:7] = h5py.VirtualSource(".", "local", shape=(5,))
+        f.create_virtual_dataset("same_file", lay, fillvalue=0)
+
+
+def gen_virtual():
+    """vds.h5: virtual datasets (layout class 3) over vds_src_a.h5 / vds_src_b.h5 and the
+    file itself: concatenation, strided and 2-D hyperslab mappings, source hyperslabs,
+    unmapped regions (fill value), a missing source file (fill value);
+    hostile/vds.h5 (no reference dump: reading must fail) names sources outside the file's
+    directory."""
+    rng = np.random.default_rng(3)
+    a = np.arange(10, dtype="<i4")
+    b = np.arange(100, 110, dtype="<i4")
+    grid = rng.standard_normal((4, 6))
+    with h5py.File(os.path.join(HERE, "vds_src_a.h5"), "w", libver="earliest") as f:
+        f.create_dataset("data", data=a, track_times=False)
+        f.create_dataset("grid", data=grid, track_times=False, chunks=(2, 3))
+    with h5py.File(os.path.join(HERE, "vds_src_b.h5"), "w", libver="earliest") as f:
+        f.create_dataset("data", data=b, track_times=False)
+    cwd = os.getcwd()
+    os.chdir(HERE)  # source names are stored as given, relative to this folder
+    try:
+        for name, libver in (("vds.h5", "earliest"), ("vds_latest.h5", "latest")):
+            _virtual_file(name, libver)
+        os.makedirs("hostile", exist_ok=True)
+        with h5py.File(os.path.join("hostile", "vds.h5"), "w", libver="earliest") as f:
+            for dname, src in (("parent", "../vds_src_a.h5"), ("absolute", "/etc/hostname"),
+                               ("dotdot", "../../../../../../../../etc/hostname")):
+                lay = h5py.VirtualLayout(shape=(10,), dtype="<i4")
+                lay[:] = h5py.VirtualSource(src, "data", shape=(10,))
+                f.create_virtual_dataset(dname, lay, fillvalue=0)
+    finally:
+        os.chdir(cwd)
+    generate.finish("vds_src_a.h5", ["virtual dataset source (vds.h5)"])
+    generate.finish("vds_src_b.h5", ["virtual dataset source (vds.h5)"])
+    for name in ("vds.h5", "vds_latest.h5"):
+        generate.finish(name, ["virtual datasets: concatenation of two files, strided and 2-D "
+                               "mappings, source hyperslabs, unmapped regions "
+                               "(fill value incl. NaN), a missing source file and a missing "
+                               "source dataset (fill value), a source in the same file"])
+
+
 def gen_all():
     """Every fixture of this script (entries land in generate.MANIFEST)."""
     gen_external()
+    gen_nbit()
+    gen_scaleoffset()
+    gen_virtual()
 
 
 def main():

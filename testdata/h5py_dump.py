@@ -190,11 +190,33 @@ def _np_num_dtype(t):
     return np.dtype(end + kind + str(t.get_size()))
 
 
+def _int_bits(t):
+    """(offset, precision) of an integer type whose significant bits are not all its bits,
+    else None."""
+    prec, off = t.get_precision(), t.get_offset()
+    if off == 0 and prec == 8 * t.get_size():
+        return None
+    return off, prec
+
+
+def _int_value(t, raw_unsigned, bits):
+    """The value of an integer with significant bits `bits` = (offset, precision) (as
+    libhdf5 converts it: padding bits ignored, the sign bit extended)."""
+    off, prec = bits
+    v = (raw_unsigned >> off) & ((1 << prec) - 1)
+    if t.get_sign() == h5t.SGN_2 and v >> (prec - 1):
+        v -= 1 << prec
+    return v
+
+
 def decode_raw(t, b):
     """Decode one element of type `t` from its stored bytes `b` (no vlen/refs inside)."""
     c = t.get_class()
     if c == h5t.INTEGER:
         order = "little" if t.get_order() == h5t.ORDER_LE else "big"
+        bits = _int_bits(t)
+        if bits is not None:
+            return _int_value(t, int.from_bytes(b, order, signed=False), bits)
         return int.from_bytes(b, order, signed=(t.get_sign() == h5t.SGN_2))
     if c == h5t.FLOAT:
         return jfloat(np.frombuffer(bytes(b), dtype=_np_num_dtype(t))[0])
@@ -299,7 +321,9 @@ def _values(t, shape, raw_reader, conv_reader, fobj):
         raw_reader(buf, t)
         data = buf.tobytes()
         c = t.get_class()
-        if c in (h5t.INTEGER, h5t.FLOAT):
+        if c == h5t.INTEGER and _int_bits(t) is not None:
+            flat = [decode_raw(t, data[i * size : (i + 1) * size]) for i in range(n)]
+        elif c in (h5t.INTEGER, h5t.FLOAT):
             arr = np.frombuffer(data, dtype=_np_num_dtype(t))
             if c == h5t.FLOAT:
                 flat = [jfloat(x) for x in arr.tolist()]

@@ -377,7 +377,7 @@ impl Copier<'_> {
                         }
                     }
                 }
-                InLayout::Virtual => {
+                InLayout::Virtual { .. } => {
                     return Err(obj_err(path, "virtual datasets cannot be written yet"))
                 }
                 _ => {}

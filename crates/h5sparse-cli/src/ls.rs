@@ -185,7 +185,7 @@ pub fn layout_lines(d: &h5format::Dataset) -> Vec<String> {
                 index.name()
             ));
         }
-        Layout::Virtual => lines.push("Layout:    virtual".into()),
+        Layout::Virtual { .. } => lines.push("Layout:    virtual".into()),
     }
     if let Some(p) = d.filters() {
         lines.push(format!("Filters:   {}", p.describe()));

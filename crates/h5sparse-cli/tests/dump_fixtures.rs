@@ -500,6 +500,32 @@ fn external_files_outside_the_file_directory_are_refused() {
     }
 }
 
+#[test]
+fn virtual_sources_outside_the_file_directory_are_refused() {
+    // testdata/hostile/vds.h5 (testdata/generate_formats.py): virtual datasets whose source
+    // files are a file of the parent folder, an absolute path and a `..` escape.
+    let file = testdata().join("hostile").join("vds.h5");
+    let file = file.to_str().expect("utf-8 path");
+    for (path, want) in [
+        ("/parent", "\"../vds_src_a.h5\""),
+        ("/absolute", "\"/etc/hostname\""),
+        ("/dotdot", "../etc/hostname\""),
+    ] {
+        let out = run(&["dump", "--json", file, path], DUMP_TIMEOUT);
+        if let Err(e) = clean_failure(&out) {
+            panic!("dump {path}: {e}");
+        }
+        assert!(
+            out.stderr.contains(path)
+                && out.stderr.contains(want)
+                && out.stderr.contains("outside the allowed directories"),
+            "{path}: the error must name the dataset and the source {want}: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty(), "{path}: no data may be printed");
+    }
+}
+
 /// A failure is clean: exit 1, exactly one stderr line, starting with `error:`.
 fn clean_failure(out: &Outcome) -> Result<(), String> {
     if out.timed_out {

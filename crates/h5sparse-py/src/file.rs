@@ -293,15 +293,20 @@ impl Handle {
             Layout::Chunked { chunk_dims, .. } => Some(chunk_dims.clone()),
             _ => None,
         };
+        // As h5py: gzip, lzf or szip when present (in that order), else "unknown" for any
+        // filter outside its list (shuffle, fletcher32, scaleoffset and the three).
         let compression = ds.filters().and_then(|p| {
-            p.filters.iter().find_map(|f| match f.id {
-                1 => Some("gzip".to_string()),
-                4 => Some("szip".to_string()),
-                32000 => Some("lzf".to_string()),
-                2 | 3 | 5 | 6 => None,
-                // h5py's name for a filter outside its own list.
-                _ => Some("unknown".to_string()),
-            })
+            let has = |id: u16| p.filters.iter().any(|f| f.id == id);
+            [(1, "gzip"), (32000, "lzf"), (4, "szip")]
+                .into_iter()
+                .find(|&(id, _)| has(id))
+                .map(|(_, name)| name.to_string())
+                .or_else(|| {
+                    p.filters
+                        .iter()
+                        .any(|f| !matches!(f.id, 1 | 2 | 3 | 4 | 6 | 32000))
+                        .then(|| "unknown".to_string())
+                })
         });
         let kind = match kind_of(ds.dtype()) {
             Kind::Numeric(_) => "numeric",

@@ -248,7 +248,10 @@ impl Dataset {
                 source.read_vec("contiguous data", *address, len)
             }
             Layout::Chunked { .. } => self.chunks()?.read_all(),
-            Layout::Virtual => Err(Error::unsupported("layout", "virtual dataset")),
+            Layout::Virtual {
+                heap_address,
+                heap_index,
+            } => crate::read::virtual_dataset::read_all(self, *heap_address, *heap_index),
         }
     }
 }
@@ -357,6 +360,17 @@ impl Dataset {
             Layout::Chunked { .. } if self.space.dims().len() == 1 => {
                 out.resize(total as usize, 0);
                 self.chunks()?.read_ranges(ranges, &mut out)?;
+            }
+            Layout::Virtual {
+                heap_address,
+                heap_index,
+            } => {
+                out = crate::read::virtual_dataset::read_ranges(
+                    self,
+                    *heap_address,
+                    *heap_index,
+                    ranges,
+                )?;
             }
             _ => {
                 // N-D chunked and other layouts: read everything once, then cut.

@@ -19,6 +19,8 @@ pub mod deflate;
 pub mod fletcher32;
 pub mod lz4;
 pub mod lzf;
+pub mod nbit;
+pub mod scaleoffset;
 pub mod shuffle;
 pub mod zstd;
 
@@ -30,9 +32,9 @@ pub const ID_SHUFFLE: u16 = 2;
 pub const ID_FLETCHER32: u16 = 3;
 /// Filter id of szip (not implemented).
 pub const ID_SZIP: u16 = 4;
-/// Filter id of n-bit packing (not implemented).
+/// Filter id of n-bit packing.
 pub const ID_NBIT: u16 = 5;
-/// Filter id of scale-offset (not implemented).
+/// Filter id of scale-offset.
 pub const ID_SCALEOFFSET: u16 = 6;
 /// Filter id of h5py's LZF.
 pub const ID_LZF: u16 = 32000;
@@ -159,6 +161,8 @@ impl FilterInfo {
             ID_DEFLATE => Box::new(deflate::Deflate::from_client_data(cd)),
             ID_SHUFFLE => Box::new(shuffle::Shuffle::from_client_data(cd)),
             ID_FLETCHER32 => Box::new(fletcher32::Fletcher32),
+            ID_NBIT => Box::new(nbit::Nbit::from_client_data(cd)),
+            ID_SCALEOFFSET => Box::new(scaleoffset::ScaleOffset::from_client_data(cd)),
             ID_LZF => Box::new(lzf::Lzf::from_client_data(cd)),
             ID_ZSTD => Box::new(zstd::Zstd::from_client_data(cd)),
             ID_LZ4 => Box::new(lz4::Lz4::from_client_data(cd)),

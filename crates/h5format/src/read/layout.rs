@@ -87,8 +87,14 @@ pub enum Layout {
         /// Layout v4 flag bit 0: do not filter partial edge chunks.
         dont_filter_partial_edge: bool,
     },
-    /// Virtual dataset (not read).
-    Virtual,
+    /// Virtual dataset: its mappings are global heap object `heap_index` of the collection at
+    /// `heap_address` (see [`crate::read::virtual_dataset`]).
+    Virtual {
+        /// Address of the global heap collection.
+        heap_address: u64,
+        /// Index of the object in it.
+        heap_index: u32,
+    },
 }
 
 impl Layout {
@@ -218,7 +224,10 @@ impl Layout {
                             dont_filter_partial_edge: flags & 1 != 0,
                         })
                     }
-                    3 => Ok(Layout::Virtual),
+                    3 => Ok(Layout::Virtual {
+                        heap_address: c.addr()?,
+                        heap_index: c.u32()?,
+                    }),
                     k => Err(c.err(format!("unknown layout class {k}"))),
                 }
             }
@@ -232,7 +241,7 @@ impl Layout {
             Layout::Compact { .. } => "compact",
             Layout::Contiguous { .. } => "contiguous",
             Layout::Chunked { .. } => "chunked",
-            Layout::Virtual => "virtual",
+            Layout::Virtual { .. } => "virtual",
         }
     }
 }

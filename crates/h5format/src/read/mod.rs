@@ -20,3 +20,4 @@ pub mod shared;
 pub mod shared_message_table;
 pub mod superblock;
 pub mod symbol_table;
+pub mod virtual_dataset;
