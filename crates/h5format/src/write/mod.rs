@@ -29,6 +29,8 @@ mod dataset;
 mod dataspace;
 mod datatype;
 mod dense;
+#[cfg(all(feature = "fs", unix))]
+pub mod edit;
 mod encode;
 pub mod filters;
 mod global_heap;
@@ -589,6 +591,16 @@ impl FileWriter {
     }
 
     fn finish_backend(mut self) -> Result<Backend> {
+        let (root, stab, _) = self.write_objects()?;
+        let sb = superblock::encode(self.out.eof, root, stab);
+        self.out.sink.write_at(0, &sb)?;
+        self.out.sink.set_len(self.out.eof)?;
+        Ok(self.out.sink)
+    }
+
+    /// Write every object and resolve references; returns the root group's header address,
+    /// its symbol table (B-tree, heap) addresses, and the header address of every path.
+    fn write_objects(&mut self) -> Result<Written> {
         self.check()?;
         // Attribute strings of all objects share global heap collections.
         let mut strings: Vec<&[u8]> = Vec::new();
@@ -652,12 +664,13 @@ impl FileWriter {
         ctx.addrs.insert("/".to_string(), root);
         let (addrs, patches) = (ctx.addrs, ctx.patches);
         resolve_references(&mut self.out, &addrs, patches)?;
-        let sb = superblock::encode(self.out.eof, root, stab);
-        self.out.sink.write_at(0, &sb)?;
-        self.out.sink.set_len(self.out.eof)?;
-        Ok(self.out.sink)
+        Ok((root, stab, addrs))
     }
 }
+
+/// What [`FileWriter::write_objects`] wrote: the root group's header address, its symbol
+/// table (B-tree, heap) addresses, and the header address of every path.
+type Written = (u64, Option<(u64, u64)>, HashMap<String, u64>);
 
 struct Finisher<'a> {
     out: &'a mut Out,
