@@ -80,6 +80,9 @@ pub struct Editor {
     path: PathBuf,
     file: Arc<File>,
     durability: Durability,
+    /// Set once an edit has moved the superblock's end-of-file address: from then on its
+    /// appended bytes must stay.
+    extended: std::cell::Cell<bool>,
 }
 
 /// One edit in progress: a fresh reader of the file as it is, and the append target.
@@ -113,6 +116,7 @@ impl Editor {
             path,
             file: Arc::new(file),
             durability: super::default_durability(),
+            extended: std::cell::Cell::new(false),
         };
         ed.begin()?;
         Ok(ed)
@@ -154,6 +158,25 @@ impl Editor {
         })
     }
 
+    /// Run one edit; if it fails before the end-of-file address moved, cut off what it
+    /// appended, so that a refused edit leaves the file byte for byte as it was.
+    fn run<T>(&self, path: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let io = |e| Error::Io {
+            offset: 0,
+            source: e,
+        };
+        let len = self.file.metadata().map_err(io)?.len();
+        self.extended.set(false);
+        let r = f();
+        if r.is_err() && !self.extended.get() {
+            let now = self.file.metadata().map_err(io)?.len();
+            if now > len {
+                self.file.set_len(len).map_err(io)?;
+            }
+        }
+        r.map_err(|e| e.in_object(path))
+    }
+
     /// Steps 2 and 3: extend the end-of-file address over what was appended, then write the
     /// header's new chunk #0.
     fn commit(&self, mut txn: Txn, header: &EditHeader, msgs: &[RawMsg]) -> Result<()> {
@@ -161,6 +184,7 @@ impl Editor {
         let end = txn.out.eof;
         if end > txn.spot.eoa {
             target::extend_to(&self.file, txn.base, end)?;
+            self.extended.set(true);
             txn.spot.set_eoa(&self.file, end)?;
         }
         let durable = self.durability == Durability::Fsync;
@@ -177,11 +201,10 @@ impl Editor {
     /// Add an attribute to the object at `obj_path`, or replace the one of that name
     /// (keeping its place and creation order).
     pub fn set_attr(&mut self, obj_path: &str, name: &str, value: AttrValue) -> Result<()> {
-        self.set_attr_inner(obj_path, name, value)
-            .map_err(|e| e.in_object(obj_path))
+        self.run(obj_path, || self.set_attr_inner(obj_path, name, value))
     }
 
-    fn set_attr_inner(&mut self, obj_path: &str, name: &str, value: AttrValue) -> Result<()> {
+    fn set_attr_inner(&self, obj_path: &str, name: &str, value: AttrValue) -> Result<()> {
         if matches!(value, AttrValue::References { .. }) {
             return Err(Error::unsupported(
                 "edit",
@@ -227,7 +250,7 @@ impl Editor {
 
     /// Delete the attribute `name` of the object at `obj_path`.
     pub fn delete_attr(&mut self, obj_path: &str, name: &str) -> Result<()> {
-        let r = (|| {
+        self.run(obj_path, || {
             let txn = self.begin()?;
             let addr = txn.reader.object(obj_path)?.node().address();
             let hdr = txn.header(addr)?;
@@ -236,8 +259,7 @@ impl Editor {
                 .ok_or_else(|| Error::NotFound(format!("{obj_path}: attribute {name:?}")))?;
             msgs.remove(i);
             self.commit(txn, &hdr, &msgs)
-        })();
-        r.map_err(|e| e.in_object(obj_path))
+        })
     }
 
     /// Create an empty group at `path` (its parent must exist).
@@ -265,7 +287,7 @@ impl Editor {
         parent: &str,
         build: impl FnOnce(&mut FileWriter) -> Result<()>,
     ) -> Result<()> {
-        let r = (|| {
+        self.run(parent, || {
             let mut txn = self.begin()?;
             let out = std::mem::replace(
                 &mut txn.out,
@@ -280,19 +302,17 @@ impl Editor {
             let (members, out) = graft::finish(w)?;
             txn.out = out;
             links::change(self, txn, parent, members, None)
-        })();
-        r.map_err(|e| e.in_object(parent))
+        })
     }
 
     /// Delete the link at `path` (the object stays in the file, unreachable if it was its
     /// only link).
     pub fn delete_link(&mut self, path: &str) -> Result<()> {
         let (parent, name) = split_parent(path)?;
-        let r = (|| {
+        self.run(path, || {
             let txn = self.begin()?;
             links::change(self, txn, parent, Vec::new(), Some(name))
-        })();
-        r.map_err(|e| e.in_object(path))
+        })
     }
 
     /// Overwrite the hyperslab `start`/`count` of the dataset at `path` with `bytes` (raw
@@ -304,27 +324,25 @@ impl Editor {
         count: &[u64],
         bytes: &[u8],
     ) -> Result<()> {
-        let r = (|| {
+        self.run(path, || {
             let txn = self.begin()?;
             data::change(self, txn, path, None, Some((start, count, bytes)))
-        })();
-        r.map_err(|e| e.in_object(path))
+        })
     }
 
     /// Change the shape of the chunked dataset at `path` to `dims` (each within its maximum
     /// dimension, none smaller than now); new elements read as the fill value.
     pub fn resize(&mut self, path: &str, dims: &[u64]) -> Result<()> {
-        let r = (|| {
+        self.run(path, || {
             let txn = self.begin()?;
             data::change(self, txn, path, Some(dims), None)
-        })();
-        r.map_err(|e| e.in_object(path))
+        })
     }
 
     /// Append rows along axis 0 of the chunked dataset at `path` (`bytes`: whole rows of raw
     /// elements), growing it in the same edit.
     pub fn append(&mut self, path: &str, bytes: &[u8]) -> Result<()> {
-        let r = (|| {
+        self.run(path, || {
             let txn = self.begin()?;
             let ds = txn.reader.dataset(path)?;
             let mut dims = ds.shape().to_vec();
@@ -345,8 +363,7 @@ impl Editor {
             let mut count = dims.clone();
             count[0] = bytes.len() as u64 / row;
             data::change(self, txn, path, Some(&dims), Some((&start, &count, bytes)))
-        })();
-        r.map_err(|e| e.in_object(path))
+        })
     }
 }
 

@@ -72,7 +72,11 @@ pub(crate) struct SuperblockSpot {
     /// Absolute offset of the superblock.
     pos: u64,
     version: u8,
-    /// Stored end-of-file address.
+    /// The superblock's base address field.
+    base_address: u64,
+    /// End-of-file address, relative to the base address. libhdf5 stores it plus the base
+    /// address (the absolute end of the file when there is a user block) and subtracts the
+    /// base on reading: so do we.
     pub eoa: u64,
 }
 
@@ -92,7 +96,8 @@ impl SuperblockSpot {
         let spot = SuperblockSpot {
             pos: sb.position,
             version: sb.version,
-            eoa: sb.eof_address,
+            base_address: sb.base_address,
+            eoa: sb.eof_address.saturating_sub(sb.base_address),
         };
         if sb.version <= 1 {
             let mut driver = [0u8; 8];
@@ -119,13 +124,14 @@ impl SuperblockSpot {
 
     /// Store a new end-of-file address (v2/v3: with the superblock checksum).
     pub(crate) fn set_eoa(&mut self, file: &File, eoa: u64) -> Result<()> {
+        let stored = eoa + self.base_address;
         if self.version <= 1 {
-            pwrite(file, self.eoa_offset(), &eoa.to_le_bytes())?;
+            pwrite(file, self.eoa_offset(), &stored.to_le_bytes())?;
         } else {
             let mut sb = [0u8; 48];
             file.read_exact_at(&mut sb, self.pos)
                 .map_err(|e| io(self.pos, e))?;
-            sb[28..36].copy_from_slice(&eoa.to_le_bytes());
+            sb[28..36].copy_from_slice(&stored.to_le_bytes());
             let sum = lookup3(&sb[..44], 0);
             sb[44..48].copy_from_slice(&sum.to_le_bytes());
             pwrite(file, self.pos, &sb)?;
