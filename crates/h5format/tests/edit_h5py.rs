@@ -184,6 +184,22 @@ fn links_add_and_delete() {
             w.create_soft_link("/alias", "/grp/inner")
         })
         .unwrap();
+        ed.graft("/tracked", |w| {
+            w.commit_datatype("/t", DType::F64)?;
+            w.create_external_link("/ext", "other.h5", "/x")
+        })
+        .unwrap();
+        if libver == "earliest" {
+            let before = std::fs::read(&p).unwrap();
+            let e = ed
+                .graft("/grp", |w| w.create_external_link("/ext", "other.h5", "/x"))
+                .unwrap_err();
+            assert!(e.to_string().contains("external"), "{e}");
+            assert!(
+                std::fs::read(&p).unwrap() == before,
+                "a refused edit changed the file"
+            );
+        }
         // Many members: a symbol-table group grows to several nodes.
         for i in 0..20 {
             ed.create_group(&format!("/new/g{i:02}")).unwrap();
@@ -202,7 +218,10 @@ f = h5py.File(p, 'r')
 assert list(f['new/v'][...]) == [5, 6, 7, 8]
 assert f['grp/c'].shape == (3, 2) and f['grp/c'].maxshape == (None, 2)
 assert (f['grp/c'][...] == np.arange(1, 7).reshape(3, 2)).all()
-assert list(f['tracked']) == ['first', 'second'], list(f['tracked'])
+assert list(f['tracked']) == ['first', 'second', 'ext', 't'], list(f['tracked'])
+assert isinstance(f['tracked/t'], h5py.Datatype) and f['tracked/t'].dtype == np.float64
+l = f['tracked'].get('ext', getlink=True)
+assert isinstance(l, h5py.ExternalLink) and l.filename == 'other.h5' and l.path == '/x'
 assert list(f['tracked/second'][...]) == [9, 10]
 assert f['grp/sub'].attrs['encoding-type'] == 'dataframe'
 assert [s.decode() for s in f['grp/sub/s'][...]] == ['a', 'bcd']
