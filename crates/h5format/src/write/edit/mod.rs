@@ -35,7 +35,9 @@
 //! new storage or to a chunk index rebuilt in step 1 — a version 1 B-tree, whatever the
 //! dataset had — and the dataspace message). Chunk #0 is a few hundred bytes in the files
 //! h5py writes, one or two disk sectors. With [`Durability::Fsync`] the file is `fsync`ed
-//! after step 2 and after step 3, so the commit reaches the disk after what it points to.
+//! after step 1, after step 2 and after step 3, so each step reaches the disk after what it
+//! depends on (a power loss can then only tear the commit write itself, which stays within
+//! the header's chunk #0; a kill cannot tear it).
 //!
 //! What the editor cannot do this way it refuses with [`Error::Unsupported`] before writing
 //! anything: dense attribute or link storage (fractal heaps), attributes over 64 KiB,
@@ -182,12 +184,17 @@ impl Editor {
     fn commit(&self, mut txn: Txn, header: &EditHeader, msgs: &[RawMsg]) -> Result<()> {
         let bytes = header.encode(msgs, &mut txn.out)?;
         let end = txn.out.eof;
+        let durable = self.durability == Durability::Fsync;
         if end > txn.spot.eoa {
             target::extend_to(&self.file, txn.base, end)?;
+            // The appended bytes and the file length reach the disk before the end-of-file
+            // address that covers them (libhdf5 refuses a file shorter than that address).
+            if durable {
+                target::sync(&self.file)?;
+            }
             self.extended.set(true);
             txn.spot.set_eoa(&self.file, end)?;
         }
-        let durable = self.durability == Durability::Fsync;
         if durable {
             target::sync(&self.file)?;
         }
