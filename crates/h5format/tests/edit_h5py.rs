@@ -230,6 +230,18 @@ assert list(f['grp/alias'][...]) == list(range(5))
 assert sorted(f['new']) == [f'g{i:02d}' for i in range(20)] + ['v']
 assert 'contig' not in f['d'] and 'soft' not in f
 assert list(f['grp/inner'][...]) == list(range(5))
+f.close()
+# libhdf5 goes on editing what we edited.
+with h5py.File(p, 'r+') as g:
+    g['new'].attrs['after'] = 1
+    g['grp/sub'].create_dataset('h5py', data=[1, 2])
+    g['tracked'].attrs['z'] = 2
+    g['tracked'].create_group('third')
+    del g['new/g00']
+with h5py.File(p, 'r') as g:
+    assert g['new'].attrs['after'] == 1 and list(g['grp/sub/h5py'][...]) == [1, 2]
+    assert list(g['tracked']) == ['first', 'second', 'ext', 't', 'third']
+    assert 'g00' not in g['new'] and list(g['grp/alias'][...]) == list(range(5))
 "#,
         );
         if dump_ok {
@@ -285,6 +297,15 @@ assert list(f['d/empty'][...]) == [0, 3, 4] + [0] * 9, f['d/empty'][...]
 assert list(f['d/grow'][...]) == list(range(23))
 g2 = np.zeros((8, 6), 'f4'); g2[:5, :4] = np.arange(20).reshape(5, 4); g2[7] = 1
 assert f['d/grow2'].shape == (8, 6) and (f['d/grow2'][...] == g2).all(), f['d/grow2'][...]
+f.close()
+# libhdf5 goes on writing the datasets we changed.
+with h5py.File(p, 'r+') as g:
+    g['d/grow'].resize((25,))
+    g['d/grow'][23:] = [-5, -6]
+    g['d/gz'][0, 0] = 1234
+with h5py.File(p, 'r') as g:
+    assert list(g['d/grow'][...]) == list(range(23)) + [-5, -6]
+    assert g['d/gz'][0, 0] == 1234 and g['d/gz'][3, 2] == -7
 "#,
         );
         if dump_ok {

@@ -45,6 +45,10 @@
 //! cannot encode, "do not filter partial edge chunks" layouts, offsets or lengths other than
 //! 8 bytes, non-default B-tree sizes (K) and family/multi files.
 //!
+//! The editor takes no file lock (like libhdf5 with `HDF5_USE_FILE_LOCKING=FALSE`): readers
+//! may keep the file open and see either state, but two writers at once — two editors, or
+//! an editor and libhdf5 in `r+` mode — must not happen.
+//!
 //! # Space
 //! Replaced structures are not reused: each edit appends what it rewrites (the re-encoded
 //! chunks and the whole chunk index, a contiguous dataset's whole extent, a symbol-table
