@@ -7,7 +7,8 @@
 //!   added to or removed from its header, and its link info creation counter moved on, in the
 //!   same commit.
 //!
-//! Dense link storage (a fractal heap and v2 B-trees) is refused.
+//! A group in dense link storage (a fractal heap and v2 B-trees) is turned into a group of
+//! link messages by the same commit (the old heap and B-trees are left unreferenced).
 
 use super::super::group::{self, Member};
 use super::super::link::{self, LinkValue};
@@ -116,10 +117,28 @@ pub(crate) fn change(
     };
     let info = Info::link(&msgs[li])?;
     if info.dense {
-        return Err(Error::unsupported(
-            "edit",
-            "groups in dense link storage (a fractal heap)",
-        ));
+        // Dense storage becomes compact: every link a message of the header again (libhdf5
+        // reads compact storage of any size, and converts back when it next adds a link).
+        info.make_compact(&mut msgs[li])?;
+        let tracked = info.flags & 1 != 0;
+        for l in existing.iter() {
+            let value = match &l.target {
+                LinkTarget::Hard(a) => LinkValue::Hard(*a),
+                LinkTarget::Soft(t) => LinkValue::Soft(t),
+                LinkTarget::External { file, path } => LinkValue::External { file, path },
+                LinkTarget::UserDefined(t) => {
+                    return Err(Error::unsupported(
+                        "edit",
+                        format!("a dense group holding a user-defined link (type {t})"),
+                    ))
+                }
+            };
+            let order = tracked.then(|| l.creation_order.unwrap_or(0));
+            msgs.push(RawMsg::new(
+                msg::LINK,
+                link::message(&l.name, &value, order)?,
+            ));
+        }
     }
     if let Some(name) = remove {
         let mut at = None;

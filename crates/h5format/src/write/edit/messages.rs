@@ -43,7 +43,8 @@ pub(crate) fn link_name(m: &RawMsg) -> Result<String> {
 /// An attribute info or link info message: flags, creation-order counter, and whether
 /// the attributes or links are in dense storage (a fractal heap).
 pub(crate) struct Info {
-    flags: u8,
+    /// Flags: bit 0 creation order tracked, bit 1 indexed.
+    pub flags: u8,
     /// Next creation order (when tracked).
     pub next_order: Option<u64>,
     /// Dense storage in use.
@@ -85,6 +86,19 @@ impl Info {
         })
     }
 
+    /// Point the message at no dense storage (fractal heap, name index and creation-order
+    /// index undefined): the links or attributes are header messages again.
+    pub(crate) fn make_compact(&self, m: &mut RawMsg) -> Result<()> {
+        let start = 2 + if self.flags & 1 != 0 { self.width } else { 0 };
+        let n = if self.flags & 2 != 0 { 3 } else { 2 };
+        let dst = m
+            .body
+            .get_mut(start..start + 8 * n)
+            .ok_or_else(|| Error::malformed("info message", 0, "truncated"))?;
+        dst.fill(0xFF);
+        Ok(())
+    }
+
     /// Store a new creation-order counter in the message body.
     pub(crate) fn set_next_order(&self, m: &mut RawMsg, next: u64) -> Result<()> {
         if self.flags & 1 == 0 {
@@ -103,4 +117,30 @@ impl Info {
         }
         Ok(())
     }
+}
+
+/// An attribute message (version 1, as the writer encodes them) from its parts: the
+/// datatype and dataspace message bodies and the raw value bytes.
+pub(crate) fn attribute_message(
+    name: &str,
+    dtype: &[u8],
+    space: &[u8],
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    use super::super::encode::{to_u16, Put};
+    let mut out = Vec::with_capacity(64 + data.len());
+    out.put_u8(1);
+    out.put_u8(0);
+    out.put_u16(to_u16(name.len() + 1, "attribute name length")?);
+    out.put_u16(to_u16(dtype.len(), "attribute datatype size")?);
+    out.put_u16(to_u16(space.len(), "attribute dataspace size")?);
+    out.extend_from_slice(name.as_bytes());
+    out.put_u8(0);
+    out.pad_to(8);
+    out.extend_from_slice(dtype);
+    out.pad_to(8);
+    out.extend_from_slice(space);
+    out.pad_to(8);
+    out.extend_from_slice(data);
+    Ok(out)
 }

@@ -2,11 +2,11 @@
 //!
 //! # Operations
 //! - attributes: add, overwrite ([`Editor::set_attr`]) and delete ([`Editor::delete_attr`])
-//!   on any group or dataset whose attributes are in its object header (compact storage);
+//!   on any group or dataset;
 //! - links: add new groups and datasets — anything [`FileWriter`] writes — under an existing
 //!   group ([`Editor::create_group`], [`Editor::create_dataset`], [`Editor::graft`]), and
-//!   delete a link ([`Editor::delete_link`]), in symbol-table groups and in groups of
-//!   compact link messages;
+//!   delete a link ([`Editor::delete_link`]), in symbol-table groups and in groups of link
+//!   messages;
 //! - raw data: overwrite a hyperslab of a compact, contiguous or chunked dataset
 //!   ([`Editor::write_hyperslab`]; chunks are re-encoded with the dataset's own filters);
 //! - shape: grow a chunked dataset within its maximum dimensions ([`Editor::resize`]) and
@@ -39,11 +39,17 @@
 //! depends on (a power loss can then only tear the commit write itself, which stays within
 //! the header's chunk #0; a kill cannot tear it).
 //!
-//! What the editor cannot do this way it refuses with [`Error::Unsupported`] before writing
-//! anything: dense attribute or link storage (fractal heaps), attributes over 64 KiB,
-//! datasets in external files, variable-length data in hyperslab writes, filters this crate
-//! cannot encode, "do not filter partial edge chunks" layouts, offsets or lengths other than
-//! 8 bytes, non-default B-tree sizes (K) and family/multi files.
+//! Dense storage (a fractal heap and v2 B-trees) is not edited: a group's links or an
+//! object's attributes kept there become header messages again, in the same commit as the
+//! edit (libhdf5 reads compact storage of any size, and moves it back to dense storage when
+//! it next adds a link or attribute past the group's or object's limit).
+//!
+//! What the editor cannot do this way it refuses with [`Error::Unsupported`], leaving the
+//! file byte for byte as it was: dense attributes of an object tracking their creation
+//! order, attributes over 64 KiB, datasets in external files, variable-length data in
+//! hyperslab writes, filters this crate cannot encode, "do not filter partial edge chunks"
+//! layouts, shrinking, offsets or lengths other than 8 bytes, non-default B-tree sizes (K)
+//! and family/multi files.
 //!
 //! The editor takes no file lock (like libhdf5 with `HDF5_USE_FILE_LOCKING=FALSE`): readers
 //! may keep the file open and see either state, but two writers at once — two editors, or
@@ -227,6 +233,7 @@ impl Editor {
         let addr = txn.reader.object(obj_path)?.node().address();
         let hdr = txn.header(addr)?;
         let mut msgs = hdr.msgs.clone();
+        compact_attributes(&txn, obj_path, &mut msgs)?;
         let existing = attribute_index(&msgs, name)?;
         let order = next_attribute_order(&mut msgs, existing.is_none())?;
         let strings = value.vlen_strings();
@@ -266,6 +273,7 @@ impl Editor {
             let addr = txn.reader.object(obj_path)?.node().address();
             let hdr = txn.header(addr)?;
             let mut msgs = hdr.msgs.clone();
+            compact_attributes(&txn, obj_path, &mut msgs)?;
             let i = attribute_index(&msgs, name)?
                 .ok_or_else(|| Error::NotFound(format!("{obj_path}: attribute {name:?}")))?;
             msgs.remove(i);
@@ -379,16 +387,8 @@ impl Editor {
 }
 
 /// The index of the attribute message called `name`; an error if a shared attribute message
-/// hides its name, or the attributes are in dense storage.
+/// hides its name.
 fn attribute_index(msgs: &[RawMsg], name: &str) -> Result<Option<usize>> {
-    if let Some(m) = msgs.iter().find(|m| m.kind == msg::ATTRIBUTE_INFO) {
-        if Info::attribute(m)?.dense {
-            return Err(Error::unsupported(
-                "edit",
-                "attributes in dense storage (a fractal heap)",
-            ));
-        }
-    }
     let mut found = None;
     for (i, m) in msgs.iter().enumerate() {
         if m.kind != msg::ATTRIBUTE {
@@ -406,6 +406,52 @@ fn attribute_index(msgs: &[RawMsg], name: &str) -> Result<Option<usize>> {
         }
     }
     Ok(found)
+}
+
+/// Attributes in dense storage (a fractal heap) become attribute messages of the header,
+/// in the same commit as the edit; refused when one is over 64 KiB or when the object tracks
+/// attribute creation order (the dense records' order is not kept).
+fn compact_attributes(txn: &Txn, obj_path: &str, msgs: &mut Vec<RawMsg>) -> Result<()> {
+    let Some(ai) = msgs.iter().position(|m| m.kind == msg::ATTRIBUTE_INFO) else {
+        return Ok(());
+    };
+    let info = Info::attribute(&msgs[ai])?;
+    if !info.dense {
+        return Ok(());
+    }
+    if info.next_order.is_some() {
+        return Err(Error::unsupported(
+            "edit",
+            "attributes in dense storage with creation order tracked",
+        ));
+    }
+    let obj = txn.reader.object(obj_path)?;
+    for a in obj.node().attributes()? {
+        let space = match &a.space {
+            crate::Dataspace::Scalar => super::dataspace::encode(&[], None),
+            crate::Dataspace::Null => super::dataspace::encode_null(),
+            crate::Dataspace::Simple { dims, max_dims } => {
+                let max: Vec<Option<u64>> = max_dims
+                    .iter()
+                    .map(|&m| (m != crate::read::dataspace::UNLIMITED).then_some(m))
+                    .collect();
+                super::dataspace::encode(dims, Some(&max))
+            }
+        };
+        let body = messages::attribute_message(&a.name, &a.dtype_raw, &space, &a.data)?;
+        if body.len() > usize::from(u16::MAX) - 8 {
+            return Err(Error::unsupported(
+                "edit",
+                format!(
+                    "attribute {:?} of {} bytes in dense storage (over 64 KiB)",
+                    a.name,
+                    body.len()
+                ),
+            ));
+        }
+        msgs.push(RawMsg::new(msg::ATTRIBUTE, body));
+    }
+    info.make_compact(&mut msgs[ai])
 }
 
 /// The creation order of a new attribute; with `bump`, counts it in the attribute info
