@@ -23,11 +23,12 @@
 //! 2. **Extend.** The superblock's end-of-file address is moved past the new bytes (one
 //!    8-byte write in versions 0/1; the 48-byte superblock with its checksum in versions 2/3).
 //!    The file still describes the old content; the new bytes are allocated but unreferenced.
-//! 3. **Commit.** One `pwrite` rewrites chunk #0 of exactly one object header, in place and
-//!    with the same size: its messages laid out again (the changed ones included), NIL
-//!    messages filling the rest, the v1 message count or the v2 checksum recomputed; the
-//!    messages that no longer fit move to a continuation chunk written in step 1. Until this
-//!    write the old header is intact; after it, the new one is.
+//! 3. **Commit.** One `pwrite` rewrites one chunk of exactly one object header, in place and
+//!    with the same size: the chunk holding the changed messages when they fit there, else
+//!    chunk #0 with every message laid out again and those that no longer fit moved to a
+//!    continuation chunk written in step 1; NIL messages fill the rest, the v1 message count
+//!    or the v2 checksum is recomputed (see `header.rs`). Until this write the old header is
+//!    intact; after it, the new one is.
 //!
 //! The commit header per operation: the object itself for attributes; the parent group for
 //! links (a link message, or the symbol table message pointing to a group B-tree and local
@@ -192,7 +193,7 @@ impl Editor {
     /// Steps 2 and 3: extend the end-of-file address over what was appended, then write the
     /// header's new chunk #0.
     fn commit(&self, mut txn: Txn, header: &EditHeader, msgs: &[RawMsg]) -> Result<()> {
-        let bytes = header.encode(msgs, &mut txn.out)?;
+        let (at, bytes) = header.encode(msgs, &mut txn.out)?;
         let end = txn.out.eof;
         let durable = self.durability == Durability::Fsync;
         if end > txn.spot.eoa {
@@ -208,7 +209,7 @@ impl Editor {
         if durable {
             target::sync(&self.file)?;
         }
-        target::commit_write(&self.file, txn.base, header.addr, &bytes)?;
+        target::commit_write(&self.file, txn.base, at, &bytes)?;
         if durable {
             target::sync(&self.file)?;
         }
