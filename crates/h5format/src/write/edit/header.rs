@@ -266,7 +266,10 @@ impl EditHeader {
                 let fits = if left == 0 {
                     fill == 0
                 } else {
-                    fill >= 1 && left % 8 == 0 && left >= 8 * fill && left - 8 * fill <= 0xFFF8
+                    fill >= 1
+                        && left.is_multiple_of(8)
+                        && left >= 8 * fill
+                        && left - 8 * fill <= 0xFFF8
                 };
                 if !fits {
                     continue;
