@@ -81,3 +81,5 @@ pub use file::{Attribute, CommittedType, Dataset, File, Group, Node, Object};
 pub use read::dataspace::Dataspace;
 pub use read::datatype::Datatype;
 pub use read::link::{Link, LinkTarget};
+#[cfg(all(feature = "fs", unix))]
+pub use write::edit;

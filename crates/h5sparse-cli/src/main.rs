@@ -12,6 +12,7 @@ mod concat;
 mod convert;
 mod copy;
 mod dump;
+mod edit;
 mod example;
 mod import;
 mod import10x;
@@ -103,6 +104,15 @@ enum Command {
         target: String,
         /// The .h5ad file whose observations are appended.
         src: String,
+    },
+    /// Change FILE in place: set or delete an attribute, create a group, delete a link
+    /// (an extension; interrupted, FILE reads as before or after).
+    Edit {
+        /// The HDF5 file to change.
+        file: String,
+        /// The change.
+        #[command(subcommand)]
+        action: edit::Action,
     },
     /// Write a MatrixMarket file as a sparse matrix group (or a complete .h5ad file).
     #[command(name = "import-mtx")]
@@ -334,6 +344,7 @@ fn main() -> ExitCode {
             gzip,
         } => concat::run_concat(&output, &inputs, &join, gzip),
         Command::Append { target, src } => concat::run_append(&target, &src),
+        Command::Edit { file, action } => edit::run(&file, &action),
         Command::Example { dir } => example::run(&mut out, dir.as_deref()),
     };
     let result = result.and_then(|()| out.flush().map_err(UserError::from));

@@ -19,6 +19,16 @@ const MAX_COMPACT_ATTR: usize = 65_000;
 
 impl FileWriter {
     pub(super) fn finish_backend(mut self) -> Result<Backend> {
+        let (root, stab, _) = self.write_objects()?;
+        let sb = superblock::encode(self.out.eof, root, stab);
+        self.out.sink.write_at(0, &sb)?;
+        self.out.sink.set_len(self.out.eof)?;
+        Ok(self.out.sink)
+    }
+
+    /// Write every object and resolve references; returns the root group's header address,
+    /// its symbol table (B-tree, heap) addresses, and the header address of every path.
+    pub(super) fn write_objects(&mut self) -> Result<Written> {
         self.check()?;
         // Attribute strings of all objects share global heap collections.
         let mut strings: Vec<&[u8]> = Vec::new();
@@ -82,12 +92,13 @@ impl FileWriter {
         ctx.addrs.insert("/".to_string(), root);
         let (addrs, patches) = (ctx.addrs, ctx.patches);
         resolve_references(&mut self.out, &addrs, patches)?;
-        let sb = superblock::encode(self.out.eof, root, stab);
-        self.out.sink.write_at(0, &sb)?;
-        self.out.sink.set_len(self.out.eof)?;
-        Ok(self.out.sink)
+        Ok((root, stab, addrs))
     }
 }
+
+/// What [`FileWriter::write_objects`] wrote: the root group's header address, its symbol
+/// table (B-tree, heap) addresses, and the header address of every path.
+pub(super) type Written = (u64, Option<(u64, u64)>, HashMap<String, u64>);
 
 struct Finisher<'a> {
     out: &'a mut Out,

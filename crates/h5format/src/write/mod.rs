@@ -33,6 +33,8 @@ mod dataset;
 mod dataspace;
 mod datatype;
 mod dense;
+#[cfg(all(feature = "fs", unix))]
+pub mod edit;
 mod encode;
 pub mod filters;
 mod finish;

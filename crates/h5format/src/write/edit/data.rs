@@ -1,0 +1,378 @@
+//! Raw data and shape of an existing dataset.
+//!
+//! - compact: the new bytes go into the layout message itself;
+//! - contiguous: the whole extent is copied past the end of the file with the change
+//!   applied, and the layout message points to the copy (overwriting in place could be torn
+//!   by a kill);
+//! - chunked: every chunk the selection touches is read (decoded), patched, re-encoded with
+//!   the dataset's filters and appended; then the whole chunk index is written again as a
+//!   version 1 B-tree (whatever index the dataset had: layout version 4 indexes become a
+//!   version 3 layout, which libhdf5 1.8+ reads), and the layout message points to it. A
+//!   resize also replaces the dataspace message. Both messages change in one commit.
+
+use std::collections::BTreeMap;
+
+use super::super::btree::{self, TreeKind};
+use super::super::dataspace;
+use super::super::encode::{product, to_usize, Put, UNDEF};
+use super::super::hyperslab::{copy_box, Place};
+use super::{Editor, Txn};
+use crate::error::{Error, Result};
+use crate::read::dataspace::{Dataspace, UNLIMITED};
+use crate::read::datatype::Datatype;
+use crate::read::layout::Layout;
+use crate::read::object_header::msg;
+use crate::Dataset;
+
+/// A hyperslab to write: start, count, raw elements.
+pub(crate) type Slab<'a> = (&'a [u64], &'a [u64], &'a [u8]);
+
+/// Resize the dataset at `path` to `new_dims` and/or write `slab`, in one commit.
+pub(crate) fn change(
+    ed: &Editor,
+    mut txn: Txn,
+    path: &str,
+    new_dims: Option<&[u64]>,
+    slab: Option<Slab<'_>>,
+) -> Result<()> {
+    let ds = txn.reader.dataset(path)?;
+    if ds.external_files()?.is_some() {
+        return Err(Error::unsupported(
+            "edit",
+            "datasets stored in external files",
+        ));
+    }
+    let elem = ds.dtype().size() as u64;
+    let (old, max) = match ds.space() {
+        Dataspace::Simple { dims, max_dims } => (dims.clone(), max_dims.clone()),
+        Dataspace::Scalar => (Vec::new(), Vec::new()),
+        Dataspace::Null => return Err(Error::Usage("the dataset has a null dataspace".into())),
+    };
+    let dims = new_dims.map_or_else(|| old.clone(), <[u64]>::to_vec);
+    if dims.len() != old.len() {
+        return Err(Error::Usage(format!(
+            "new shape {dims:?} has not the rank of {old:?}"
+        )));
+    }
+    for d in 0..dims.len() {
+        if dims[d] < old[d] {
+            return Err(Error::unsupported(
+                "edit",
+                format!("shrinking a dataset ({old:?} to {dims:?})"),
+            ));
+        }
+        if dims[d] > max[d] {
+            return Err(Error::Usage(format!(
+                "new shape {dims:?} exceeds the maximum shape {max:?}"
+            )));
+        }
+    }
+    if let Some((start, count, bytes)) = slab {
+        if matches!(ds.dtype(), Datatype::VarLen { .. }) {
+            return Err(Error::unsupported(
+                "edit",
+                "writing variable-length elements into an existing dataset",
+            ));
+        }
+        let inside = start.len() == dims.len()
+            && count.len() == dims.len()
+            && (0..dims.len()).all(|d| {
+                start[d]
+                    .checked_add(count[d])
+                    .is_some_and(|end| end <= dims[d])
+            });
+        if !inside {
+            return Err(Error::Usage(format!(
+                "selection start {start:?} count {count:?} is outside the shape {dims:?}"
+            )));
+        }
+        if product(count)?.checked_mul(elem) != Some(bytes.len() as u64) {
+            return Err(Error::Usage(format!(
+                "{} bytes given for {count:?} elements of {elem} bytes",
+                bytes.len()
+            )));
+        }
+    }
+    let hdr = txn.header(ds.address())?;
+    let mut msgs = hdr.msgs.clone();
+    let li = msgs
+        .iter()
+        .position(|m| m.kind == msg::LAYOUT)
+        .ok_or_else(|| Error::malformed("object header", ds.address(), "no layout message"))?;
+    let resized = dims != old;
+    let layout = match ds.layout() {
+        Layout::Compact { data } if !resized => {
+            let mut data = data.clone();
+            patch(&mut data, &dims, slab, elem)?;
+            let mut b = vec![3, 0];
+            b.put_u16(u16::try_from(data.len()).map_err(|_| Error::Usage("compact data".into()))?);
+            b.extend_from_slice(&data);
+            b
+        }
+        Layout::Contiguous { address, size } if !resized => {
+            let mut data = if *address == UNDEF {
+                fill(&ds, product(&dims)?)?
+            } else {
+                ds.read_raw()?
+            };
+            patch(&mut data, &dims, slab, elem)?;
+            let at = txn.out.append(&data)?;
+            let mut b = vec![3, 1];
+            b.put_u64(at);
+            b.put_u64(*size);
+            b
+        }
+        Layout::Chunked {
+            chunk_dims,
+            dont_filter_partial_edge,
+            ..
+        } => {
+            if *dont_filter_partial_edge {
+                return Err(Error::unsupported(
+                    "edit",
+                    "chunked layouts with unfiltered partial edge chunks",
+                ));
+            }
+            chunked(&mut txn, &ds, chunk_dims, (&old, &dims), slab)?
+        }
+        Layout::Compact { .. } | Layout::Contiguous { .. } => {
+            return Err(Error::Usage(
+                "only chunked datasets can change shape".into(),
+            ))
+        }
+        Layout::Virtual { .. } => return Err(Error::unsupported("edit", "virtual datasets")),
+    };
+    msgs[li].body = layout;
+    if resized {
+        let si = msgs
+            .iter()
+            .position(|m| m.kind == msg::DATASPACE)
+            .ok_or_else(|| Error::malformed("object header", ds.address(), "no dataspace"))?;
+        let max: Vec<Option<u64>> = max.iter().map(|&m| (m != UNLIMITED).then_some(m)).collect();
+        msgs[si].body = dataspace::encode(&dims, Some(&max));
+        msgs[si].flags = 0;
+    }
+    ed.commit(txn, &hdr, &msgs)
+}
+
+/// `n` fill values of the dataset.
+fn fill(ds: &Dataset, n: u64) -> Result<Vec<u8>> {
+    let one = ds.fill_element();
+    let total = n
+        .checked_mul(one.len() as u64)
+        .ok_or_else(|| Error::Usage("dataset too large".into()))?;
+    ds.node()
+        .file()
+        .source()
+        .check_alloc("dataset", ds.address(), total)?;
+    Ok(one.repeat(to_usize(n, "elements")?))
+}
+
+/// Copy `slab` into `data`, the whole dataset of shape `dims`.
+fn patch(data: &mut [u8], dims: &[u64], slab: Option<Slab<'_>>, elem: u64) -> Result<()> {
+    let Some((start, count, bytes)) = slab else {
+        return Ok(());
+    };
+    let zeros = vec![0; count.len()];
+    copy_box(
+        bytes,
+        Place {
+            shape: count,
+            start: &zeros,
+        },
+        data,
+        Place { shape: dims, start },
+        count,
+        elem,
+    )
+}
+
+/// Advance `coord` in the box `lo..=hi` (row-major); false when done.
+fn next(coord: &mut [u64], lo: &[u64], hi: &[u64]) -> bool {
+    for d in (0..coord.len()).rev() {
+        if coord[d] < hi[d] {
+            coord[d] += 1;
+            return true;
+        }
+        coord[d] = lo[d];
+    }
+    false
+}
+
+/// Re-encode the chunks `slab` touches, write a v1 B-tree over all chunks, and return the
+/// new (version 3) layout message.
+fn chunked(
+    txn: &mut Txn,
+    ds: &Dataset,
+    cdims: &[u64],
+    (old, dims): (&[u64], &[u64]),
+    slab: Option<Slab<'_>>,
+) -> Result<Vec<u8>> {
+    let rank = dims.len();
+    let elem = ds.dtype().size() as u64;
+    let reader = ds.chunks()?;
+    let mut map: BTreeMap<Vec<u64>, (u64, u64, u32)> = reader
+        .chunks()?
+        .into_iter()
+        .map(|c| (c.scaled, (c.address, c.size, c.filter_mask)))
+        .collect();
+    let codecs = match ds.filters() {
+        Some(p) => p
+            .filters
+            .iter()
+            .map(|f| f.codec().map(|c| (f.clone(), c)))
+            .collect::<Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let per_chunk = product(cdims)?;
+    if let Some((start, count, bytes)) = slab.filter(|(_, c, _)| !c.contains(&0)) {
+        let lo: Vec<u64> = (0..rank).map(|d| start[d] / cdims[d]).collect();
+        let hi: Vec<u64> = (0..rank)
+            .map(|d| (start[d] + count[d] - 1) / cdims[d])
+            .collect();
+        let mut coord = lo.clone();
+        loop {
+            let cstart: Vec<u64> = (0..rank).map(|d| coord[d] * cdims[d]).collect();
+            let mut buf = fill(ds, per_chunk)?;
+            if map.contains_key(&coord) {
+                read_existing(ds, &cstart, cdims, old, &mut buf)?;
+            }
+            let s: Vec<u64> = (0..rank).map(|d| start[d].max(cstart[d])).collect();
+            let e: Vec<u64> = (0..rank)
+                .map(|d| (start[d] + count[d]).min(cstart[d] + cdims[d]))
+                .collect();
+            let n: Vec<u64> = (0..rank).map(|d| e[d] - s[d]).collect();
+            let src: Vec<u64> = (0..rank).map(|d| s[d] - start[d]).collect();
+            let dst: Vec<u64> = (0..rank).map(|d| s[d] - cstart[d]).collect();
+            copy_box(
+                bytes,
+                Place {
+                    shape: count,
+                    start: &src,
+                },
+                &mut buf,
+                Place {
+                    shape: cdims,
+                    start: &dst,
+                },
+                &n,
+                elem,
+            )?;
+            for (info, codec) in &codecs {
+                buf = codec
+                    .encode(buf, elem as usize)
+                    .map_err(|detail| Error::Filter {
+                        id: info.id,
+                        name: info.short_name(),
+                        offset: 0,
+                        detail,
+                    })?;
+            }
+            let at = txn.out.append(&buf)?;
+            map.insert(coord.clone(), (at, buf.len() as u64, 0));
+            if !next(&mut coord, &lo, &hi) {
+                break;
+            }
+        }
+    }
+    let k = usize::from(txn.reader.superblock().indexed_storage_k);
+    let root = write_index(txn, &map, cdims, 2 * k)?;
+    let mut b = vec![3, 2, rank as u8 + 1];
+    b.put_u64(root);
+    for &d in cdims {
+        b.put_u32(
+            u32::try_from(d)
+                .map_err(|_| Error::unsupported("edit", "chunk dimensions over 2^32"))?,
+        );
+    }
+    b.put_u32(u32::try_from(elem).map_err(|_| Error::Usage("element size".into()))?);
+    Ok(b)
+}
+
+/// Read the part of the chunk at `cstart` inside the old shape into `buf` (a whole chunk).
+fn read_existing(
+    ds: &Dataset,
+    cstart: &[u64],
+    cdims: &[u64],
+    old: &[u64],
+    buf: &mut [u8],
+) -> Result<()> {
+    let rank = cdims.len();
+    let n: Vec<u64> = (0..rank)
+        .map(|d| (cstart[d] + cdims[d]).min(old[d]).saturating_sub(cstart[d]))
+        .collect();
+    if n.contains(&0) {
+        return Ok(());
+    }
+    // One range of elements per row (last dimension) of the box.
+    let mut ranges = Vec::new();
+    let lo = vec![0; rank];
+    let hi: Vec<u64> = n.iter().map(|&x| x - 1).collect();
+    let mut at = lo.clone();
+    loop {
+        let mut flat = 0u64;
+        for d in 0..rank {
+            flat = flat * old[d] + cstart[d] + if d + 1 == rank { 0 } else { at[d] };
+        }
+        ranges.push(flat..flat + n[rank - 1]);
+        let mut row = at.clone();
+        row[rank - 1] = hi[rank - 1];
+        at = row;
+        if !next(&mut at, &lo, &hi) {
+            break;
+        }
+    }
+    let raw = ds.read_ranges_raw(&ranges)?;
+    let zeros = vec![0; rank];
+    copy_box(
+        &raw,
+        Place {
+            shape: &n,
+            start: &zeros,
+        },
+        buf,
+        Place {
+            shape: cdims,
+            start: &zeros,
+        },
+        &n,
+        ds.dtype().size() as u64,
+    )
+}
+
+/// Write a version 1 B-tree (node type 1) over `map`; the undefined address when empty.
+fn write_index(
+    txn: &mut Txn,
+    map: &BTreeMap<Vec<u64>, (u64, u64, u32)>,
+    cdims: &[u64],
+    max_children: usize,
+) -> Result<u64> {
+    let Some(last) = map.keys().next_back() else {
+        return Ok(UNDEF);
+    };
+    let key = |size: u32, mask: u32, coord: &[u64], plus: u64| {
+        let mut k = Vec::with_capacity(8 + 8 * (coord.len() + 1));
+        k.put_u32(size);
+        k.put_u32(mask);
+        for (c, d) in coord.iter().zip(cdims) {
+            k.put_u64((c + plus) * d);
+        }
+        k.put_u64(0);
+        k
+    };
+    let mut keys = Vec::with_capacity(map.len() + 1);
+    let mut children = Vec::with_capacity(map.len());
+    for (coord, &(addr, size, mask)) in map {
+        let size = u32::try_from(size)
+            .map_err(|_| Error::unsupported("edit", "a chunk of 4 GiB or more"))?;
+        keys.push(key(size, mask, coord, 0));
+        children.push(addr);
+    }
+    keys.push(key(0, 0, last, 1));
+    let kind = TreeKind {
+        node_type: btree::CHUNK,
+        max_children,
+        key_size: 8 + 8 * (cdims.len() + 1),
+    };
+    btree::write(&mut txn.out, &kind, keys, children)
+}

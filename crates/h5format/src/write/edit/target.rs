@@ -1,0 +1,166 @@
+//! The file being edited: appending past its end, moving the superblock's end-of-file
+//! address, and the commit write.
+//!
+//! Every write goes through [`pwrite`], which counts writes for the kill test
+//! ([`abort_after_writes`]).
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use super::super::sink::Sink;
+use crate::checksum::lookup3;
+use crate::error::{Error, Result};
+use crate::read::superblock::Superblock;
+
+/// Writes left before the process aborts (negative: never). Set by the kill test.
+static WRITES_LEFT: AtomicI64 = AtomicI64::new(-1);
+
+/// Testing hook: abort the process (as a `SIGKILL` would stop it, with no unwinding or
+/// cleanup) just before the editor's `n`-th next write system call; a negative `n` disables
+/// it. The kill test calls this in a child process.
+#[doc(hidden)]
+pub fn abort_after_writes(n: i64) {
+    WRITES_LEFT.store(n, Ordering::SeqCst);
+}
+
+fn io(offset: u64, source: std::io::Error) -> Error {
+    Error::Io { offset, source }
+}
+
+/// One positioned write (counted by the kill-test hook).
+fn pwrite(file: &File, offset: u64, data: &[u8]) -> Result<()> {
+    if WRITES_LEFT.load(Ordering::SeqCst) >= 0 && WRITES_LEFT.fetch_sub(1, Ordering::SeqCst) == 0 {
+        std::process::abort();
+    }
+    file.write_all_at(data, offset).map_err(|e| io(offset, e))
+}
+
+/// Appends to the file past `floor` (an HDF5 address: relative to `base`); refuses any
+/// write below it, so nothing reachable from the current file is ever overwritten by it.
+pub(crate) struct AppendSink {
+    pub file: Arc<File>,
+    pub base: u64,
+    pub floor: u64,
+    /// Highest end written or reserved (HDF5 address).
+    pub end: u64,
+}
+
+impl Sink for AppendSink {
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+        if offset < self.floor {
+            return Err(Error::Usage(format!(
+                "edit: a write at {offset} would change the existing file (it ends at {})",
+                self.floor
+            )));
+        }
+        pwrite(&self.file, self.base + offset, data)?;
+        self.end = self.end.max(offset + data.len() as u64);
+        Ok(())
+    }
+
+    fn set_len(&mut self, len: u64) -> Result<()> {
+        self.end = self.end.max(len);
+        Ok(())
+    }
+}
+
+/// Where the superblock keeps the end-of-file address, and how to rewrite it.
+#[derive(Debug, Clone)]
+pub(crate) struct SuperblockSpot {
+    /// Absolute offset of the superblock.
+    pos: u64,
+    version: u8,
+    /// The superblock's base address field.
+    base_address: u64,
+    /// End-of-file address, relative to the base address. libhdf5 stores it plus the base
+    /// address (the absolute end of the file when there is a user block) and subtracts the
+    /// base on reading: so do we.
+    pub eoa: u64,
+}
+
+impl SuperblockSpot {
+    /// Check that the editor can work on this superblock: 8-byte addresses and lengths and
+    /// no driver information block (multi/family files).
+    pub(crate) fn new(file: &File, sb: &Superblock) -> Result<Self> {
+        if sb.sizes.offset != 8 || sb.sizes.length != 8 {
+            return Err(Error::unsupported(
+                "edit",
+                format!(
+                    "files with {}-byte addresses and {}-byte lengths (the editor writes 8 and 8)",
+                    sb.sizes.offset, sb.sizes.length
+                ),
+            ));
+        }
+        let spot = SuperblockSpot {
+            pos: sb.position,
+            version: sb.version,
+            base_address: sb.base_address,
+            eoa: sb.eof_address.saturating_sub(sb.base_address),
+        };
+        if sb.version <= 1 {
+            let mut driver = [0u8; 8];
+            let at = spot.eoa_offset() + 8;
+            file.read_exact_at(&mut driver, at).map_err(|e| io(at, e))?;
+            if u64::from_le_bytes(driver) != u64::MAX {
+                return Err(Error::unsupported(
+                    "edit",
+                    "files with a driver information block (family or multi files)",
+                ));
+            }
+        }
+        Ok(spot)
+    }
+
+    /// Absolute offset of the end-of-file address field.
+    fn eoa_offset(&self) -> u64 {
+        match self.version {
+            0 => self.pos + 40,
+            1 => self.pos + 44,
+            _ => self.pos + 28,
+        }
+    }
+
+    /// Store a new end-of-file address (v2/v3: with the superblock checksum).
+    pub(crate) fn set_eoa(&mut self, file: &File, eoa: u64) -> Result<()> {
+        let stored = eoa + self.base_address;
+        if self.version <= 1 {
+            pwrite(file, self.eoa_offset(), &stored.to_le_bytes())?;
+        } else {
+            let mut sb = [0u8; 48];
+            file.read_exact_at(&mut sb, self.pos)
+                .map_err(|e| io(self.pos, e))?;
+            sb[28..36].copy_from_slice(&stored.to_le_bytes());
+            let sum = lookup3(&sb[..44], 0);
+            sb[44..48].copy_from_slice(&sum.to_le_bytes());
+            pwrite(file, self.pos, &sb)?;
+        }
+        self.eoa = eoa;
+        Ok(())
+    }
+}
+
+/// Write `bytes` at HDF5 address `addr` (the commit).
+pub(crate) fn commit_write(file: &File, base: u64, addr: u64, bytes: &[u8]) -> Result<()> {
+    pwrite(file, base + addr, bytes)
+}
+
+/// Make the appended bytes exist up to `end` (HDF5 address) even where only reserved.
+pub(crate) fn extend_to(file: &File, base: u64, end: u64) -> Result<()> {
+    let len = file.metadata().map_err(|e| io(0, e))?.len();
+    if base + end > len {
+        if WRITES_LEFT.load(Ordering::SeqCst) >= 0
+            && WRITES_LEFT.fetch_sub(1, Ordering::SeqCst) == 0
+        {
+            std::process::abort();
+        }
+        file.set_len(base + end).map_err(|e| io(len, e))?;
+    }
+    Ok(())
+}
+
+/// `fsync` the file.
+pub(crate) fn sync(file: &File) -> Result<()> {
+    file.sync_all().map_err(|e| io(0, e))
+}
