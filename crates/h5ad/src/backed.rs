@@ -288,7 +288,11 @@ pub(crate) fn element_take_rows(e: &crate::Element, rows: &Selection) -> Result<
             if let Some(x) = shape.first_mut() {
                 *x = rows.len() as usize;
             }
-            Element::Strings(crate::StringArray { shape, values })
+            Element::Strings(crate::StringArray {
+                shape,
+                values,
+                width: s.width,
+            })
         }
         Element::Records(fields) => Element::Records(
             fields

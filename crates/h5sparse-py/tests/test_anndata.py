@@ -39,14 +39,13 @@ def _eq(a, b, what):
         assert a.shape == b.shape, what
         if b.dtype.names:
             assert a.dtype.names == b.dtype.names, what
+            assert a.dtype == b.dtype, what
             for n in b.dtype.names:
                 np.testing.assert_array_equal(a[n], b[n], err_msg=f"{what}.{n}")
         else:
             np.testing.assert_array_equal(a, b, err_msg=what)
-            # Known difference: strings of pre-0.7 files come back as object arrays where
-            # anndata gives fixed-width '<U' arrays (same values).
-            strings = {a.dtype.kind, b.dtype.kind} <= {"U", "O"}
-            assert a.dtype == b.dtype or strings, what
+            # Strings of pre-0.7 files included: '<U{n}' where anndata gives it.
+            assert a.dtype == b.dtype, what
     elif hasattr(b, "compute"):
         _eq(a.compute(), b.compute(), what)
     else:

@@ -73,7 +73,11 @@ def _element(e, location):
     if kind == "dense":
         return e[1].reshape(e[2])
     if kind == "strings":
-        return _strings(e[1], e[2])
+        _, values, shape, width = e
+        if width is not None:
+            # Fixed-length strings of old files: anndata gives numpy `<U{width}`.
+            return np.array(values, dtype=f"<U{max(width, 1)}").reshape(shape)
+        return _strings(values, shape)
     if kind == "scalar":
         return e[1][0]
     if kind == "string":
