@@ -1,5 +1,7 @@
 """`read_h5ad`: the Rust `h5ad` reader's result assembled into `anndata.AnnData` (pandas
 frames, scipy matrices; dask arrays for the matrices left in the file in backed mode)."""
+import functools
+
 import numpy as np
 
 from ._native import read_h5ad as _native_read_h5ad
@@ -60,10 +62,44 @@ def _matrix(m, location, backed):
         from . import File
         with File(location) as f:
             if f._handle.kind(m[1]) == "dataset":
-                # A dense matrix: read in memory (the contract makes sparse ones lazy).
-                return f[m[1]][()]
+                return dense_dask(f[m[1]])
         return SparseDataset(location, m[1]).to_dask()
     raise ValueError(f"unknown matrix kind {kind}")
+
+
+def dense_dask(ds, target_bytes=1 << 25):
+    """A dense dataset as a lazy dask array: blocks of whole rows whose edges fall on the
+    HDF5 chunk edges (about `target_bytes` each); every task reopens the file by path/URL,
+    so the graph pickles to other processes."""
+    import dask.array as da
+    from dask.base import tokenize
+
+    shape, dtype = ds.shape, ds.dtype
+    n = shape[0] if shape else 0
+    row_bytes = max(1, dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64)))
+    rows = max(1, target_bytes // row_bytes)
+    if ds.chunks:
+        step = int(ds.chunks[0])
+        rows = max(step, rows // step * step)
+    edges = list(range(0, n, rows)) + [n] if n else [0, 0]
+    location = ds._handle.location
+    name = "h5sparse-dense-" + tokenize(location, ds.name, edges)
+    rest = (0,) * (len(shape) - 1)
+    dsk = {(name, i) + rest: (_read_rows, location, ds.name, a, b)
+           for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))}
+    chunks = (tuple(b - a for a, b in zip(edges[:-1], edges[1:])),) + tuple((d,) for d in shape[1:])
+    return da.Array(dsk, name, chunks, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=32)
+def _open_file(location):
+    """One open file per location per process: tasks of one graph share it."""
+    from . import File
+    return File(location)
+
+
+def _read_rows(location, path, a, b):
+    return _open_file(location)[path][a:b]
 
 
 def _element(e, location):
