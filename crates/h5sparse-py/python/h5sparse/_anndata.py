@@ -51,7 +51,7 @@ def _frame(f):
     return df
 
 
-def _matrix(m, location, backed):
+def _matrix(m, location, backed, lazy_dense=False):
     kind = m[0]
     if kind == "dense":
         return m[1].reshape(m[2])
@@ -62,7 +62,9 @@ def _matrix(m, location, backed):
         from . import File
         with File(location) as f:
             if f._handle.kind(m[1]) == "dataset":
-                return dense_dask(f[m[1]])
+                # The contract: X lazy whatever its kind, layers lazy when sparse.
+                ds = f[m[1]]
+                return dense_dask(ds) if lazy_dense else ds[()]
         return SparseDataset(location, m[1]).to_dask()
     raise ValueError(f"unknown matrix kind {kind}")
 
@@ -142,7 +144,7 @@ def read_h5ad(path_or_url, backed=False):
 
     location = str(path_or_url)
     d = _native_read_h5ad(location, backed)
-    x = None if d["X"] is None else _matrix(d["X"], location, backed)
+    x = None if d["X"] is None else _matrix(d["X"], location, backed, lazy_dense=True)
     return anndata.AnnData(
         X=x,
         obs=_frame(d["obs"]),
