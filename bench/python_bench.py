@@ -11,6 +11,7 @@ bench/data/) for `read_h5ad`. Times are medians of --reps runs; every result is 
 """
 import argparse
 import os
+import resource
 import statistics
 import sys
 import threading
@@ -43,6 +44,22 @@ def timed(fn, reps):
         out = fn()
         ts.append(time.perf_counter() - t)
     return statistics.median(ts), out
+
+
+def interleaved(ours, theirs, reps):
+    """Both sides `reps` times, alternating (the machine is shared: load changes within a
+    run); medians and the last results."""
+    to, tt, o, t = [], [], None, None
+    for _ in range(reps):
+        o = None
+        s = time.perf_counter()
+        o = ours()
+        to.append(time.perf_counter() - s)
+        t = None
+        s = time.perf_counter()
+        t = theirs()
+        tt.append(time.perf_counter() - s)
+    return statistics.median(to), o, statistics.median(tt), t
 
 
 def same(a, b):
@@ -94,8 +111,9 @@ def main():
     t0 = time.time()
 
     # read_h5ad
-    t_ours, ours = timed(lambda: h5sparse.read_h5ad(med), a.reps)
-    t_theirs, theirs = timed(lambda: anndata.read_h5ad(med), a.reps)
+    load0 = os.getloadavg()[0]
+    t_ours, ours, t_theirs, theirs = interleaved(lambda: h5sparse.read_h5ad(med),
+                                                 lambda: anndata.read_h5ad(med), max(a.reps, 5))
     add("read_h5ad (1e5 x 2e4, 2e7 nnz, gzip)", t_ours, t_theirs, same(ours.X, theirs.X)
         and ours.obs.equals(theirs.obs))
     del ours, theirs
@@ -118,8 +136,7 @@ def main():
     ]
     for name, ours_fn, theirs_fn in cases:
         reps = 1 if "columns" in name else a.reps
-        t_ours, o = timed(ours_fn, reps)
-        t_theirs, t = timed(theirs_fn, reps)
+        t_ours, o, t_theirs, t = interleaved(ours_fn, theirs_fn, reps)
         add(f"4e8 gzip: {name}", t_ours, t_theirs, same(o, t), f"nnz={o.nnz}")
 
     # dask sum over the whole matrix, same scheduler (threads) on both sides.
@@ -154,8 +171,8 @@ def main():
             th.join()
         return out
 
-    t_ours, o = timed(lambda: threads(lambda r: m[r]), a.reps)
-    t_theirs, t = timed(lambda: threads(lambda r: ref[r]), a.reps)
+    t_ours, o, t_theirs, t = interleaved(lambda: threads(lambda r: m[r]),
+                                         lambda: threads(lambda r: ref[r]), a.reps)
     add("4e8 gzip: 4 threads x 250 random rows", t_ours, t_theirs,
         all(same(x, y) for x, y in zip(o, t)))
 
@@ -164,7 +181,13 @@ def main():
         "",
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 2 cores; "
         f"h5py {h5py.__version__}, anndata {anndata.__version__}, dask {dask.__version__}. "
-        f"Medians of {a.reps} runs (1 for the column slice and the dask sum). Wall {time.time() - t0:.0f} s.",
+        f"Medians of {a.reps} runs ({max(a.reps, 5)} for read_h5ad, 1 for the column slice and the "
+        f"dask sum), ours and theirs alternating. Wall {time.time() - t0:.0f} s.",
+        "",
+        f"The machine was shared with other builds during the run (load average {load0:.1f} at "
+        f"the start, {os.getloadavg()[0]:.1f} at the end, on 2 cores): absolute times are noisy; "
+        "the ratios compare the two sides measured alternately in the same process. Peak RSS of "
+        f"the whole process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB.",
         "",
         "| operation | h5sparse (s) | anndata/h5py (s) | speedup | equal | note |",
         "|---|---|---|---|---|---|",

@@ -20,6 +20,10 @@ pub struct StringArray {
     pub shape: Vec<usize>,
     /// The strings, row-major.
     pub values: Vec<String>,
+    /// `Some(n)` when the file stores them as fixed-length strings of `n` bytes that anndata
+    /// reads as a numpy `<U{n}` array (unencoded datasets of files before 0.7 and string
+    /// fields of structured arrays); `None` for anndata's object arrays of `str`.
+    pub width: Option<usize>,
 }
 
 /// Values converted to `elem` (numbers to numbers, booleans to 0/1).

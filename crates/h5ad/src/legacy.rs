@@ -19,7 +19,8 @@ use crate::model::{Column, DataFrame, Dense, Element, Matrix, StringArray};
 /// The kind of the scalars of one compound field (the base type of an array field).
 #[derive(Clone, Copy)]
 enum Leaf {
-    Str,
+    /// Strings; fixed-length ones with their size in bytes.
+    Str(Option<usize>),
     Bool,
     Int(ElemType),
     UInt(ElemType),
@@ -33,10 +34,10 @@ fn leaf_of(t: &Datatype) -> Option<(Leaf, Vec<usize>)> {
         return Some((Leaf::Bool, Vec::new()));
     }
     let leaf = match t {
-        Datatype::String { .. }
-        | Datatype::VarLen {
+        Datatype::String { size, .. } => Leaf::Str(Some(*size as usize)),
+        Datatype::VarLen {
             string: Some(_), ..
-        } => Leaf::Str,
+        } => Leaf::Str(None),
         Datatype::Integer { size, signed, .. } => {
             let e = match (size, signed) {
                 (1, true) => ElemType::I8,
@@ -102,7 +103,7 @@ fn field_element(path: &str, leaf: Leaf, shape: Vec<usize>, vals: Vec<Value>) ->
             .collect()
     };
     let values = match leaf {
-        Leaf::Str => {
+        Leaf::Str(width) => {
             let values = vals
                 .into_iter()
                 .map(|v| match v {
@@ -111,7 +112,11 @@ fn field_element(path: &str, leaf: Leaf, shape: Vec<usize>, vals: Vec<Value>) ->
                     _ => Err(bad()),
                 })
                 .collect::<Result<Vec<_>>>()?;
-            return Ok(Element::Strings(StringArray { shape, values }));
+            return Ok(Element::Strings(StringArray {
+                shape,
+                values,
+                width,
+            }));
         }
         Leaf::Bool => Values::Bool(
             vals.into_iter()

@@ -226,7 +226,11 @@ pub(crate) fn element_take_rows(e: &Element, rows: &Selection) -> Result<Element
             if let Some(x) = shape.first_mut() {
                 *x = rows.len() as usize;
             }
-            Element::Strings(StringArray { shape, values })
+            Element::Strings(StringArray {
+                shape,
+                values,
+                width: s.width,
+            })
         }
         Element::Records(fields) => Element::Records(
             fields

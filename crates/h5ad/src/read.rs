@@ -107,7 +107,11 @@ fn read_array_dataset(ds: &Dataset) -> Result<Element> {
         return Ok(if shape.is_empty() {
             Element::String(values.into_iter().next().unwrap_or_default())
         } else {
-            Element::Strings(StringArray { shape, values })
+            Element::Strings(StringArray {
+                shape,
+                values,
+                width: None,
+            })
         });
     }
     let values = read_values(ds)?;
@@ -125,15 +129,17 @@ fn read_unencoded_dataset(ds: &Dataset) -> Result<Element> {
     if matches!(ds.dtype(), Datatype::Compound { .. }) {
         return Ok(Element::Records(legacy::read_records(ds)?));
     }
-    let ascii = matches!(
-        ds.dtype(),
+    // anndata turns fixed-length ASCII strings into numpy `<U{size}` (`astype(str)`).
+    let ascii = match ds.dtype() {
         Datatype::String {
             charset: Charset::Ascii,
+            size,
             ..
-        }
-    );
+        } => Some(*size as usize),
+        _ => None,
+    };
     match read_array_dataset(ds)? {
-        Element::Strings(s) if ascii && s.shape.first() == Some(&1) => {
+        Element::Strings(s) if ascii.is_some() && s.shape.first() == Some(&1) => {
             let shape = s.shape.get(1..).unwrap_or_default().to_vec();
             Ok(if shape.is_empty() {
                 Element::String(s.values.into_iter().next().unwrap_or_default())
@@ -141,9 +147,11 @@ fn read_unencoded_dataset(ds: &Dataset) -> Result<Element> {
                 Element::Strings(StringArray {
                     shape,
                     values: s.values,
+                    width: ascii,
                 })
             })
         }
+        Element::Strings(s) => Ok(Element::Strings(StringArray { width: ascii, ..s })),
         other => Ok(other),
     }
 }

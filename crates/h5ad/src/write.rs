@@ -326,6 +326,7 @@ pub fn write_column(w: &mut FileWriter, path: &str, c: &Column) -> Result<()> {
             &StringArray {
                 shape: vec![n],
                 values: s.clone(),
+                width: None,
             },
         ),
         Column::Categorical {
@@ -412,6 +413,7 @@ pub fn write_dataframe(w: &mut FileWriter, path: &str, df: &DataFrame) -> Result
         &StringArray {
             shape: vec![df.index.len()],
             values: df.index.clone(),
+            width: None,
         },
     )?;
     for (name, col) in &df.columns {
@@ -465,6 +467,7 @@ pub fn write_element(w: &mut FileWriter, path: &str, e: &Element) -> Result<()> 
             &StringArray {
                 shape: vec![],
                 values: vec![s.clone()],
+                width: None,
             },
         ),
         Element::Sparse(s) => write_sparse(w, path, s, None, 1 << 16),

@@ -69,7 +69,7 @@ fn element(py: Python<'_>, e: Element) -> PyResult<Py<PyAny>> {
     match e {
         Element::Dict(m) => ("dict", mapping(py, m, element)?).into_py_any(py),
         Element::Dense(d) => ("dense", convert::values(py, d.values)?, d.shape).into_py_any(py),
-        Element::Strings(s) => ("strings", s.values, s.shape).into_py_any(py),
+        Element::Strings(s) => ("strings", s.values, s.shape, s.width).into_py_any(py),
         Element::Scalar(v) => ("scalar", convert::values(py, v)?).into_py_any(py),
         Element::String(s) => ("string", s).into_py_any(py),
         Element::Sparse(s) => sparse(py, s),

@@ -85,6 +85,38 @@ fn numpy_dtype(t: &Datatype) -> String {
     }
 }
 
+/// The type of a dataset as a tree the Python half turns into h5py's numpy dtype:
+/// `("num", dtype)`, `("S", size)`, `("vstr", stored size)`, `("vlen", base, stored size)`,
+/// `("array", dims, base)`,
+/// `("compound", [(name, offset, member)], size)`, `("opaque", size)`, or
+/// `("other", numpy dtype)` for what comes back as Python objects (references, …).
+fn describe(py: Python<'_>, t: &Datatype) -> PyResult<Py<PyAny>> {
+    if t.is_h5py_bool() || numeric_source(t).is_some() {
+        return ("num", numpy_dtype(t)).into_py_any(py);
+    }
+    match t {
+        Datatype::String { size, .. } => ("S", *size).into_py_any(py),
+        Datatype::VarLen {
+            string: Some(_),
+            size,
+            ..
+        } => ("vstr", *size).into_py_any(py),
+        Datatype::VarLen { base, size, .. } => ("vlen", describe(py, base)?, *size).into_py_any(py),
+        Datatype::Array { dims, base, .. } => {
+            ("array", dims.clone(), describe(py, base)?).into_py_any(py)
+        }
+        Datatype::Compound { size, members } => {
+            let m: Vec<(String, u32, Py<PyAny>)> = members
+                .iter()
+                .map(|m| Ok((m.name.clone(), m.offset, describe(py, &m.dtype)?)))
+                .collect::<PyResult<_>>()?;
+            ("compound", m, *size).into_py_any(py)
+        }
+        Datatype::Opaque { size, .. } => ("opaque", *size).into_py_any(py),
+        _ => ("other", numpy_dtype(t)).into_py_any(py),
+    }
+}
+
 impl Handle {
     pub fn file(&self) -> PyResult<Arc<File>> {
         self.file
@@ -315,6 +347,29 @@ impl Handle {
             Kind::Other => "other",
         };
         Ok((shape, numpy_dtype(ds.dtype()), chunks, compression, kind))
+    }
+
+    /// The type tree of the dataset at `path` (see `describe`).
+    fn type_desc(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
+        let ds = self.dataset(path)?;
+        describe(py, ds.dtype())
+    }
+
+    /// The stored bytes of the hyperslab `start + k * step` (`k < count`) of the dataset at
+    /// `path`, element after element (for types numpy reads as they are stored).
+    fn read_bytes(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        start: Vec<u64>,
+        count: Vec<u64>,
+        step: Vec<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let ds = self.dataset(path)?;
+        let raw = py
+            .detach(|| ds.read_hyperslab_raw(&start, &count, &step))
+            .map_err(error::format)?;
+        Ok(PyBytes::new(py, &raw).into_any().unbind())
     }
 
     /// Read the hyperslab `start + k * step` (`k < count`) of the dataset at `path`,

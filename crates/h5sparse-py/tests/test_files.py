@@ -74,6 +74,62 @@ def test_every_dataset_equals_h5py(testdata, fixture):
     assert checked > 0 or fixture in ("notebook.h5",)
 
 
+# h5py's test files (fetched by tests/realworld/fetch.sh; absent offline): a compound with
+# complex members among them.
+_REALWORLD = os.path.join(os.path.dirname(__file__), "../../../testdata/realworld/h5py")
+COMPOSITE = FIXTURES + (sorted(os.path.join("realworld", "h5py", p) for p in os.listdir(_REALWORLD)
+                               if p.endswith(".h5")) if os.path.isdir(_REALWORLD) else [])
+
+
+def _composite(dt):
+    """Compound, array, variable-length sequence and opaque types (not references)."""
+    if dt.names is not None or dt.subdtype is not None or dt.kind in "cV":
+        return True
+    return dt.kind == "O" and h5py.check_vlen_dtype(dt) is not None \
+        and h5py.check_string_dtype(dt) is None
+
+
+def _assert_same(got, want, what):
+    """Equal values, compared through object fields (arrays inside) and NaNs alike."""
+    if isinstance(want, np.ndarray) and want.dtype == object:
+        assert isinstance(got, np.ndarray) and got.dtype == object and got.shape == want.shape, what
+        for g, w in zip(got.ravel(), want.ravel()):
+            _assert_same(g, w, what)
+    elif isinstance(want, (np.ndarray, np.void)) and want.dtype.names:
+        assert got.dtype == want.dtype, what
+        for n in want.dtype.names:
+            _assert_same(got[n], want[n], f"{what}.{n}")
+    elif isinstance(want, np.ndarray):
+        assert isinstance(got, np.ndarray) and got.dtype == want.dtype, what
+        np.testing.assert_array_equal(got, want, err_msg=what)
+    else:
+        assert type(got) is type(want) and got == want, what
+
+
+@pytest.mark.parametrize("fixture", COMPOSITE)
+def test_composite_types_equal_h5py(testdata, fixture):
+    """Compound datasets as numpy structured arrays (h5py's offsets and item size, complex
+    numbers as complex), array types as subarray dtypes, variable-length sequences as object
+    arrays of numpy arrays, opaque as `|V`: dtype and values as h5py gives them."""
+    path = str(testdata / fixture)
+    checked = 0
+    with h5py.File(path) as ref, h5sparse.File(path) as f:
+        for name in _datasets(path):
+            r = ref[name]
+            if r.shape is None or not _composite(r.dtype):
+                continue
+            checked += 1
+            d = f[name]
+            assert d.dtype == r.dtype, name
+            assert d.shape == r.shape, name
+            _assert_same(d[()], r[()], name)
+            if r.ndim >= 1 and r.shape[0] > 1:
+                _assert_same(d[1:], r[1:], f"{name}[1:]")
+                _assert_same(d[::2], r[::2], f"{name}[::2]")
+    if fixture.startswith("everything") or "compound" in fixture:
+        assert checked >= 7 if fixture.startswith("everything") else checked > 0
+
+
 @pytest.mark.parametrize("fixture", ["everything_latest.h5", "adata_csr.h5ad", "tenx.h5", "notebook.h5"])
 def test_groups_and_attrs_equal_h5py(testdata, fixture):
     path = str(testdata / fixture)

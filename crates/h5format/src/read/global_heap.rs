@@ -77,9 +77,12 @@ impl GlobalHeap {
 
     /// The object with heap index `index`.
     pub fn object(&self, index: u32) -> Result<&[u8]> {
-        self.objects
-            .iter()
-            .find(|o| u32::from(o.0) == index)
+        // Writers number objects 1, 2, … in storage order: try that slot before searching,
+        // so reading every string of a collection is linear, not quadratic.
+        let slot = usize::try_from(index).ok().and_then(|i| i.checked_sub(1));
+        slot.and_then(|i| self.objects.get(i))
+            .filter(|o| u32::from(o.0) == index)
+            .or_else(|| self.objects.iter().find(|o| u32::from(o.0) == index))
             .map(|&(_, s, l)| &self.bytes[s..s + l])
             .ok_or_else(|| {
                 Error::malformed(

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._native import Error, Handle, Sparse
 from ._native import read_h5ad as _native_read_h5ad
+from . import _dtypes
 
 __all__ = ["Error", "File", "Group", "Dataset", "sparse_dataset", "SparseDataset", "read_h5ad"]
 
@@ -214,6 +215,13 @@ class Dataset(_Object):
         self._shape = None if shape is None else tuple(int(x) for x in shape)
         self._kind = kind
         self._dtype = np.dtype(dtype)
+        self._desc = None
+        if kind == "other":
+            desc = handle.type_desc(path)
+            if desc[0] != "other":
+                # Compound, array, variable-length sequence, opaque: h5py's dtype.
+                self._desc = desc
+                self._dtype = _dtypes.dtype_of(desc)[0]
         self.chunks = None if chunks is None else tuple(int(x) for x in chunks)
         self.compression = compression
 
@@ -244,16 +252,25 @@ class Dataset(_Object):
         if key == () or key is Ellipsis:
             key = tuple(slice(None) for _ in self._shape)
         start, count, step, drop = _normalize_key(key, self._shape)
-        raw = self._handle.read(self._path, start, count, step)
-        if self._kind == "numeric":
-            arr = raw.astype(self._dtype, copy=False) if raw.dtype != self._dtype else raw
-        elif self._kind == "fixed_str":
+        if self._desc is not None and _dtypes.is_fixed(self._desc):
+            # Stored bytes are the numpy layout: read them as they are.
+            raw = self._handle.read_bytes(self._path, start, count, step)
             arr = np.frombuffer(raw, dtype=self._dtype).copy()
+        elif self._desc is not None:
+            raw = self._handle.read(self._path, start, count, step)
+            arr = _dtypes.from_values(self._desc, raw)
         else:
-            arr = np.empty(len(raw), dtype=object)
-            arr[:] = raw
+            raw = self._handle.read(self._path, start, count, step)
+            if self._kind == "numeric":
+                arr = raw.astype(self._dtype, copy=False) if raw.dtype != self._dtype else raw
+            elif self._kind == "fixed_str":
+                arr = np.frombuffer(raw, dtype=self._dtype).copy()
+            else:
+                arr = np.empty(len(raw), dtype=object)
+                arr[:] = raw
         out_shape = tuple(c for d, c in enumerate(count) if d not in drop)
-        arr = arr.reshape(out_shape)
+        # An array type's dimensions follow the dataset's (numpy expands subarray dtypes).
+        arr = arr.reshape(out_shape + self._dtype.shape)
         return arr[()] if out_shape == () else arr
 
     def __repr__(self):

@@ -1,5 +1,7 @@
 """`read_h5ad`: the Rust `h5ad` reader's result assembled into `anndata.AnnData` (pandas
 frames, scipy matrices; dask arrays for the matrices left in the file in backed mode)."""
+import functools
+
 import numpy as np
 
 from ._native import read_h5ad as _native_read_h5ad
@@ -49,7 +51,7 @@ def _frame(f):
     return df
 
 
-def _matrix(m, location, backed):
+def _matrix(m, location, backed, lazy_dense=False):
     kind = m[0]
     if kind == "dense":
         return m[1].reshape(m[2])
@@ -60,10 +62,46 @@ def _matrix(m, location, backed):
         from . import File
         with File(location) as f:
             if f._handle.kind(m[1]) == "dataset":
-                # A dense matrix: read in memory (the contract makes sparse ones lazy).
-                return f[m[1]][()]
+                # The contract: X lazy whatever its kind, layers lazy when sparse.
+                ds = f[m[1]]
+                return dense_dask(ds) if lazy_dense else ds[()]
         return SparseDataset(location, m[1]).to_dask()
     raise ValueError(f"unknown matrix kind {kind}")
+
+
+def dense_dask(ds, target_bytes=1 << 25):
+    """A dense dataset as a lazy dask array: blocks of whole rows whose edges fall on the
+    HDF5 chunk edges (about `target_bytes` each); every task reopens the file by path/URL,
+    so the graph pickles to other processes."""
+    import dask.array as da
+    from dask.base import tokenize
+
+    shape, dtype = ds.shape, ds.dtype
+    n = shape[0] if shape else 0
+    row_bytes = max(1, dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64)))
+    rows = max(1, target_bytes // row_bytes)
+    if ds.chunks:
+        step = int(ds.chunks[0])
+        rows = max(step, rows // step * step)
+    edges = list(range(0, n, rows)) + [n] if n else [0, 0]
+    location = ds._handle.location
+    name = "h5sparse-dense-" + tokenize(location, ds.name, edges)
+    rest = (0,) * (len(shape) - 1)
+    dsk = {(name, i) + rest: (_read_rows, location, ds.name, a, b)
+           for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))}
+    chunks = (tuple(b - a for a, b in zip(edges[:-1], edges[1:])),) + tuple((d,) for d in shape[1:])
+    return da.Array(dsk, name, chunks, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=32)
+def _open_file(location):
+    """One open file per location per process: tasks of one graph share it."""
+    from . import File
+    return File(location)
+
+
+def _read_rows(location, path, a, b):
+    return _open_file(location)[path][a:b]
 
 
 def _element(e, location):
@@ -73,7 +111,11 @@ def _element(e, location):
     if kind == "dense":
         return e[1].reshape(e[2])
     if kind == "strings":
-        return _strings(e[1], e[2])
+        _, values, shape, width = e
+        if width is not None:
+            # Fixed-length strings of old files: anndata gives numpy `<U{width}`.
+            return np.array(values, dtype=f"<U{max(width, 1)}").reshape(shape)
+        return _strings(values, shape)
     if kind == "scalar":
         return e[1][0]
     if kind == "string":
@@ -102,7 +144,7 @@ def read_h5ad(path_or_url, backed=False):
 
     location = str(path_or_url)
     d = _native_read_h5ad(location, backed)
-    x = None if d["X"] is None else _matrix(d["X"], location, backed)
+    x = None if d["X"] is None else _matrix(d["X"], location, backed, lazy_dense=True)
     return anndata.AnnData(
         X=x,
         obs=_frame(d["obs"]),
