@@ -294,7 +294,7 @@ fn edit_every_fixture() {
                 Layout::Compact { .. } => "compact",
                 Layout::Contiguous { .. } => "contiguous",
                 Layout::Chunked { .. } => "chunked",
-                Layout::Virtual => continue,
+                Layout::Virtual { .. } => continue,
             };
             // Every chunked dataset (each chunk index kind), one of each other layout.
             if !done.insert(kind) && kind != "chunked" {

@@ -13,6 +13,8 @@ use crate::read::object_header::msg;
 
 use super::node::Node;
 
+mod virtual_source;
+
 /// A dataset.
 #[derive(Clone)]
 pub struct Dataset {
@@ -251,7 +253,7 @@ impl Dataset {
             Layout::Virtual {
                 heap_address,
                 heap_index,
-            } => crate::read::virtual_dataset::read_all(self, *heap_address, *heap_index),
+            } => virtual_source::read_all(self, *heap_address, *heap_index),
         }
     }
 }
@@ -365,12 +367,7 @@ impl Dataset {
                 heap_address,
                 heap_index,
             } => {
-                out = crate::read::virtual_dataset::read_ranges(
-                    self,
-                    *heap_address,
-                    *heap_index,
-                    ranges,
-                )?;
+                out = virtual_source::read_ranges(self, *heap_address, *heap_index, ranges)?;
             }
             _ => {
                 // N-D chunked and other layouts: read everything once, then cut.
