@@ -76,6 +76,12 @@ pub trait Codec {
     /// Apply the filter (for the writer).
     fn encode(&self, input: Vec<u8>, elem_size: usize) -> CodecResult<Vec<u8>>;
 
+    /// Whether [`encode`](Self::encode) is implemented (a read-only codec says `false`, and
+    /// writing through it is [`Error::Unsupported`], not a failure).
+    fn can_encode(&self) -> bool {
+        true
+    }
+
     /// Largest encoded size for an input of `n` bytes (used to bound intermediate decode steps).
     fn max_encoded_len(&self, n: usize) -> usize;
 
@@ -501,6 +507,12 @@ impl FilterPipeline {
         let mut data = data;
         for info in &self.filters {
             let codec = info.codec()?;
+            if !codec.can_encode() {
+                return Err(Error::unsupported(
+                    "filter",
+                    format!("writing through {} (read-only here)", info.short_name()),
+                ));
+            }
             data = codec
                 .encode(data, elem_size)
                 .map_err(|detail| Error::Filter {

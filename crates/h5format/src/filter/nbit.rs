@@ -304,6 +304,10 @@ impl Codec for Nbit {
         Err("writing n-bit packed data is not implemented".into())
     }
 
+    fn can_encode(&self) -> bool {
+        false
+    }
+
     fn max_encoded_len(&self, n: usize) -> usize {
         // Packed data is never longer than the input (plus the last partial byte).
         n.saturating_add(1)

@@ -252,6 +252,10 @@ impl Codec for ScaleOffset {
         Err("writing scale-offset data is not implemented".into())
     }
 
+    fn can_encode(&self) -> bool {
+        false
+    }
+
     fn max_encoded_len(&self, n: usize) -> usize {
         // The header plus at most every bit of the input (plus a partial last byte).
         n.saturating_add(HEADER + 1)

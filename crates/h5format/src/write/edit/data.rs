@@ -224,6 +224,15 @@ fn chunked(
             .collect::<Result<Vec<_>>>()?,
         None => Vec::new(),
     };
+    if let Some((info, _)) = codecs.iter().find(|(_, c)| !c.can_encode()) {
+        return Err(Error::unsupported(
+            "edit",
+            format!(
+                "re-encoding chunks through {} (read-only here)",
+                info.short_name()
+            ),
+        ));
+    }
     let per_chunk = product(cdims)?;
     if let Some((start, count, bytes)) = slab.filter(|(_, c, _)| !c.contains(&0)) {
         let lo: Vec<u64> = (0..rank).map(|d| start[d] / cdims[d]).collect();
