@@ -377,9 +377,10 @@ impl Copier<'_> {
                         }
                     }
                 }
-                InLayout::Virtual { .. } => {
-                    return Err(obj_err(path, "virtual datasets cannot be written yet"))
-                }
+                InLayout::Virtual { .. } => eprintln!(
+                    "warning: {path}: a virtual dataset is copied as a regular dataset \
+                     holding its values (the mappings are not written)"
+                ),
                 _ => {}
             }
         }
@@ -676,6 +677,16 @@ fn refusal(t: &Datatype) -> Option<String> {
         }
         Datatype::Compound { members, .. } => members.iter().find_map(|m| refusal(&m.dtype)),
         Datatype::Array { base, .. } | Datatype::Enum { base, .. } => refusal(base),
+        Datatype::Integer {
+            size,
+            bit_offset,
+            precision,
+            ..
+        } if u32::from(*precision) != size * 8 || *bit_offset != 0 => Some(format!(
+            "integers of {precision} significant bits at bit {bit_offset} in {size} bytes \
+             (an n-bit datatype) cannot be written: libhdf5 accepts them only through the \
+             n-bit filter, which we read but do not write"
+        )),
         _ => None,
     }
 }
