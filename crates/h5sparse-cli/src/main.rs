@@ -17,6 +17,7 @@ mod import;
 mod import10x;
 mod json;
 mod ls;
+mod manifest;
 mod mtx;
 mod progress;
 mod slice;
@@ -185,6 +186,16 @@ enum Command {
         #[arg(long)]
         mem_mib: Option<u64>,
     },
+    /// Print a kerchunk reference set: the datasets as Zarr v2 arrays read from FILE.
+    Manifest {
+        /// The HDF5 file.
+        file: String,
+        /// Object path (default `/`).
+        path: Option<String>,
+        /// URL the chunk references point at (default: FILE).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Print format, shape, nnz and types of a sparse matrix group as JSON.
     Info {
         /// The HDF5 file.
@@ -253,6 +264,9 @@ fn main() -> ExitCode {
             cols.as_deref(),
             repeat,
         ),
+        Command::Manifest { file, path, url } => {
+            manifest::run(&mut out, &file, path.as_deref(), url.as_deref())
+        }
         Command::Info { file, group } => slice::info(&mut out, &file, &group),
         Command::ImportMtx {
             input,
