@@ -205,6 +205,9 @@ enum Command {
     },
 }
 
+/// Thread-pool size when a command reads a remote file.
+const REMOTE_THREADS: usize = 32;
+
 /// An error for the user: printed as one `error:` line, exit code 1.
 #[derive(Debug)]
 pub struct UserError(pub String);
@@ -237,6 +240,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if std::env::var_os("RAYON_NUM_THREADS").is_none()
+        && std::env::args().skip(1).any(|a| h5format::io::is_url(&a))
+    {
+        // Reads of a remote file wait on the network, not the CPU: more pool threads keep
+        // more independent reads (and so requests) in flight at once.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(REMOTE_THREADS)
+            .build_global();
+    }
     if cli.no_fsync {
         h5format::write::set_default_durability(h5format::write::Durability::PageCache);
     }
