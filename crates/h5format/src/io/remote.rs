@@ -2,11 +2,14 @@
 //! read through the S3 API (path-style, SigV4-signed when credentials are set).
 //!
 //! Few round trips: opening reads the file head (superblock and root metadata) in one
-//! request; small reads go through a bounded cache of aligned blocks, and the missing
-//! blocks of one read are fetched together in one request; large reads go straight to the
-//! server in one request each (the readers above issue independent chunk reads in
-//! parallel). Failed requests (5xx, connection errors, timeouts) are retried with backoff;
-//! a server that ignores ranges, a missing object or a timeout is an error, never a hang.
+//! request; ranges the readers announce ([`ByteSource::hint`]: the chunks of a selection,
+//! the nodes of a B-tree level) are fetched together on the first read of one of them
+//! (merged, concurrently: see [`burst`]); a large read just after an earlier one fetches a
+//! read-ahead window; other small reads go through a bounded cache of aligned blocks (the
+//! missing blocks of one read in one request); other large reads go straight to the server
+//! in one request each. Failed requests (5xx, connection errors, timeouts) are retried with
+//! backoff; a server that ignores ranges, a missing object or a timeout is an error, never a
+//! hang.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -280,8 +283,9 @@ impl RemoteSource {
     /// running one that fetches it, or by running one now (with every pending hint) when a
     /// pending hint overlaps the read. `Ok(false)`: not announced, read it the ordinary way.
     ///
-    /// `ahead`: a read-ahead window (see [`read_ahead`](Self::read_ahead)) fetched with the
-    /// burst.
+    /// `ahead`: where a read-ahead window starts when the read is sequential (see
+    /// [`note_read`](Self::note_read)): the window, [`READ_AHEAD`] times the read's length,
+    /// is announced and fetched with the burst.
     fn read_from_burst(
         &self,
         offset: u64,
@@ -290,6 +294,14 @@ impl RemoteSource {
     ) -> std::io::Result<bool> {
         let end = offset + buf.len() as u64;
         let mut b = self.bursts.lock().map_err(|_| poisoned())?;
+        if let Some(from) = ahead {
+            let fetching = b.in_flight.iter().any(|&(s, e)| s < end && offset < e);
+            if !fetching && !b.extents.covers(offset, end) {
+                let len = buf.len() as u64;
+                let window = (len * READ_AHEAD).min(MAX_READ_AHEAD).max(end - from);
+                b.pending.add(from, window);
+            }
+        }
         loop {
             if b.extents.read(offset, buf) {
                 return Ok(true);
@@ -300,11 +312,6 @@ impl RemoteSource {
             }
             if !b.pending.overlaps(offset, end) {
                 return Ok(false);
-            }
-            if let Some(from) = ahead {
-                let len = buf.len() as u64;
-                b.pending
-                    .add(from, (len * READ_AHEAD).min(MAX_READ_AHEAD).max(end - from));
             }
             let requests = burst::plan(b.pending.take(), self.len);
             b.in_flight.extend_from_slice(&requests);
@@ -359,36 +366,6 @@ impl RemoteSource {
             r.pop_front();
         }
         hit
-    }
-
-    /// A large read that starts shortly after an earlier one ended (the next chunks of a
-    /// range, in file order) fetches from that end [`READ_AHEAD`] times its length in one
-    /// request and keeps the rest for the reads that follow.
-    fn read_ahead(&self, from: u64, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        let len = buf.len() as u64;
-        let end = offset + len;
-
-        let want = (len * READ_AHEAD).min(MAX_READ_AHEAD).max(end - from);
-        let want = want.min(self.len - from);
-        let (body, _) = self.fetch(from, want)?;
-        if (body.len() as u64) < end - from {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("{}: short read at {from}", self.location),
-            ));
-        }
-        let at = (offset - from) as usize;
-        buf.copy_from_slice(&body[at..at + buf.len()]);
-        if let Ok(mut r) = self.recent_ends.lock() {
-            // Reads inside the window are served from it; its end continues the sequence.
-            r.push_back(from + body.len() as u64);
-        }
-        self.bursts
-            .lock()
-            .map_err(|_| poisoned())?
-            .extents
-            .insert(from, body);
-        Ok(())
     }
 
     /// Cached blocks `first..=last`, fetching every missing run in one request each.
@@ -489,9 +466,6 @@ impl ByteSource for RemoteSource {
         let sequential = self.note_read(offset, buf.len() as u64);
         if self.read_from_burst(offset, buf, sequential)? {
             return Ok(());
-        }
-        if let Some(from) = sequential {
-            return self.read_ahead(from, offset, buf);
         }
         if buf.len() as u64 >= DIRECT {
             return self.read_direct(offset, buf);
