@@ -2,10 +2,12 @@
 
 A loopback HTTP server with range support and an added delay per request (default 20 ms)
 serves the all-ones AnnData file (/work/benchdata/ones-raw.h5ad when present, else a smaller
-all-ones file made here); it counts requests and bytes sent. For `slice --rows 1:5`, 1,000
-random rows and `info`, prints requests, MiB and wall time of each side and the ratio.
+all-ones file made here) and the large benchmark matrix (/work/benchdata/large-raw.h5ad, when
+present); it counts requests and bytes sent. For `slice --rows 1:5`, 1,000 random rows and
+`info` on each file, prints requests, MiB and wall time of each side, the ratio, and peak RSS
+(ours: the h5sparse process; theirs: this Python process, a running maximum).
 
-    python3 bench/remote.py [--file PATH] [--delay-ms 20] [--no-build]
+    python3 bench/remote.py [--file PATH] [--large PATH] [--delay-ms 20] [--no-build] [--exe PATH]
 """
 import argparse
 import http.server
@@ -15,6 +17,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import resource
 
 import numpy as np
 
@@ -33,6 +37,9 @@ def make_handler(path, delay):
 
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY like nginx: otherwise a small body written after its headers waits
+        # for the client's delayed ACK (40 ms), for both sides of the comparison.
+        disable_nagle_algorithm = True
 
         def log_message(self, *a):
             pass
@@ -76,6 +83,13 @@ def make_handler(path, delay):
     return H
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # A listen backlog like nginx's (Python's default of 5 drops concurrent connects, which
+    # then wait a second for the SYN retransmit).
+    request_queue_size = 512
+    daemon_threads = True
+
+
 def small_ones(path, n=3000):
     import anndata
     import scipy.sparse as sp
@@ -95,17 +109,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--file")
     ap.add_argument("--delay-ms", type=float, default=20)
+    ap.add_argument("--large", default="/work/benchdata/large-raw.h5ad")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--exe", help="h5sparse binary to measure (default: target/release)")
+    ap.add_argument("--ours-only", action="store_true", help="skip h5py + fsspec (quick checks)")
     a = ap.parse_args()
     path = a.file or "/work/benchdata/ones-raw.h5ad"
     if not os.path.exists(path):
         path = os.path.join(tempfile.mkdtemp(), "ones-small.h5ad")
         print(f"# {a.file or '/work/benchdata/ones-raw.h5ad'} missing: using a 3,000 x 3,000 all-ones file")
         small_ones(path)
-    if not a.no_build:
+    if not a.no_build and not a.exe:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "h5sparse-cli"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "release", "h5sparse")
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(path, a.delay_ms / 1000))
+    exe = a.exe or os.path.join(ROOT, "target", "release", "h5sparse")
+    files = [path] + ([a.large] if a.large and os.path.exists(a.large) else [])
+    print(f"{a.delay_ms:g} ms per request; h5sparse {exe}")
+    print(f"{'file | operation':38} {'h5sparse req/MiB/s/RSS MiB':>30} {'h5py+fsspec req/MiB/s/RSS MiB':>32} {'speed-up':>9}")
+    for p in files:
+        bench_file(p, exe, a.delay_ms, a.ours_only)
+
+
+def bench_file(path, exe, delay_ms, ours_only=False):
+    srv = Server(("127.0.0.1", 0), make_handler(path, delay_ms / 1000))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_address[1]}/{os.path.basename(path)}"
 
@@ -119,10 +144,17 @@ def main():
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(map(str, rand)))
         rows_file = f.name
+    peak = {"ours": 0}
 
     def ours(*args):
+        # Peak RSS through /usr/bin/time: a child forked from this (large) Python process
+        # would report Python's pages as its own.
         def run():
-            subprocess.run([exe, *args], check=True, stdout=subprocess.DEVNULL)
+            p = subprocess.run(["/usr/bin/time", "-f", "%M", exe, *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if p.returncode != 0:
+                raise SystemExit(f"{exe} {args} failed ({p.returncode}): {p.stderr}")
+            peak["ours"] = int(p.stderr.strip().splitlines()[-1]) / 1024
         return run
 
     def theirs(op):
@@ -143,13 +175,15 @@ def main():
         ("1,000 random rows", ours("slice", url, "/X", "--rows", "@" + rows_file), theirs("rand")),
         ("info", ours("info", url, "/X"), theirs("info")),
     ]
-    print(f"file {path} ({os.path.getsize(path) / 2**20:.1f} MiB), {a.delay_ms:g} ms per request")
-    print(f"{'operation':20} {'h5sparse req/MiB/s':>24} {'h5py+fsspec req/MiB/s':>26} {'speed-up':>9}")
+    name = f"{os.path.basename(path)} ({os.path.getsize(path) / 2**20:,.0f} MiB)"
     for label, o, t in cases:
         ro = measure(o)
-        rt = measure(t)
-        print(f"{label:20} {ro[0]:6d} {ro[1]:8.2f} {ro[2]:7.3f} {rt[0]:8d} {rt[1]:8.2f} {rt[2]:8.3f} {rt[2] / ro[2]:8.1f}x")
+        rt = measure(t) if not ours_only else (0, 0.0, float("nan"))
+        rss_t = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{name + ' | ' + label:38} {ro[0]:6d} {ro[1]:8.2f} {ro[2]:7.3f} {peak['ours']:6.0f}"
+              f" {rt[0]:8d} {rt[1]:8.2f} {rt[2]:8.3f} {rss_t:6.0f} {rt[2] / ro[2]:8.1f}x", flush=True)
     srv.shutdown()
+    os.unlink(rows_file)
 
 
 if __name__ == "__main__":

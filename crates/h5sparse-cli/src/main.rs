@@ -18,6 +18,7 @@ mod import;
 mod import10x;
 mod json;
 mod ls;
+mod manifest;
 mod mtx;
 mod open;
 mod progress;
@@ -196,6 +197,16 @@ enum Command {
         #[arg(long)]
         mem_mib: Option<u64>,
     },
+    /// Print a kerchunk reference set: the datasets as Zarr v2 arrays read from FILE.
+    Manifest {
+        /// The HDF5 file.
+        file: String,
+        /// Object path (default `/`).
+        path: Option<String>,
+        /// URL the chunk references point at (default: FILE).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Print format, shape, nnz and types of a sparse matrix group as JSON.
     Info {
         /// The HDF5 file.
@@ -204,6 +215,9 @@ enum Command {
         group: String,
     },
 }
+
+/// Thread-pool size when a command reads a remote file.
+const REMOTE_THREADS: usize = 32;
 
 /// An error for the user: printed as one `error:` line, exit code 1.
 #[derive(Debug)]
@@ -237,6 +251,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if std::env::var_os("RAYON_NUM_THREADS").is_none()
+        && std::env::args().skip(1).any(|a| h5format::io::is_url(&a))
+    {
+        // Reads of a remote file wait on the network, not the CPU: more pool threads keep
+        // more independent reads (and so requests) in flight at once.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(REMOTE_THREADS)
+            .build_global();
+    }
     if cli.no_fsync {
         h5format::write::set_default_durability(h5format::write::Durability::PageCache);
     }
@@ -264,6 +287,9 @@ fn main() -> ExitCode {
             cols.as_deref(),
             repeat,
         ),
+        Command::Manifest { file, path, url } => {
+            manifest::run(&mut out, &file, path.as_deref(), url.as_deref())
+        }
         Command::Info { file, group } => slice::info(&mut out, &file, &group),
         Command::ImportMtx {
             input,

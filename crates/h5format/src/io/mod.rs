@@ -19,6 +19,8 @@ mod file;
 mod mmap;
 
 #[cfg(feature = "remote")]
+mod burst;
+#[cfg(feature = "remote")]
 mod http;
 #[cfg(feature = "remote")]
 mod remote;
@@ -52,6 +54,19 @@ pub trait ByteSource: Send + Sync {
     /// All the bytes, when they are already in memory (enables zero-copy reads).
     fn as_slice(&self) -> Option<&[u8]> {
         None
+    }
+
+    /// Announce that `offset..offset + len` will be read soon. Sources where a request costs
+    /// a round trip fetch the announced ranges together (merged and concurrently) on the
+    /// first read of one of them; others ignore it. Never required for correctness.
+    fn hint(&self, offset: u64, len: u64) {
+        let _ = (offset, len);
+    }
+
+    /// Whether each request costs a network round trip (readers then prefer fewer, larger
+    /// and announced reads: see [`hint`](Self::hint)).
+    fn is_remote(&self) -> bool {
+        false
     }
 }
 
@@ -127,6 +142,12 @@ impl<S: ByteSource> ByteSource for CountingSource<S> {
         self.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
         self.inner.read_exact_at(offset, buf)
     }
+    fn hint(&self, offset: u64, len: u64) {
+        self.inner.hint(offset, len)
+    }
+    fn is_remote(&self) -> bool {
+        self.inner.is_remote()
+    }
     // No `as_slice`: every access must be counted.
 }
 
@@ -139,6 +160,12 @@ impl<S: ByteSource + ?Sized> ByteSource for Arc<S> {
     }
     fn as_slice(&self) -> Option<&[u8]> {
         (**self).as_slice()
+    }
+    fn hint(&self, offset: u64, len: u64) {
+        (**self).hint(offset, len)
+    }
+    fn is_remote(&self) -> bool {
+        (**self).is_remote()
     }
 }
 
@@ -195,6 +222,19 @@ impl Source {
     /// The cap on one allocation driven by file contents.
     pub fn alloc_limit(&self) -> u64 {
         self.alloc_limit
+    }
+
+    /// Announce that `len` bytes at `offset` will be read soon (see [`ByteSource::hint`]);
+    /// ranges outside the source are ignored.
+    pub fn hint(&self, offset: u64, len: u64) {
+        if self.check("hint", offset, len).is_ok() {
+            self.inner.hint(self.base + offset, len);
+        }
+    }
+
+    /// Whether each request costs a network round trip (see [`ByteSource::is_remote`]).
+    pub fn is_remote(&self) -> bool {
+        self.inner.is_remote()
     }
 
     /// Length of the source.

@@ -2,17 +2,21 @@
 //! read through the S3 API (path-style, SigV4-signed when credentials are set).
 //!
 //! Few round trips: opening reads the file head (superblock and root metadata) in one
-//! request; small reads go through a bounded cache of aligned blocks, and the missing
-//! blocks of one read are fetched together in one request; large reads go straight to the
-//! server in one request each (the readers above issue independent chunk reads in
-//! parallel). Failed requests (5xx, connection errors, timeouts) are retried with backoff;
-//! a server that ignores ranges, a missing object or a timeout is an error, never a hang.
+//! request; ranges the readers announce ([`ByteSource::hint`]: the chunks of a selection,
+//! the nodes of a B-tree level) are fetched together on the first read of one of them
+//! (merged, concurrently: see [`burst`]); a large read just after an earlier one fetches a
+//! read-ahead window; other small reads go through a bounded cache of aligned blocks (the
+//! missing blocks of one read in one request); other large reads go straight to the server
+//! in one request each. Failed requests (5xx, connection errors, timeouts) are retried with
+//! backoff; a server that ignores ranges, a missing object or a timeout is an error, never a
+//! hang.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::burst::{self, Extents, Pending};
 use super::http::{Client, Target};
 use super::sigv4::{self, Credentials};
 use super::ByteSource;
@@ -25,6 +29,15 @@ const BLOCK: u64 = 64 << 10;
 const DIRECT: u64 = 256 << 10;
 /// Most blocks kept (64 MiB).
 const MAX_BLOCKS: usize = 1024;
+/// Reads at least this long are checked for a sequential pattern.
+const SEQUENTIAL_MIN: u64 = 16 << 10;
+/// A read starting at most this far (or two of its lengths) after an earlier read's end is
+/// sequential.
+const SEQUENTIAL_GAP: u64 = 4 << 10;
+/// A sequential read fetches this many times its length...
+const READ_AHEAD: u64 = 4;
+/// ... up to this many bytes.
+const MAX_READ_AHEAD: u64 = 8 << 20;
 /// Attempts per request (first try plus retries).
 const ATTEMPTS: u32 = 4;
 
@@ -42,8 +55,26 @@ pub struct RemoteSource {
     creds: Option<Credentials>,
     len: u64,
     cache: Mutex<Cache>,
+    /// Announced ranges and the extents bursts fetched (see [`burst`]).
+    bursts: Mutex<Bursts>,
+    /// Signalled when a burst ends.
+    burst_done: Condvar,
     requests: AtomicU64,
     bytes: AtomicU64,
+    /// `H5SPARSE_HTTP_TRACE` set: every request is printed to stderr.
+    trace: bool,
+    /// When the source was opened (for the trace).
+    opened: std::time::Instant,
+    /// Ends of the latest large reads (sequential reads are detected against them).
+    recent_ends: Mutex<std::collections::VecDeque<u64>>,
+}
+
+#[derive(Default)]
+struct Bursts {
+    pending: Pending,
+    extents: Extents,
+    /// Requests of the bursts running now (several threads may run one each).
+    in_flight: Vec<(u64, u64)>,
 }
 
 struct Cache {
@@ -75,8 +106,13 @@ impl RemoteSource {
                 blocks: HashMap::new(),
                 tick: 0,
             }),
+            bursts: Mutex::new(Bursts::default()),
+            burst_done: Condvar::new(),
             requests: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            trace: std::env::var_os("H5SPARSE_HTTP_TRACE").is_some_and(|v| !v.is_empty()),
+            opened: std::time::Instant::now(),
+            recent_ends: Mutex::new(std::collections::VecDeque::new()),
         };
         let (head, total) = src.fetch(0, HEAD_BYTES)?;
         src.len = total;
@@ -153,7 +189,20 @@ impl RemoteSource {
             None => Vec::new(),
         };
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if self.trace {
+            eprintln!(
+                "h5sparse http: {:.3}s GET {} bytes {offset}-{end}",
+                self.opened.elapsed().as_secs_f64(),
+                self.location
+            );
+        }
         let resp = self.client.get_range(offset, end, &extra, len)?;
+        if self.trace {
+            eprintln!(
+                "h5sparse http: {:.3}s done {offset}-{end}",
+                self.opened.elapsed().as_secs_f64()
+            );
+        }
         self.bytes
             .fetch_add(resp.body.len() as u64, Ordering::Relaxed);
         match resp.status {
@@ -230,6 +279,95 @@ impl RemoteSource {
         Ok(())
     }
 
+    /// Serve `buf` from a burst: from the extents of an earlier one, by waiting for a
+    /// running one that fetches it, or by running one now (with every pending hint) when a
+    /// pending hint overlaps the read. `Ok(false)`: not announced, read it the ordinary way.
+    ///
+    /// `ahead`: where a read-ahead window starts when the read is sequential (see
+    /// [`note_read`](Self::note_read)): the window, [`READ_AHEAD`] times the read's length,
+    /// is announced and fetched with the burst.
+    fn read_from_burst(
+        &self,
+        offset: u64,
+        buf: &mut [u8],
+        ahead: Option<u64>,
+    ) -> std::io::Result<bool> {
+        let end = offset + buf.len() as u64;
+        let mut b = self.bursts.lock().map_err(|_| poisoned())?;
+        if let Some(from) = ahead {
+            let fetching = b.in_flight.iter().any(|&(s, e)| s < end && offset < e);
+            if !fetching && !b.extents.covers(offset, end) {
+                let len = buf.len() as u64;
+                let window = (len * READ_AHEAD).min(MAX_READ_AHEAD).max(end - from);
+                b.pending.add(from, window);
+            }
+        }
+        loop {
+            if b.extents.read(offset, buf) {
+                return Ok(true);
+            }
+            if b.in_flight.iter().any(|&(s, e)| s < end && offset < e) {
+                b = self.burst_done.wait(b).map_err(|_| poisoned())?;
+                continue;
+            }
+            if !b.pending.overlaps(offset, end) {
+                return Ok(false);
+            }
+            let requests = burst::plan(b.pending.take(), self.len);
+            b.in_flight.extend_from_slice(&requests);
+            drop(b);
+            let results = burst::run_concurrently(&requests, &|s, n| {
+                let (body, _) = self.fetch(s, n)?;
+                if body.len() as u64 != n {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!("{}: short read at {s}", self.location),
+                    ));
+                }
+                Ok(body)
+            });
+            b = self.bursts.lock().map_err(|_| poisoned())?;
+            let mut first_err = None;
+            for (&(s, e), r) in requests.iter().zip(results) {
+                if let Some(i) = b.in_flight.iter().position(|&x| x == (s, e)) {
+                    b.in_flight.swap_remove(i);
+                }
+                match r {
+                    Ok(body) => b.extents.insert(s, body),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            self.burst_done.notify_all();
+            if let Some(e) = first_err {
+                if !b.extents.covers(offset, end) {
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Note a read of `len` bytes at `offset`; for a large one that starts shortly after an
+    /// earlier one's end, that end (where a read-ahead window starts).
+    fn note_read(&self, offset: u64, len: u64) -> Option<u64> {
+        if len < SEQUENTIAL_MIN {
+            return None;
+        }
+        let mut r = self.recent_ends.lock().ok()?;
+        // Reads of a range may arrive a little out of order: a few lengths back still counts.
+        let hit = r
+            .iter()
+            .copied()
+            .filter(|&e| offset >= e && offset - e <= SEQUENTIAL_GAP.max(2 * len))
+            .min();
+        r.push_back(offset + len);
+        if r.len() > 16 {
+            r.pop_front();
+        }
+        hit
+    }
+
     /// Cached blocks `first..=last`, fetching every missing run in one request each.
     fn blocks(&self, first: u64, last: u64) -> std::io::Result<Vec<Arc<[u8]>>> {
         let mut have: Vec<Option<Arc<[u8]>>> = {
@@ -293,6 +431,30 @@ impl ByteSource for RemoteSource {
         self.len
     }
 
+    fn hint(&self, offset: u64, len: u64) {
+        let end = offset.saturating_add(len).min(self.len);
+        if offset >= end {
+            return;
+        }
+        // Already in the block cache or a burst's extents: nothing to fetch.
+        let cached = self
+            .cache
+            .lock()
+            .is_ok_and(|c| (offset / BLOCK..=(end - 1) / BLOCK).all(|b| c.blocks.contains_key(&b)));
+        if cached {
+            return;
+        }
+        if let Ok(mut b) = self.bursts.lock() {
+            if !b.extents.covers(offset, end) {
+                b.pending.add(offset, end - offset);
+            }
+        }
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
         if buf.is_empty() {
             return Ok(());
@@ -301,6 +463,10 @@ impl ByteSource for RemoteSource {
             .checked_add(buf.len() as u64)
             .filter(|e| *e <= self.len)
             .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+        let sequential = self.note_read(offset, buf.len() as u64);
+        if self.read_from_burst(offset, buf, sequential)? {
+            return Ok(());
+        }
         if buf.len() as u64 >= DIRECT {
             return self.read_direct(offset, buf);
         }

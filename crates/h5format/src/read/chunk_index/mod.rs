@@ -15,6 +15,7 @@ pub mod btree2;
 pub mod extensible_array;
 pub mod fixed_array;
 pub mod implicit;
+pub mod prefetch;
 pub mod single;
 
 /// Where one stored chunk is.
@@ -155,6 +156,21 @@ pub fn open(
     if address == UNDEF_ADDR {
         return Ok(Box::new(Empty));
     }
+    let index = open_kind(source, sizes, kind, address, geom)?;
+    Ok(if source.is_remote() {
+        Box::new(prefetch::Prefetching::new(index, source.clone()))
+    } else {
+        index
+    })
+}
+
+fn open_kind(
+    source: &Source,
+    sizes: Sizes,
+    kind: &ChunkIndexKind,
+    address: u64,
+    geom: &Geometry,
+) -> Result<Box<dyn ChunkIndex>> {
     Ok(match kind {
         ChunkIndexKind::BTreeV1 => Box::new(btree1::BTreeV1Index::new(
             source.clone(),
