@@ -16,7 +16,7 @@ use h5format::read::layout::Layout;
 use h5format::{Dataset, Dataspace, Datatype, Error, File, LinkTarget, Node, Object};
 use serde_json::{json, Map, Value as Json};
 
-use crate::dump::attribute_json;
+use crate::json::attribute_json;
 use crate::UserError;
 
 /// Key under which a group's `.zattrs` names the members left out.
@@ -30,7 +30,7 @@ pub fn run(
     path: Option<&str>,
     url: Option<&str>,
 ) -> Result<(), UserError> {
-    let f = crate::ls::open(file)?;
+    let f = crate::open::open(file)?;
     let path = path.unwrap_or("/");
     let obj = f.object(path)?;
     let mut m = Manifest {
@@ -159,7 +159,7 @@ impl Manifest<'_> {
         };
         let n_bytes = d.byte_len()?;
         let chunks = match d.layout() {
-            Layout::Virtual => return Ok(Err("virtual dataset".into())),
+            Layout::Virtual { .. } => return Ok(Err("virtual dataset".into())),
             Layout::Compact { data } => {
                 if n_bytes > 0 {
                     let bytes = data.get(..n_bytes as usize).ok_or_else(|| {
