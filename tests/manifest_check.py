@@ -86,6 +86,8 @@ def expressible(ds):
         return False  # HDF5 strips the padding spaces, Zarr would not
     if ds.external:
         return False
+    if ds.is_virtual:  # the values live in other datasets: no chunks of its own to point at
+        return False
     ids = filter_ids(ds)
     if not all(f in NUMCODECS_FILTERS for f in ids):
         return False
