@@ -350,8 +350,8 @@ def main():
         f"`python3 bench/large.py` (files from `bench/gen_issue11.py` in {a.data}), "
         f"binary `{CLI}`, {platform.machine()}, {os.cpu_count()} cores, anndata "
         f"{__import__('importlib.metadata').metadata.version('anndata')}. "
-        f"**Loaded machine**: other builds ran at the same time (load average {load0} at the "
-        f"start, {loadavg()} at the end); medians of N repetitions, both sides in the same run.",
+        f"Load average {load0} at the start, {loadavg()} at the end (2 cores: above ~1 means "
+        f"other work shared the machine); medians of N repetitions, both sides in the same run.",
         "",
         "| file | operation | anndata | ours | ratio | our peak RSS | anndata peak RSS | nnz | N |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -184,8 +184,9 @@ def main():
         f"Medians of {a.reps} runs ({max(a.reps, 5)} for read_h5ad, 1 for the column slice and the "
         f"dask sum), ours and theirs alternating. Wall {time.time() - t0:.0f} s.",
         "",
-        f"The machine was shared with other builds during the run (load average {load0:.1f} at "
-        f"the start, {os.getloadavg()[0]:.1f} at the end, on 2 cores): absolute times are noisy; "
+        f"Load average {load0:.1f} at "
+        f"the start, {os.getloadavg()[0]:.1f} at the end, on 2 cores (above ~1: other work shared "
+        "the machine and absolute times are noisy); "
         "the ratios compare the two sides measured alternately in the same process. Peak RSS of "
         f"the whole process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB.",
         "",

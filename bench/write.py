@@ -138,8 +138,8 @@ def main():
     lines = [
         f"Writing the {a.n:,} x {a.n:,} all-ones CSR matrix ({a.n * a.n:,} f64 values), chunks "
         f"of {a.chunk:,}, blocks of 100 rows; medians of {a.reps} alternating runs, each side in "
-        f"its own process, {os.cpu_count()} cores, **loaded machine** (load average {load0} "
-        f"at the start, {load1} at the end).",
+        f"its own process, {os.cpu_count()} cores, load average {load0} "
+        f"at the start, {load1} at the end.",
         "",
         "| case | ours (no fsync) | h5py (no fsync) | speedup | CPU s: ours / h5py "
         "| fsync after: ours / h5py | file: ours / h5py | peak RSS: ours / h5py |",
