@@ -185,22 +185,33 @@ impl AttrValue {
         if name.is_empty() || name.contains('\0') {
             return Err(usage(format!("bad attribute name {name:?}")));
         }
-        let mut out = Vec::with_capacity(64 + data.len());
-        out.put_u8(1);
-        out.put_u8(0);
-        out.put_u16(to_u16(name.len() + 1, "attribute name length")?);
-        out.put_u16(to_u16(dtype.len(), "attribute datatype size")?);
-        out.put_u16(to_u16(space.len(), "attribute dataspace size")?);
-        out.extend_from_slice(name.as_bytes());
-        out.put_u8(0);
-        out.pad_to(8);
-        out.extend_from_slice(&dtype);
-        out.pad_to(8);
-        out.extend_from_slice(&space);
-        out.pad_to(8);
-        out.extend_from_slice(&data);
-        Ok(out)
+        encode_message(name, &dtype, &space, &data)
     }
+}
+
+/// An attribute message (version 1) from its parts: the datatype and dataspace message
+/// bodies and the raw value bytes.
+pub(crate) fn encode_message(
+    name: &str,
+    dtype: &[u8],
+    space: &[u8],
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(64 + data.len());
+    out.put_u8(1);
+    out.put_u8(0);
+    out.put_u16(to_u16(name.len() + 1, "attribute name length")?);
+    out.put_u16(to_u16(dtype.len(), "attribute datatype size")?);
+    out.put_u16(to_u16(space.len(), "attribute dataspace size")?);
+    out.extend_from_slice(name.as_bytes());
+    out.put_u8(0);
+    out.pad_to(8);
+    out.extend_from_slice(dtype);
+    out.pad_to(8);
+    out.extend_from_slice(space);
+    out.pad_to(8);
+    out.extend_from_slice(data);
+    Ok(out)
 }
 
 fn check_len(s: &str) -> Result<()> {

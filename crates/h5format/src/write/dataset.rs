@@ -758,7 +758,7 @@ impl Chunks {
 }
 
 /// Advance `coord` in the box `lo..=hi` (row-major); false when done.
-fn next(coord: &mut [u64], lo: &[u64], hi: &[u64]) -> bool {
+pub(super) fn next(coord: &mut [u64], lo: &[u64], hi: &[u64]) -> bool {
     for d in (0..coord.len()).rev() {
         if coord[d] < hi[d] {
             coord[d] += 1;

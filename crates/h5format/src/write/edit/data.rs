@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::super::btree::{self, TreeKind};
+use super::super::dataset::next;
 use super::super::dataspace;
 use super::super::encode::{product, to_usize, Put, UNDEF};
 use super::super::hyperslab::{copy_box, Place};
@@ -185,18 +186,6 @@ fn patch(data: &mut [u8], dims: &[u64], slab: Option<Slab<'_>>, elem: u64) -> Re
         count,
         elem,
     )
-}
-
-/// Advance `coord` in the box `lo..=hi` (row-major); false when done.
-fn next(coord: &mut [u64], lo: &[u64], hi: &[u64]) -> bool {
-    for d in (0..coord.len()).rev() {
-        if coord[d] < hi[d] {
-            coord[d] += 1;
-            return true;
-        }
-        coord[d] = lo[d];
-    }
-    false
 }
 
 /// Re-encode the chunks `slab` touches, write a v1 B-tree over all chunks, and return the

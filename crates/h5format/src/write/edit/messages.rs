@@ -121,26 +121,4 @@ impl Info {
 
 /// An attribute message (version 1, as the writer encodes them) from its parts: the
 /// datatype and dataspace message bodies and the raw value bytes.
-pub(crate) fn attribute_message(
-    name: &str,
-    dtype: &[u8],
-    space: &[u8],
-    data: &[u8],
-) -> Result<Vec<u8>> {
-    use super::super::encode::{to_u16, Put};
-    let mut out = Vec::with_capacity(64 + data.len());
-    out.put_u8(1);
-    out.put_u8(0);
-    out.put_u16(to_u16(name.len() + 1, "attribute name length")?);
-    out.put_u16(to_u16(dtype.len(), "attribute datatype size")?);
-    out.put_u16(to_u16(space.len(), "attribute dataspace size")?);
-    out.extend_from_slice(name.as_bytes());
-    out.put_u8(0);
-    out.pad_to(8);
-    out.extend_from_slice(dtype);
-    out.pad_to(8);
-    out.extend_from_slice(space);
-    out.pad_to(8);
-    out.extend_from_slice(data);
-    Ok(out)
-}
+pub(crate) use super::super::attribute::encode_message as attribute_message;
