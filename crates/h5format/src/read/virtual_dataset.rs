@@ -17,8 +17,9 @@
 //! 1 points, 2 hyperslab, 3 all), version (4 bytes), then per type and version the element
 //! coordinates or hyperslab blocks (see [`Selection::parse`]).
 //!
-//! Source files are opened only through the file's [`ExternalAccess`] policy: a source
-//! outside the allowed directories is an error naming it.
+//! Source files are opened (by `file/dataset/virtual_source.rs`) only through the file's
+//! [`ExternalAccess`](crate::read::external::ExternalAccess) policy: a source outside the
+//! allowed directories is an error naming it.
 
 use std::ops::Range;
 
