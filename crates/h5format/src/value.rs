@@ -182,6 +182,82 @@ fn int_bits(b: &[u8], order: ByteOrder, signed: bool, bit_offset: u16, precision
     }
 }
 
+/// Rewrite, in place, every integer of reduced precision or with a bit offset in `raw`
+/// (elements of `dtype` back to back, as stored — also inside compound, array and enum
+/// types) the way libhdf5 converts it on reading: shifted down and sign-extended to its full
+/// width, in its stored byte order. Raw bytes handed to a reader of the full-width type
+/// (numpy) then hold the values h5py shows. Other bytes are left as they are.
+pub fn normalize_int_bits(dtype: &Datatype, raw: &mut [u8]) {
+    let size = dtype.size();
+    if size == 0 || !has_partial_ints(dtype) {
+        return;
+    }
+    for e in raw.chunks_exact_mut(size) {
+        normalize_elem(dtype, e);
+    }
+}
+
+fn has_partial_ints(t: &Datatype) -> bool {
+    match t {
+        Datatype::Integer {
+            size,
+            bit_offset,
+            precision,
+            ..
+        } => *bit_offset != 0 || u32::from(*precision) != size * 8,
+        Datatype::Compound { members, .. } => members.iter().any(|m| has_partial_ints(&m.dtype)),
+        Datatype::Array { base, .. } | Datatype::Enum { base, .. } => has_partial_ints(base),
+        _ => false,
+    }
+}
+
+fn normalize_elem(t: &Datatype, b: &mut [u8]) {
+    match t {
+        Datatype::Integer {
+            size,
+            order,
+            signed,
+            bit_offset,
+            precision,
+        } => {
+            let n = *size as usize;
+            if matches!(n, 1 | 2 | 4 | 8) {
+                if let Some(b) = b.get_mut(..n) {
+                    // Two's complement of the value in n bytes (the truncation is the point).
+                    let v = int_bits(b, *order, *signed, *bit_offset, *precision) as u64;
+                    let bytes = v.to_le_bytes();
+                    match order {
+                        ByteOrder::Little => b.copy_from_slice(&bytes[..n]),
+                        ByteOrder::Big => {
+                            for (d, s) in b.iter_mut().zip(bytes[..n].iter().rev()) {
+                                *d = *s;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Datatype::Compound { members, .. } => {
+            for m in members {
+                let at = m.offset as usize;
+                if let Some(part) = b.get_mut(at..at.saturating_add(m.dtype.size())) {
+                    normalize_elem(&m.dtype, part);
+                }
+            }
+        }
+        Datatype::Array { base, .. } => {
+            let n = base.size();
+            if n > 0 {
+                for part in b.chunks_exact_mut(n) {
+                    normalize_elem(base, part);
+                }
+            }
+        }
+        Datatype::Enum { base, .. } => normalize_elem(base, b),
+        _ => {}
+    }
+}
+
 fn int_value(dtype: &Datatype, b: &[u8]) -> Option<Value> {
     let Datatype::Integer {
         size,

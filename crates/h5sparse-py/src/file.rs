@@ -367,7 +367,13 @@ impl Handle {
     ) -> PyResult<Py<PyAny>> {
         let ds = self.dataset(path)?;
         let raw = py
-            .detach(|| ds.read_hyperslab_raw(&start, &count, &step))
+            .detach(|| {
+                let mut raw = ds.read_hyperslab_raw(&start, &count, &step)?;
+                // Integers of reduced precision (n-bit types, also inside compounds and
+                // arrays) as libhdf5 converts them.
+                h5format::value::normalize_int_bits(ds.dtype(), &mut raw);
+                Ok::<_, h5format::Error>(raw)
+            })
             .map_err(error::format)?;
         Ok(PyBytes::new(py, &raw).into_any().unbind())
     }

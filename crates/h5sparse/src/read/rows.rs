@@ -66,18 +66,17 @@ impl Store<'_> {
             return Err(Error::Usage("storage returned too few entries".into()));
         }
         if let Some(k) = indices.first_outside(self.minor_len) {
-            // Name the stored position of the culprit.
+            // Name the stored position of the culprit: the range holding output position k.
             let mut before = 0u64;
             for r in &ranges {
                 let len = r.end - r.start;
                 if (k as u64) < before + len {
-                    let at = (k as u64 - before) as usize;
-                    return self
-                        .check_indices(&indices.slice(k..k + 1)?, r.start + at as u64)
-                        .and(Err(Error::Usage("internal: index check".into())));
+                    let stored = r.start + (k as u64 - before);
+                    self.check_indices(&indices.slice(k..k + 1)?, stored)?;
                 }
                 before += len;
             }
+            return Err(Error::Usage("internal: index check".into()));
         }
         Ok(Compressed {
             indptr,
