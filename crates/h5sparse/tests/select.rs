@@ -240,6 +240,25 @@ fn corrupt_indptr_is_an_error() {
             assert!(matches!(e, Error::Corrupt { .. }), "{ip:?} {ix:?}: {e}");
         }
     }
+    // An out-of-range index met by a row list (rows read straight into the result, in the
+    // requested order) is named by its stored position.
+    let g = mk(vec![0, 1, 2, 4], vec![0, 1, 2, 7]);
+    let ds = SparseDataset::open(&g).unwrap();
+    for rows in ["2,0", "0,2,2", "1,2"] {
+        let e = ds.select_text(Some(rows), None).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Corrupt {
+                    dataset: "indices",
+                    index: 3,
+                    ..
+                }
+            ),
+            "{rows}: {e}"
+        );
+    }
+    assert!(ds.select_text(Some("0,1"), None).is_ok());
     // wrong indptr length
     let g = mk(vec![0, 1, 2], vec![0, 1]);
     assert!(SparseDataset::open(&g).is_err());
