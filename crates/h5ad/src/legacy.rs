@@ -39,17 +39,7 @@ fn leaf_of(t: &Datatype) -> Option<(Leaf, Vec<usize>)> {
             string: Some(_), ..
         } => Leaf::Str(None),
         Datatype::Integer { size, signed, .. } => {
-            let e = match (size, signed) {
-                (1, true) => ElemType::I8,
-                (2, true) => ElemType::I16,
-                (4, true) => ElemType::I32,
-                (8, true) => ElemType::I64,
-                (1, false) => ElemType::U8,
-                (2, false) => ElemType::U16,
-                (4, false) => ElemType::U32,
-                (8, false) => ElemType::U64,
-                _ => return None,
-            };
+            let e = ElemType::integer(*size, *signed)?;
             if *signed {
                 Leaf::Int(e)
             } else {

@@ -36,6 +36,22 @@ pub enum ElemType {
 }
 
 impl ElemType {
+    /// The integer type of `size` bytes and the given signedness (`None` for sizes other than
+    /// 1, 2, 4 and 8).
+    pub fn integer(size: u32, signed: bool) -> Option<ElemType> {
+        Some(match (size, signed) {
+            (1, true) => ElemType::I8,
+            (2, true) => ElemType::I16,
+            (4, true) => ElemType::I32,
+            (8, true) => ElemType::I64,
+            (1, false) => ElemType::U8,
+            (2, false) => ElemType::U16,
+            (4, false) => ElemType::U32,
+            (8, false) => ElemType::U64,
+            _ => return None,
+        })
+    }
+
     /// Size of one stored element in bytes.
     pub fn size(self) -> usize {
         match self {

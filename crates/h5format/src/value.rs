@@ -466,17 +466,7 @@ pub fn numeric_source(dtype: &Datatype) -> Option<NumericSource> {
             bit_offset,
             precision,
         } => {
-            let p = match (size, signed) {
-                (1, true) => ElemType::I8,
-                (2, true) => ElemType::I16,
-                (4, true) => ElemType::I32,
-                (8, true) => ElemType::I64,
-                (1, false) => ElemType::U8,
-                (2, false) => ElemType::U16,
-                (4, false) => ElemType::U32,
-                (8, false) => ElemType::U64,
-                _ => return None,
-            };
+            let p = ElemType::integer(*size, *signed)?;
             let full = *bit_offset == 0 && u32::from(*precision) == size * 8;
             Some((p, *order, (!full).then_some((*bit_offset, *precision))))
         }
