@@ -1,6 +1,6 @@
 //! Benchmark helper: time reading a 1-D numeric dataset, fully or as a list of element ranges.
 //!
-//! `bench_read FILE DATASET [--full] [--ranges PATH] [--repeat N]`
+//! `bench_read FILE DATASET [--full] [--inflate-only] [--inflate-fresh] [--ranges PATH] [--repeat N]`
 //!
 //! `PATH` holds one `start end` pair (half-open, element indices) per line. Each repetition
 //! opens the file afresh (cold chunk cache), then times the read. Prints one JSON line per
@@ -57,10 +57,16 @@ fn run(
 
 /// The reference for a full read: the stored chunks already in memory, inflated by the filter
 /// pipeline on every core (rayon), nothing else — the pure-Rust inflate speed of the machine.
+///
+/// With `fresh`, every repetition inflates into one newly allocated result of the whole
+/// decoded size (as a full load must: `h5format::alloc::zeroed_vec`, huge pages where the OS
+/// allows), chunk by chunk in place — the same work plus the first touch of the result's
+/// memory, which the reused per-chunk buffers of the plain baseline never pay.
 fn inflate_baseline(
     file: &str,
     dataset: &str,
     repeat: usize,
+    fresh: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     let f = File::open(file)?;
@@ -88,6 +94,25 @@ fn inflate_baseline(
     let mut times = Vec::new();
     let mut out_bytes = 0usize;
     for _ in 0..repeat {
+        if fresh {
+            let total = raws.len() * chunk_bytes;
+            let t = Instant::now();
+            let mut out = h5format::alloc::zeroed_vec::<u8>(total);
+            out.par_chunks_mut(chunk_bytes)
+                .zip(raws.par_iter())
+                .try_for_each(|(dst, (raw, mask, addr))| {
+                    if pipeline.decode_into(raw, *mask, dst, *addr)? {
+                        return Ok(());
+                    }
+                    let v = pipeline.decode(raw.clone(), *mask, chunk_bytes, esize, *addr)?;
+                    dst[..v.len()].copy_from_slice(&v);
+                    Ok::<(), h5format::Error>(())
+                })?;
+            times.push(t.elapsed().as_secs_f64());
+            out_bytes = out.len();
+            drop(out);
+            continue;
+        }
         let t = Instant::now();
         let sizes: Vec<usize> = raws
             .par_iter()
@@ -101,7 +126,8 @@ fn inflate_baseline(
         out_bytes = sizes.iter().sum();
     }
     println!(
-        "{{\"op\": \"inflate_only\", \"threads\": {}, \"repeat\": {repeat}, \"median_s\": {}, \"bytes_out\": {out_bytes}}}",
+        "{{\"op\": \"{}\", \"threads\": {}, \"repeat\": {repeat}, \"median_s\": {}, \"bytes_out\": {out_bytes}}}",
+        if fresh { "inflate_fresh" } else { "inflate_only" },
         rayon::current_num_threads(),
         median(times)
     );
@@ -111,12 +137,13 @@ fn inflate_baseline(
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut pos, mut full, mut ranges_path, mut repeat) = (Vec::new(), false, None, 3usize);
-    let mut inflate_only = false;
+    let (mut inflate_only, mut inflate_fresh) = (false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--full" => full = true,
             "--inflate-only" => inflate_only = true,
+            "--inflate-fresh" => inflate_fresh = true,
             "--ranges" => ranges_path = it.next().cloned(),
             "--repeat" => repeat = it.next().ok_or("--repeat needs a value")?.parse()?,
             _ => pos.push(a.clone()),
@@ -124,12 +151,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let [file, dataset] = pos.as_slice() else {
         return Err(
-            "usage: bench_read FILE DATASET [--full] [--inflate-only] [--ranges PATH] [--repeat N]"
+            "usage: bench_read FILE DATASET [--full] [--inflate-only] [--inflate-fresh] [--ranges PATH] [--repeat N]"
                 .into(),
         );
     };
     if inflate_only {
-        inflate_baseline(file, dataset, repeat)?;
+        inflate_baseline(file, dataset, repeat, false)?;
+    }
+    if inflate_fresh {
+        inflate_baseline(file, dataset, repeat, true)?;
     }
     if full {
         run(file, dataset, "full", repeat, |ds| Ok(ds.read::<f64>()?))?;

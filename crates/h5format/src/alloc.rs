@@ -19,7 +19,15 @@ use bytemuck::Zeroable;
 const HUGE_MIN_BYTES: usize = 8 << 20;
 
 /// `n` zeroed values; large ones backed by transparent huge pages where the OS allows.
-pub(crate) fn zeroed_vec<T: Zeroable + Clone>(n: usize) -> Vec<T> {
+///
+/// The buffer the library's own full reads return; exposed so a caller (or a benchmark)
+/// filling a large result itself gets the same page backing.
+///
+/// ```
+/// let v = h5format::alloc::zeroed_vec::<u32>(1000);
+/// assert!(v.len() == 1000 && v.iter().all(|&x| x == 0));
+/// ```
+pub fn zeroed_vec<T: Zeroable + Clone>(n: usize) -> Vec<T> {
     let v = vec![T::zeroed(); n];
     let bytes = n.saturating_mul(std::mem::size_of::<T>());
     if bytes >= HUGE_MIN_BYTES && std::env::var_os("H5FORMAT_NO_HUGEPAGES").is_none() {

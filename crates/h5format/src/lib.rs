@@ -55,7 +55,7 @@
 // Reads take lists of element ranges; one-range lists are intended.
 #![allow(clippy::single_range_in_vec_init)]
 
-mod alloc;
+pub mod alloc;
 pub mod cache;
 pub mod checksum;
 pub mod cursor;
