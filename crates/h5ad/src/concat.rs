@@ -23,7 +23,7 @@ use h5sparse::convert::{convert, ConvertOptions};
 use h5sparse::hdf5::{H5Sink, SinkOptions};
 
 use crate::array::convert_to;
-use crate::concat_csr::{CsrOut, RawCsr};
+use crate::concat_csr::{CsrEncoder, CsrOut, Piece, RawCsr};
 use h5sparse::{ElemType, Format, Selection, SparseDataset, SparseResult, Values};
 
 use crate::concat_obs::{merge_obs, promote, Join};
@@ -156,9 +156,16 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
     if let Some(l) = opts.gzip.filter(|&l| l > 9) {
         return Err(Error::Usage(format!("gzip level {l} is not in 0..=9")));
     }
-    let ads = inputs
+    // One handle per input, without the decoded-chunk cache: every chunk is read once, and
+    // a cache per input would only hold memory (64 MiB each by default).
+    let files = inputs
         .iter()
-        .map(|p| open_input(p))
+        .map(|p| open_file(p))
+        .collect::<Result<Vec<_>>>()?;
+    let ads = files
+        .iter()
+        .zip(inputs)
+        .map(|(f, p)| backed(f, p))
         .collect::<Result<Vec<_>>>()?;
     let names: Vec<&[String]> = ads.iter().map(|a| a.var_names()).collect();
     let var_names = merge_var_names(&names, opts.join)?;
@@ -192,10 +199,6 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
         n_vars: var_names.len(),
         ..ConcatStats::default()
     };
-    let files = inputs
-        .iter()
-        .map(|p| h5format::File::open(p).at(&p.display().to_string()))
-        .collect::<Result<Vec<_>>>()?;
     let mut job = Job {
         w: &mut w,
         files: &files,
@@ -263,7 +266,19 @@ pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatS
 
 /// Open an input in backed mode; errors name the file.
 fn open_input(p: &Path) -> Result<AnnData> {
-    AnnData::open(p).map_err(|e| {
+    backed(&open_file(p)?, p)
+}
+
+/// Open an input file for one pass over its chunks (no decoded-chunk cache).
+fn open_file(p: &Path) -> Result<h5format::File> {
+    h5format::File::open(p)
+        .map(|f| f.with_chunk_cache(0))
+        .map_err(|e| Error::Usage(format!("{}: {e}", p.display())))
+}
+
+/// The AnnData of an opened input, `X` and layers left in the file; errors name the file.
+fn backed(f: &h5format::File, p: &Path) -> Result<AnnData> {
+    AnnData::from_file(f, true).map_err(|e| {
         let name = p.display().to_string();
         let msg = e.to_string();
         if msg.starts_with(name.trim_start_matches('/')) {
@@ -471,24 +486,43 @@ impl Job<'_> {
         let shape = (total as u64, self.n_vars as u64);
         let so = self.sink_opts();
         let mut out = CsrOut::new(self.w, path, shape, elem, index_elem, &so)?;
-        for ((src, &n), map) in sources.iter().zip(rows).zip(self.maps) {
-            let step = block_rows(block_elems, src, n)?;
-            let mut start = 0;
-            while start < n {
-                let len = step.min(n - start);
-                match src {
-                    Rows::Sparse(_, Some(raw)) if map.identity => {
-                        out.push_raw(raw, start as u64, len as u64)?
-                    }
-                    _ => {
-                        let b = read_block(src, start, len, self.n_vars, path)?;
-                        let b = remap(b, map, path)?;
-                        out.push_block(&b.indptr, &b.indices, b.data)?;
+        let mut enc = CsrEncoder::new(path, shape.1, elem, index_elem);
+        let maps = self.maps;
+        let n_vars = self.n_vars;
+        // Read (and inflate) the next blocks on a second thread while this one writes: one
+        // piece waits in the channel, one is being read, one written.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Piece>>(1);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for ((src, &n), map) in sources.iter().zip(rows).zip(maps) {
+                    let step = match block_rows(block_elems, src, n) {
+                        Ok(s) => s,
+                        Err(e) => return drop(tx.send(Err(e))),
+                    };
+                    let mut start = 0;
+                    while start < n {
+                        let len = step.min(n - start);
+                        let piece = match src {
+                            Rows::Sparse(_, Some(raw)) if map.identity => {
+                                enc.raw(raw, start as u64, len as u64)
+                            }
+                            _ => read_block(src, start, len, n_vars, path)
+                                .and_then(|b| remap(b, map, path))
+                                .and_then(|b| enc.block(&b.indptr, &b.indices, b.data)),
+                        };
+                        let failed = piece.is_err();
+                        if tx.send(piece).is_err() || failed {
+                            return;
+                        }
+                        start += len;
                     }
                 }
-                start += len;
+            });
+            for piece in rx {
+                out.push(piece?)?;
             }
-        }
+            Ok::<(), Error>(())
+        })?;
         out.finish()
     }
 
