@@ -1,5 +1,5 @@
 //! Concatenating AnnData files along observations on disk, in bounded memory (like
-//! `anndata.experimental.concat_on_disk`), and appending one file's observations to another.
+//! `anndata.experimental.concat_on_disk`).
 //!
 //! The output equals `anndata.concat([read_h5ad(f) for f in inputs], join=...)` for `X`, the
 //! layers present in every input, `obs` (merged as in [`crate::concat_obs`]), `obs_names`
@@ -13,7 +13,7 @@
 //! appended to a chunked dataset (dense output, when every input is dense). A CSC input is
 //! first rewritten as CSR out of core ([`h5sparse::convert`]) into a temporary folder next
 //! to the output. The output goes to a temporary file renamed onto OUT at the end, so an
-//! interrupted run leaves no partial OUT (and, for [`append`], the old TARGET).
+//! interrupted run leaves no partial OUT. Appending to a file in place is [`crate::append`].
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -70,6 +70,9 @@ pub struct ConcatStats {
     pub obsm: Vec<String>,
     /// `obsm` entries left out (not dense arrays in every input, or of different widths).
     pub obsm_skipped: Vec<String>,
+    /// For [`crate::append()`]: why the target was rewritten rather than grown in place
+    /// (`None`: in place, or not an append).
+    pub rewritten: Option<String>,
 }
 
 /// One input's matrix as a row source.
@@ -238,46 +241,15 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
     Ok(stats)
 }
 
-/// Append the observations of `src` to `target`: `target` becomes `concat([target, src])`.
-///
-/// The variables must be equal (names and order), else a usage error and `target` is not
-/// touched. The file is rewritten (time O(file), not O(appended rows)): the result goes to a
-/// temporary file in `target`'s folder, is synced, and renamed over `target`, so an
-/// interruption at any moment leaves either the old or the new `target`.
-pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatStats> {
-    let t = open_input(target)?;
-    let s = open_input(src)?;
-    if t.var_names() != s.var_names() {
-        return Err(Error::Usage(format!(
-            "var_names of {} ({} variables) differ from those of {} ({} variables)",
-            src.display(),
-            s.n_vars,
-            target.display(),
-            t.n_vars
-        )));
-    }
-    drop((t, s));
-    let opts = ConcatOptions {
-        join: Join::Inner,
-        ..opts.clone()
-    };
-    concat(&[target.to_path_buf(), src.to_path_buf()], target, &opts)
-}
-
-/// Open an input in backed mode; errors name the file.
-fn open_input(p: &Path) -> Result<AnnData> {
-    backed(&open_file(p)?, p)
-}
-
 /// Open an input file for one pass over its chunks (no decoded-chunk cache).
-fn open_file(p: &Path) -> Result<h5format::File> {
+pub(crate) fn open_file(p: &Path) -> Result<h5format::File> {
     h5format::File::open(p)
         .map(|f| f.with_chunk_cache(0))
         .map_err(|e| Error::Usage(format!("{}: {e}", p.display())))
 }
 
 /// The AnnData of an opened input, `X` and layers left in the file; errors name the file.
-fn backed(f: &h5format::File, p: &Path) -> Result<AnnData> {
+pub(crate) fn backed(f: &h5format::File, p: &Path) -> Result<AnnData> {
     AnnData::from_file(f, true).map_err(|e| {
         let name = p.display().to_string();
         let msg = e.to_string();
