@@ -90,13 +90,26 @@ pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatS
     Ok(stats)
 }
 
-/// One CSR matrix to grow: the bytes to append to its three datasets.
+/// One CSR matrix to grow: the bytes to append to `indices` and `indptr` (read and checked
+/// before anything is written) and where to read the values for `data`.
 struct Grow {
     path: String,
-    data: Vec<u8>,
+    data: H5Array,
+    data_elem: ElemType,
+    range: std::ops::Range<u64>,
     indices: Vec<u8>,
     indptr: Vec<u8>,
     shape: (u64, u64),
+}
+
+/// Values as the little-endian bytes of `elem` (converted when their type differs).
+fn encode(v: Values, elem: ElemType, path: &str) -> Result<Vec<u8>> {
+    if v.elem() == elem.value_type() {
+        return Ok(v.to_le_bytes());
+    }
+    Ok(convert_to(&v, elem.value_type())
+        .map_err(|x| Error::element(path, x))?
+        .to_le_bytes())
 }
 
 /// The in-place append, prepared (everything read and checked; nothing written yet).
@@ -270,24 +283,28 @@ fn grow(
     if !fits(ip_elem, total) || !fits(ix_elem, n_vars) {
         return Ok(Err("the new entries do not fit the position type".into()));
     }
-    let range = [a as u64..b as u64];
-    let idx = s_ix.read_ranges_values(&range).at(path)?;
-    let idx64 = idx.to_i64().map_err(|e| Error::element(path, e))?;
-    if idx64.iter().any(|&c| c < 0 || c as u64 >= n_vars) {
+    let range = a as u64..b as u64;
+    let idx = s_ix.read_ranges_values(&[range.clone()]).at(path)?;
+    let in_range = match &idx {
+        Values::I32(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n_vars),
+        Values::I64(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n_vars),
+        v => v
+            .to_i64()
+            .map_err(|e| Error::element(path, e))?
+            .iter()
+            .all(|&c| c >= 0 && (c as u64) < n_vars),
+    };
+    if !in_range {
         return Err(corrupt("column index out of range"));
     }
-    let enc = |v: &Values, e: ElemType| -> Result<Vec<u8>> {
-        Ok(convert_to(v, e.value_type())
-            .map_err(|x| Error::element(path, x))?
-            .to_le_bytes())
-    };
-    let data = enc(&s_data.read_ranges_values(&range).at(path)?, data_elem)?;
-    let indices = enc(&Values::I64(idx64), ix_elem)?;
+    let indices = encode(idx, ix_elem, path)?;
     let shifted: Vec<i64> = ip[1..].iter().map(|&p| p - a + t_nnz as i64).collect();
-    let indptr = enc(&Values::I64(shifted), ip_elem)?;
+    let indptr = encode(Values::I64(shifted), ip_elem, path)?;
     Ok(Ok(Grow {
         path: path.to_string(),
-        data,
+        data: s_data,
+        data_elem,
+        range,
         indices,
         indptr,
         shape: ((t_rows + s_rows) as u64, n_vars),
@@ -298,10 +315,14 @@ impl Plan {
     fn run(self, target: &Path) -> Result<ConcatStats> {
         let name = target.display().to_string();
         let mut ed = Editor::open(target).at(&name)?;
-        // 1. The matrices' arrays (anndata still reads the old rows).
+        // 1. The matrices' arrays (anndata still reads the old rows). The values are read
+        // here, one matrix at a time, to hold one array in memory rather than all.
         for g in &self.matrices {
+            let p = format!("{}/data", g.path);
+            let v = g.data.read_ranges_values(&[g.range.clone()]).at(&p)?;
+            let data = encode(v, g.data_elem, &p)?;
             for (member, bytes) in [
-                ("data", &g.data),
+                ("data", &data),
                 ("indices", &g.indices),
                 ("indptr", &g.indptr),
             ] {
