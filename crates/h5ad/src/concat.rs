@@ -467,6 +467,14 @@ impl Job<'_> {
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 for ((src, &n), map) in sources.iter().zip(rows).zip(maps) {
+                    if let (Rows::Sparse(_, Some(raw)), true) = (src, map.identity) {
+                        // Entries in blocks of whole input chunks, rows apart.
+                        let r = raw_pieces(&mut enc, raw, n as u64, block_elems, &tx);
+                        if let Err(e) = r {
+                            return drop(tx.send(Err(e)));
+                        }
+                        continue;
+                    }
                     let step = match block_rows(block_elems, src, n) {
                         Ok(s) => s,
                         Err(e) => return drop(tx.send(Err(e))),
@@ -474,14 +482,9 @@ impl Job<'_> {
                     let mut start = 0;
                     while start < n {
                         let len = step.min(n - start);
-                        let piece = match src {
-                            Rows::Sparse(_, Some(raw)) if map.identity => {
-                                enc.raw(raw, start as u64, len as u64)
-                            }
-                            _ => read_block(src, start, len, n_vars, path)
-                                .and_then(|b| remap(b, map, path))
-                                .and_then(|b| enc.block(&b.indptr, &b.indices, b.data)),
-                        };
+                        let piece = read_block(src, start, len, n_vars, path)
+                            .and_then(|b| remap(b, map, path))
+                            .and_then(|b| enc.block(&b.indptr, &b.indices, b.data));
                         let failed = piece.is_err();
                         if tx.send(piece).is_err() || failed {
                             return;
@@ -555,6 +558,50 @@ impl Job<'_> {
         }
         crate::set_encoding(self.w, path, "array", "0.2.0").at(path)
     }
+}
+
+/// Send the pieces of a CSR input whose columns are the output's: its entries in blocks
+/// of whole input chunks (no chunk decoded twice), then its `indptr` in blocks of rows.
+/// Stops quietly when the writer has hung up (it failed and reports its own error).
+fn raw_pieces(
+    enc: &mut CsrEncoder,
+    raw: &RawCsr,
+    rows: u64,
+    block_elems: usize,
+    tx: &std::sync::mpsc::SyncSender<Result<Piece>>,
+) -> Result<()> {
+    let bounds = enc.raw_bounds(raw, rows)?;
+    let step = CsrEncoder::raw_step(raw, block_elems);
+    let mut e = bounds.0;
+    while e < bounds.1 {
+        let end = ((e / step + 1) * step).min(bounds.1);
+        let piece = enc.raw_entries(raw, e..end);
+        let failed = piece.is_err();
+        if tx.send(piece).is_err() || failed {
+            return Ok(());
+        }
+        e = end;
+    }
+    let mut prev = bounds.0 as i64;
+    let row_step = (block_elems as u64).max(1);
+    let mut r = 0;
+    while r < rows {
+        let len = row_step.min(rows - r);
+        let piece = enc.raw_indptr(raw, r, len, bounds, &mut prev);
+        let failed = piece.is_err();
+        if tx.send(piece).is_err() || failed {
+            return Ok(());
+        }
+        r += len;
+    }
+    if prev as u64 != bounds.1 {
+        return Err(Error::element(
+            enc.path(),
+            "input matrix: indptr is inconsistent",
+        ));
+    }
+    enc.add_entries(bounds.1 - bounds.0);
+    Ok(())
 }
 
 fn b_dtype(b: &crate::BackedMatrix) -> ElemType {

@@ -5,7 +5,8 @@
 //! output: a [`CsrEncoder`] turns blocks of input rows into [`Piece`]s — the bytes to append
 //! to each of the three datasets, types converted, `indptr` shifted, column indices checked —
 //! on a reader thread, and [`CsrOut`] appends them to the file. A CSR input whose columns are
-//! the output's is copied array to array ([`CsrEncoder::raw`]): no per-entry work beyond the
+//! the output's is copied array to array ([`CsrEncoder::raw_entries`], in blocks of whole input
+//! chunks, its `indptr` apart): no per-entry work beyond the
 //! bounds check of the column indices, and when an input array is stored as the output
 //! stores it (same type, little-endian), its decoded bytes are appended as they are.
 
@@ -178,21 +179,39 @@ impl CsrEncoder {
         })
     }
 
-    /// Rows `start..start+len` of a CSR input whose columns are the output's.
-    pub(crate) fn raw(&mut self, raw: &RawCsr, start: u64, len: u64) -> Result<Piece> {
+    /// The output path.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The entry range `indptr[0]..indptr[rows]` of a CSR input.
+    pub(crate) fn raw_bounds(&self, raw: &RawCsr, rows: u64) -> Result<(u64, u64)> {
+        let path = self.path.as_str();
+        let first = raw.indptr.read_ranges_i64(&[0..1]).at(path)?;
+        let last = raw.indptr.read_ranges_i64(&[rows..rows + 1]).at(path)?;
+        match (first.first(), last.first()) {
+            (Some(&a), Some(&b)) if 0 <= a && a <= b && b as u64 <= raw.indices.arr.len() => {
+                Ok((a as u64, b as u64))
+            }
+            _ => Err(Error::element(
+                path,
+                "input matrix: indptr is decreasing or past the entries",
+            )),
+        }
+    }
+
+    /// Entries per block of [`CsrEncoder::raw_entries`]: about `block_elems`, a whole number
+    /// of the input's chunks (so that no chunk is decoded twice).
+    pub(crate) fn raw_step(raw: &RawCsr, block_elems: usize) -> u64 {
+        let chunk = raw.data.arr.chunk_len().unwrap_or(1).max(1);
+        (block_elems as u64 / chunk).max(1) * chunk
+    }
+
+    /// The entries `range` of a CSR input whose columns are the output's: `data` and
+    /// `indices` only (rows come with [`CsrEncoder::raw_indptr`]).
+    pub(crate) fn raw_entries(&self, raw: &RawCsr, range: std::ops::Range<u64>) -> Result<Piece> {
         let path = self.path.as_str();
         let corrupt = |what: &str| Error::element(path, format!("input matrix: {what}"));
-        let ip = raw
-            .indptr
-            .read_ranges_i64(&[start..start + len + 1])
-            .at(path)?;
-        let (Some(&a), Some(&b)) = (ip.first(), ip.last()) else {
-            return Err(corrupt("indptr too short"));
-        };
-        if a < 0 || ip.windows(2).any(|w| w[1] < w[0]) || b as u64 > raw.indices.arr.len() {
-            return Err(corrupt("indptr is decreasing or past the entries"));
-        }
-        let range = a as u64..b as u64;
         let n_vars = self.n_vars;
         let indices = match raw.indices.raw_as(self.index_elem, range.clone())? {
             Some(bytes) if le_in_range(&bytes, self.index_elem, n_vars) == Some(true) => bytes,
@@ -218,6 +237,7 @@ impl CsrEncoder {
                 encode(v, self.index_elem, path)?
             }
         };
+        let n = range.end - range.start;
         let data = match raw.data.raw_as(self.data_elem, range.clone())? {
             Some(bytes) => bytes,
             None => {
@@ -225,18 +245,58 @@ impl CsrEncoder {
                 encode(v, self.data_elem, path)?
             }
         };
-        let n = (b - a) as u64;
         if data.len() as u64 != n * self.data_elem.size() as u64
             || indices.len() as u64 != n * self.index_elem.size() as u64
         {
             return Err(corrupt("data and indices lengths differ"));
         }
-        let ip = self.indptr(ip[1..].iter().map(|&p| (p - a) as u64))?;
-        self.nnz += n;
+        Ok(Piece {
+            rows: 0,
+            bytes: [data, indices, Vec::new()],
+        })
+    }
+
+    /// `indptr` of rows `start..start+len` of a CSR input whose entries are `bounds`,
+    /// shifted to follow the entries written before this input; `prev` carries the last
+    /// value read (checked: non-decreasing, within `bounds`, the last row ending at its end).
+    pub(crate) fn raw_indptr(
+        &self,
+        raw: &RawCsr,
+        start: u64,
+        len: u64,
+        bounds: (u64, u64),
+        prev: &mut i64,
+    ) -> Result<Piece> {
+        let path = self.path.as_str();
+        let ip = raw
+            .indptr
+            .read_ranges_i64(&[start + 1..start + len + 1])
+            .at(path)?;
+        let mut last = *prev;
+        for &p in &ip {
+            if p < last || p as u64 > bounds.1 {
+                return Err(Error::element(
+                    path,
+                    "input matrix: indptr is decreasing or past the entries",
+                ));
+            }
+            last = p;
+        }
+        *prev = last;
+        let a = bounds.0 as i64;
         Ok(Piece {
             rows: len,
-            bytes: [data, indices, ip],
+            bytes: [
+                Vec::new(),
+                Vec::new(),
+                self.indptr(ip.iter().map(|&p| (p - a) as u64))?,
+            ],
         })
+    }
+
+    /// Count the entries of an input written with [`CsrEncoder::raw_entries`].
+    pub(crate) fn add_entries(&mut self, n: u64) {
+        self.nnz += n;
     }
 }
 
