@@ -220,7 +220,7 @@ impl CsrEncoder {
                 let v = raw
                     .indices
                     .arr
-                    .read_ranges_values(&[range.clone()])
+                    .read_ranges_values(std::slice::from_ref(&range))
                     .at(path)?;
                 let in_range = match &v {
                     Values::I32(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n_vars),
