@@ -1,10 +1,16 @@
 """`h5sparse concat` / `append` vs anndata.experimental.concat_on_disk, same files, same run.
 
     python3 bench/concat.py [--nnz 100000000] [--dir /work/benchdata/concat] [--append-rows 100000]
+                            [--gzip-inputs LEVEL] [--reps N]
 
 Writes 4 CSR .h5ad inputs holding NNZ nonzeros in total (streamed with h5py, never a whole
-matrix in memory), then times each tool in its own process and reports wall time and peak
-RSS (wait4's ru_maxrss), and the ratios. Then `append` of APPEND_ROWS rows.
+matrix in memory), then times each tool in its own process and reports wall time, CPU time
+(user + system: steadier than wall time on a shared machine) and peak RSS (wait4's
+ru_maxrss), and the ratios; both tools write their output uncompressed (concat_on_disk has
+no compression option), so `--gzip-inputs` measures reading compressed inputs. Then `append`
+of APPEND_ROWS rows (10^2 entries each) to the concat output (NNZ entries, chunked arrays of
+unlimited size, as anndata writes them too): in place, and rewritten as append's fallback
+does (concat([TARGET, SRC]) into a new file), with the bytes each writes.
 """
 import argparse
 import os
@@ -60,22 +66,26 @@ def write_input(path, n_obs, nnz, seed, prefix, gzip=None):
 
 
 def run(cmd):
+    """Wall seconds, CPU seconds (user + system), peak RSS in MiB."""
     t = time.perf_counter()
     p = subprocess.Popen(cmd)
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t
     if status != 0:
         sys.exit(f"failed: {cmd}")
-    return dt, ru.ru_maxrss / 1024  # MiB
+    return dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def main():
+    if sys.argv[1:2] == ["--check"]:
+        return check_same(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser()
     ap.add_argument("--nnz", type=int, default=100_000_000)
     ap.add_argument("--dir", default="/work/benchdata/concat")
     ap.add_argument("--append-rows", type=int, default=100_000)
     ap.add_argument("--gzip-inputs", type=int, default=None,
                     help="deflate level of the inputs (default: uncompressed, like write_h5ad)")
+    ap.add_argument("--reps", type=int, default=1, help="repetitions (each prints a line)")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     per_file = a.nnz // 4
@@ -92,29 +102,55 @@ def main():
     exe = os.path.join(ROOT, "target/release/h5sparse")
     ours = os.path.join(a.dir, "ours.h5ad")
     theirs = os.path.join(a.dir, "anndata.h5ad")
-    t_ours, m_ours = run([exe, "concat", ours, *ins])
     code = ("import sys, anndata as ad; from anndata.experimental import concat_on_disk;"
             "concat_on_disk(sys.argv[2:], sys.argv[1], join='inner')")
-    t_ad, m_ad = run([sys.executable, "-c", code, theirs, *ins])
-    with h5py.File(ours, "r") as f, h5py.File(theirs, "r") as g:
-        # light agreement check (the tests compare with anndata fully)
-        assert np.array_equal(f["X/indptr"][:], g["X/indptr"][:]), "indptr differs"
-        k = min(1 << 20, f["X/data"].shape[0])
-        assert np.array_equal(f["X/indices"][:k], g["X/indices"][:k]), "indices differ"
-        assert np.array_equal(f["X/data"][-k:], g["X/data"][-k:]), "data differs"
-        assert list(f["obs/_index"][-3:]) == list(g["obs/_index"][-3:]), "obs_names differ"
-    print(f"concat 4 files ({tag} inputs), {a.nnz:.0e} nnz: h5sparse {t_ours:.2f} s {m_ours:.0f} MiB | "
-          f"concat_on_disk {t_ad:.2f} s {m_ad:.0f} MiB | speed-up {t_ad / t_ours:.2f}x, "
-          f"memory {m_ad / max(m_ours, 1):.1f}x less")
-    # append of APPEND_ROWS rows (rewrites TARGET: O(file))
+    for rep in range(a.reps):
+        t_ours, c_ours, m_ours = run([exe, "concat", ours, *ins])
+        t_ad, c_ad, m_ad = run([sys.executable, "-c", code, theirs, *ins])
+        if rep == 0:  # in a child: its memory must not count in the next child's peak RSS
+            subprocess.run([sys.executable, __file__, "--check", ours, theirs], check=True)
+        print(f"concat 4 files ({tag} inputs), {a.nnz:.0e} nnz: "
+              f"h5sparse {t_ours:.2f} s (cpu {c_ours:.2f} s) {m_ours:.0f} MiB | "
+              f"concat_on_disk {t_ad:.2f} s (cpu {c_ad:.2f} s) {m_ad:.0f} MiB | "
+              f"speed-up {t_ad / t_ours:.2f}x (cpu {c_ad / c_ours:.2f}x), "
+              f"memory {m_ad / max(m_ours, 1):.1f}x less", flush=True)
+    os.remove(theirs)
+    # append of APPEND_ROWS rows onto the concat output (NNZ entries; chunked arrays of
+    # unlimited size, as anndata writes them too): in place, and rewritten — what append
+    # falls back to, concat([TARGET, SRC]) into a new file — from the same file.
     src = os.path.join(a.dir, f"src_{a.append_rows}.h5ad")
     if not os.path.exists(src):
         write_input(src + ".part", a.append_rows, a.append_rows * 100, 9, "s_")
         os.replace(src + ".part", src)
     target = os.path.join(a.dir, "target.h5ad")
-    subprocess.run(["cp", ins[0], target], check=True)
-    t_app, m_app = run([exe, "append", target, src])
-    print(f"append {a.append_rows} rows to a {per_file:.0e}-nnz file: {t_app:.2f} s {m_app:.0f} MiB")
+    rewritten = os.path.join(a.dir, "rewritten.h5ad")
+    for rep in range(a.reps):
+        subprocess.run(["cp", ours, target], check=True)
+        before = os.path.getsize(target)
+        ti, ci, mi = run([exe, "append", target, src])
+        wi = os.path.getsize(target) - before  # bytes appended (+ a few header writes)
+        tr, cr, mr = run([exe, "concat", rewritten, ours, src])
+        wr = os.path.getsize(rewritten)
+        if rep == 0:
+            subprocess.run([sys.executable, __file__, "--check", target, rewritten], check=True)
+        for p in (target, rewritten):
+            os.remove(p)
+        print(f"append {a.append_rows} rows ({a.append_rows * 100:.0e} nnz) to a {a.nnz:.0e}-nnz file: "
+              f"in place {ti:.2f} s (cpu {ci:.2f} s) {mi:.0f} MiB, {wi / 2**20:.0f} MiB written | "
+              f"rewrite {tr:.2f} s (cpu {cr:.2f} s) {mr:.0f} MiB, {wr / 2**20:.0f} MiB written | "
+              f"in place {tr / ti:.1f}x faster, {wr / max(wi, 1):.1f}x fewer bytes", flush=True)
+    os.remove(ours)
+
+
+def check_same(ours, theirs):
+    """Light agreement check (the tests compare with anndata fully)."""
+    with h5py.File(ours, "r") as f, h5py.File(theirs, "r") as g:
+        assert np.array_equal(f["X/indptr"][:], g["X/indptr"][:]), "indptr differs"
+        k = min(1 << 20, f["X/data"].shape[0])
+        assert np.array_equal(f["X/indices"][:k], g["X/indices"][:k]), "indices differ"
+        assert np.array_equal(f["X/data"][-k:], g["X/data"][-k:]), "data differs"
+        assert list(f["obs/_index"][-3:]) == list(g["obs/_index"][-3:]), "obs_names differ"
+        assert tuple(f["X"].attrs["shape"]) == tuple(g["X"].attrs["shape"]), "shape differs"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 //! Concatenating AnnData files along observations on disk, in bounded memory (like
-//! `anndata.experimental.concat_on_disk`), and appending one file's observations to another.
+//! `anndata.experimental.concat_on_disk`).
 //!
 //! The output equals `anndata.concat([read_h5ad(f) for f in inputs], join=...)` for `X`, the
 //! layers present in every input, `obs` (merged as in [`crate::concat_obs`]), `obs_names`
@@ -13,7 +13,7 @@
 //! appended to a chunked dataset (dense output, when every input is dense). A CSC input is
 //! first rewritten as CSR out of core ([`h5sparse::convert`]) into a temporary folder next
 //! to the output. The output goes to a temporary file renamed onto OUT at the end, so an
-//! interrupted run leaves no partial OUT (and, for [`append`], the old TARGET).
+//! interrupted run leaves no partial OUT. Appending to a file in place is [`crate::append`].
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use h5sparse::convert::{convert, ConvertOptions};
 use h5sparse::hdf5::{H5Sink, SinkOptions};
 
 use crate::array::convert_to;
-use crate::concat_csr::{CsrOut, RawCsr};
+use crate::concat_csr::{CsrEncoder, CsrOut, Piece, RawCsr};
 use h5sparse::{ElemType, Format, Selection, SparseDataset, SparseResult, Values};
 
 use crate::concat_obs::{merge_obs, promote, Join};
@@ -70,6 +70,9 @@ pub struct ConcatStats {
     pub obsm: Vec<String>,
     /// `obsm` entries left out (not dense arrays in every input, or of different widths).
     pub obsm_skipped: Vec<String>,
+    /// For [`crate::append()`]: why the target was rewritten rather than grown in place
+    /// (`None`: in place, or not an append).
+    pub rewritten: Option<String>,
 }
 
 /// One input's matrix as a row source.
@@ -156,9 +159,16 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
     if let Some(l) = opts.gzip.filter(|&l| l > 9) {
         return Err(Error::Usage(format!("gzip level {l} is not in 0..=9")));
     }
-    let ads = inputs
+    // One handle per input, without the decoded-chunk cache: every chunk is read once, and
+    // a cache per input would only hold memory (64 MiB each by default).
+    let files = inputs
         .iter()
-        .map(|p| open_input(p))
+        .map(|p| open_file(p))
+        .collect::<Result<Vec<_>>>()?;
+    let ads = files
+        .iter()
+        .zip(inputs)
+        .map(|(f, p)| backed(f, p))
         .collect::<Result<Vec<_>>>()?;
     let names: Vec<&[String]> = ads.iter().map(|a| a.var_names()).collect();
     let var_names = merge_var_names(&names, opts.join)?;
@@ -192,10 +202,6 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
         n_vars: var_names.len(),
         ..ConcatStats::default()
     };
-    let files = inputs
-        .iter()
-        .map(|p| h5format::File::open(p).at(&p.display().to_string()))
-        .collect::<Result<Vec<_>>>()?;
     let mut job = Job {
         w: &mut w,
         files: &files,
@@ -235,35 +241,16 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
     Ok(stats)
 }
 
-/// Append the observations of `src` to `target`: `target` becomes `concat([target, src])`.
-///
-/// The variables must be equal (names and order), else a usage error and `target` is not
-/// touched. The file is rewritten (time O(file), not O(appended rows)): the result goes to a
-/// temporary file in `target`'s folder, is synced, and renamed over `target`, so an
-/// interruption at any moment leaves either the old or the new `target`.
-pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatStats> {
-    let t = open_input(target)?;
-    let s = open_input(src)?;
-    if t.var_names() != s.var_names() {
-        return Err(Error::Usage(format!(
-            "var_names of {} ({} variables) differ from those of {} ({} variables)",
-            src.display(),
-            s.n_vars,
-            target.display(),
-            t.n_vars
-        )));
-    }
-    drop((t, s));
-    let opts = ConcatOptions {
-        join: Join::Inner,
-        ..opts.clone()
-    };
-    concat(&[target.to_path_buf(), src.to_path_buf()], target, &opts)
+/// Open an input file for one pass over its chunks (no decoded-chunk cache).
+pub(crate) fn open_file(p: &Path) -> Result<h5format::File> {
+    h5format::File::open(p)
+        .map(|f| f.with_chunk_cache(0))
+        .map_err(|e| Error::Usage(format!("{}: {e}", p.display())))
 }
 
-/// Open an input in backed mode; errors name the file.
-fn open_input(p: &Path) -> Result<AnnData> {
-    AnnData::open(p).map_err(|e| {
+/// The AnnData of an opened input, `X` and layers left in the file; errors name the file.
+pub(crate) fn backed(f: &h5format::File, p: &Path) -> Result<AnnData> {
+    AnnData::from_file(f, true).map_err(|e| {
         let name = p.display().to_string();
         let msg = e.to_string();
         if msg.starts_with(name.trim_start_matches('/')) {
@@ -471,24 +458,46 @@ impl Job<'_> {
         let shape = (total as u64, self.n_vars as u64);
         let so = self.sink_opts();
         let mut out = CsrOut::new(self.w, path, shape, elem, index_elem, &so)?;
-        for ((src, &n), map) in sources.iter().zip(rows).zip(self.maps) {
-            let step = block_rows(block_elems, src, n)?;
-            let mut start = 0;
-            while start < n {
-                let len = step.min(n - start);
-                match src {
-                    Rows::Sparse(_, Some(raw)) if map.identity => {
-                        out.push_raw(raw, start as u64, len as u64)?
+        let mut enc = CsrEncoder::new(path, shape.1, elem, index_elem);
+        let maps = self.maps;
+        let n_vars = self.n_vars;
+        // Read (and inflate) the next blocks on a second thread while this one writes: one
+        // piece waits in the channel, one is being read, one written.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Piece>>(1);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for ((src, &n), map) in sources.iter().zip(rows).zip(maps) {
+                    if let (Rows::Sparse(_, Some(raw)), true) = (src, map.identity) {
+                        // Entries in blocks of whole input chunks, rows apart.
+                        let r = raw_pieces(&mut enc, raw, n as u64, block_elems, &tx);
+                        if let Err(e) = r {
+                            return drop(tx.send(Err(e)));
+                        }
+                        continue;
                     }
-                    _ => {
-                        let b = read_block(src, start, len, self.n_vars, path)?;
-                        let b = remap(b, map, path)?;
-                        out.push_block(&b.indptr, &b.indices, b.data)?;
+                    let step = match block_rows(block_elems, src, n) {
+                        Ok(s) => s,
+                        Err(e) => return drop(tx.send(Err(e))),
+                    };
+                    let mut start = 0;
+                    while start < n {
+                        let len = step.min(n - start);
+                        let piece = read_block(src, start, len, n_vars, path)
+                            .and_then(|b| remap(b, map, path))
+                            .and_then(|b| enc.block(&b.indptr, &b.indices, b.data));
+                        let failed = piece.is_err();
+                        if tx.send(piece).is_err() || failed {
+                            return;
+                        }
+                        start += len;
                     }
                 }
-                start += len;
+            });
+            for piece in rx {
+                out.push(piece?)?;
             }
-        }
+            Ok::<(), Error>(())
+        })?;
         out.finish()
     }
 
@@ -549,6 +558,50 @@ impl Job<'_> {
         }
         crate::set_encoding(self.w, path, "array", "0.2.0").at(path)
     }
+}
+
+/// Send the pieces of a CSR input whose columns are the output's: its entries in blocks
+/// of whole input chunks (no chunk decoded twice), then its `indptr` in blocks of rows.
+/// Stops quietly when the writer has hung up (it failed and reports its own error).
+fn raw_pieces(
+    enc: &mut CsrEncoder,
+    raw: &RawCsr,
+    rows: u64,
+    block_elems: usize,
+    tx: &std::sync::mpsc::SyncSender<Result<Piece>>,
+) -> Result<()> {
+    let bounds = enc.raw_bounds(raw, rows)?;
+    let step = CsrEncoder::raw_step(raw, block_elems);
+    let mut e = bounds.0;
+    while e < bounds.1 {
+        let end = ((e / step + 1) * step).min(bounds.1);
+        let piece = enc.raw_entries(raw, e..end);
+        let failed = piece.is_err();
+        if tx.send(piece).is_err() || failed {
+            return Ok(());
+        }
+        e = end;
+    }
+    let mut prev = bounds.0 as i64;
+    let row_step = (block_elems as u64).max(1);
+    let mut r = 0;
+    while r < rows {
+        let len = row_step.min(rows - r);
+        let piece = enc.raw_indptr(raw, r, len, bounds, &mut prev);
+        let failed = piece.is_err();
+        if tx.send(piece).is_err() || failed {
+            return Ok(());
+        }
+        r += len;
+    }
+    if prev as u64 != bounds.1 {
+        return Err(Error::element(
+            enc.path(),
+            "input matrix: indptr is inconsistent",
+        ));
+    }
+    enc.add_entries(bounds.1 - bounds.0);
+    Ok(())
 }
 
 fn b_dtype(b: &crate::BackedMatrix) -> ElemType {

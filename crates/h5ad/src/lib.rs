@@ -40,6 +40,7 @@
 #![allow(clippy::single_range_in_vec_init)]
 
 pub mod anndata;
+pub mod append;
 mod array;
 mod attrs;
 pub mod backed;
@@ -52,8 +53,9 @@ pub mod model;
 mod read;
 pub mod write;
 
+pub use append::append;
 pub use backed::BackedMatrix;
-pub use concat::{append, concat, ConcatOptions, ConcatStats};
+pub use concat::{concat, ConcatOptions, ConcatStats};
 pub use concat_obs::Join;
 pub use error::{Error, Result};
 pub use h5sparse::{Format, Selection, SparseResult, Values};

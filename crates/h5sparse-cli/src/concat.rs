@@ -33,8 +33,12 @@ pub fn run_concat(
     Ok(())
 }
 
-/// `append TARGET SRC`.
+/// `append TARGET SRC`: in place when TARGET allows it, else TARGET is rewritten (a note
+/// on stderr says why).
 pub fn run_append(target: &str, src: &str) -> Result<(), UserError> {
-    h5ad::append(target.as_ref(), src.as_ref(), &ConcatOptions::default())?;
+    let stats = h5ad::append(target.as_ref(), src.as_ref(), &ConcatOptions::default())?;
+    if let Some(why) = stats.rewritten {
+        eprintln!("note: {target} was rewritten, not appended to in place: {why}");
+    }
     Ok(())
 }

@@ -4,6 +4,12 @@
                                   the large pair of the kill test)
     check OUT JOIN IN1 IN2 ...    read_h5ad(OUT) == anndata.concat([read_h5ad(IN)...], join=JOIN)
     kill OLD NEW SNAP...          every SNAP reads (h5py and anndata) as OLD or as NEW
+    gen-append DIR                a small pair for the in-place append kill test (at.h5ad,
+                                  as.h5ad: CSR X and layer, categorical and numeric obs)
+    objects OLD NEW SNAP...       every SNAP: h5py opens it, each object holds its OLD or NEW
+                                  content (obs members may be missing); anndata reads it as
+                                  OLD or NEW, or raises KeyError when an obs member is
+                                  missing (the documented window); prints counts
 """
 import sys
 import warnings
@@ -86,6 +92,11 @@ def gen(d, big=True):
         )
         a.layers["counts"] = sparse(rng, n, 30, "csr", np.int32)
         a.write_h5ad(f"{d}/{name}.h5ad")
+        if name == "t":
+            # a target that cannot grow in place (obsm, uns): append rewrites it
+            a.obsm["X_pca"] = rng.random((n, 3)).astype(np.float32)
+            a.uns["note"] = name
+            a.write_h5ad(f"{d}/tu.h5ad")
     a = ad.AnnData(X=sparse(rng, 5, 30, "csr"), var=pd.DataFrame(index=genes[10:40]))
     a.write_h5ad(f"{d}/bad.h5ad")
     if not big:
@@ -167,6 +178,62 @@ def kill(old, new, snaps):
     print(counts["old"], counts["new"])
 
 
+def gen_append(d):
+    rng = np.random.default_rng(1)
+    genes = [f"g{i}" for i in range(200)]
+    for name, n, cats in [("at", 2000, ["T", "B"]), ("as", 500, ["NK", "B"])]:
+        a = ad.AnnData(
+            X=sparse(rng, n, len(genes), "csr", density=0.05),
+            obs=obs_frame(rng, n, name, {"cell_type": cats, "n": 1}),
+            var=pd.DataFrame(index=genes),
+        )
+        a.layers["counts"] = sparse(rng, n, len(genes), "csr", np.int32, density=0.05)
+        a.write_h5ad(f"{d}/{name}.h5ad")
+
+
+def contents(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        def one(name, obj):
+            attrs = {k: np.asarray(obj.attrs[k]).tolist() for k in sorted(obj.attrs)}
+            data = None
+            if isinstance(obj, h5py.Dataset):
+                v = obj[...]
+                data = repr(v.tolist()) if v.dtype == object else v.tobytes()
+            out[name] = (repr(attrs), data)
+        one("/", f)
+        f.visititems(one)
+    return out
+
+
+def objects(old, new, snaps):
+    o, n = contents(old), contents(new)
+    eo, en = ad.read_h5ad(old), ad.read_h5ad(new)
+    counts = {"old": 0, "new": 0, "window": 0}
+    for s in snaps:
+        c = contents(s)
+        missing = False
+        for name in set(o) | set(n):
+            if name not in c:
+                assert name.startswith("obs/"), f"{s}: {name} is missing"
+                missing = True
+                continue
+            assert c[name] in (o.get(name), n.get(name)), f"{s}: {name} is neither old nor new"
+        for name in c:
+            assert name in o or name in n, f"{s}: unexpected object {name}"
+        try:
+            g = ad.read_h5ad(s)
+        except KeyError:
+            assert missing, f"{s}: anndata raised KeyError with every obs member present"
+            counts["window"] += 1
+            continue
+        assert not missing, f"{s}: anndata read a file with an obs member missing"
+        kind = "new" if g.n_obs == en.n_obs else "old"
+        same_adata(en if kind == "new" else eo, g)
+        counts[kind] += 1
+    print(counts["old"], counts["new"], counts["window"])
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "gen":
@@ -175,3 +242,7 @@ if __name__ == "__main__":
         check(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif cmd == "kill":
         kill(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif cmd == "gen-append":
+        gen_append(sys.argv[2])
+    elif cmd == "objects":
+        objects(sys.argv[2], sys.argv[3], sys.argv[4:])
