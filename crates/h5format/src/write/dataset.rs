@@ -165,6 +165,8 @@ pub(crate) struct DatasetState {
     pub track_order: bool,
     /// Reference values, written when the file is finished.
     pub refs: Option<Vec<Reference>>,
+    /// Write a version 4 layout message with libhdf5 1.10's chunk indexes.
+    pub latest: bool,
     dtype_msg: Vec<u8>,
 }
 
@@ -330,6 +332,7 @@ impl DatasetState {
             attrs: Vec::new(),
             track_order: false,
             refs: None,
+            latest: false,
             dtype_msg,
         })
     }
@@ -565,14 +568,35 @@ impl DatasetState {
             Storage::Chunked(ch) => {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
                 ch.flush(out, keys, true)?;
-                let root = ch.write_index(out)?;
-                layout.put_u8(2);
-                layout.put_u8(ch.dims.len() as u8 + 1);
-                layout.put_u64(root);
-                for &d in &ch.dims {
-                    layout.put_u32(d as u32);
+                if self.latest {
+                    let max: Vec<Option<u64>> = match &self.spec.max_shape {
+                        Some(m) => m.clone(),
+                        None => self.shape.iter().map(|&d| Some(d)).collect(),
+                    };
+                    let c = super::chunk_index::Chunked {
+                        written: &ch.written,
+                        dims: &ch.dims,
+                        elem: self.elem,
+                        shape: &self.shape,
+                        max: &max,
+                        filtered: !ch.pipeline.is_empty(),
+                    };
+                    layout = super::chunk_index::layout_v4(out, &c)?;
                 }
-                layout.put_u32(self.elem as u32);
+                let root = if self.latest {
+                    UNDEF
+                } else {
+                    ch.write_index(out)?
+                };
+                if !self.latest {
+                    layout.put_u8(2);
+                    layout.put_u8(ch.dims.len() as u8 + 1);
+                    layout.put_u64(root);
+                    for &d in &ch.dims {
+                        layout.put_u32(d as u32);
+                    }
+                    layout.put_u32(self.elem as u32);
+                }
                 if !ch.pipeline.is_empty() {
                     msgs.push(Message::new(
                         oh::PIPELINE,
