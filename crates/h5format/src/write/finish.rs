@@ -10,7 +10,7 @@ use super::dataset::{self, DatasetState};
 use super::encode::{self, usage};
 use super::object_header::{self, Message};
 use super::sink::{Backend, Out, Sink};
-use super::{dense, global_heap, group, link, superblock};
+use super::{dense, dense_links, global_heap, group, link, superblock};
 use super::{split, AttrValue, Child, FileWriter, GroupNode, Reference, TypeNode};
 
 /// Largest attribute message kept in the object header; larger ones (or objects with one)
@@ -333,6 +333,7 @@ impl Finisher<'_> {
                     if new_style {
                         links.push((
                             order,
+                            name.clone(),
                             link::message(name, &link::LinkValue::Soft(target), order)?,
                         ));
                     }
@@ -346,7 +347,7 @@ impl Finisher<'_> {
                 }
                 Child::External { file, path } => {
                     let v = link::LinkValue::External { file, path };
-                    links.push((order, link::message(name, &v, order)?));
+                    links.push((order, name.clone(), link::message(name, &v, order)?));
                     continue;
                 }
                 Child::Group(c) => self.write_group(*c, &join(path, name), depth + 1)?,
@@ -357,6 +358,7 @@ impl Finisher<'_> {
             if new_style {
                 links.push((
                     order,
+                    name.clone(),
                     link::message(name, &link::LinkValue::Hard(header), order)?,
                 ));
             }
@@ -372,20 +374,25 @@ impl Finisher<'_> {
             attribute_messages(self.out, attrs, node.track_order, new_style)?;
         let n_attr = attr_msgs.len();
         let (mut msgs, stab) = if new_style {
-            links.sort_by_key(|(o, _)| *o);
+            links.sort_by_key(|(o, _, _)| *o);
+            let links: Vec<(String, Vec<u8>)> = links.into_iter().map(|(_, n, b)| (n, b)).collect();
+            let info = if dense_links::wanted(&links) {
+                let addrs = dense_links::write(self.out, &links)?;
+                dense_links::link_info(node.track_order, node.next_order, addrs)
+            } else {
+                link::link_info(node.track_order, node.next_order)
+            };
             let mut msgs = vec![
-                Message::new(
-                    object_header::LINK_INFO,
-                    0,
-                    link::link_info(node.track_order, node.next_order),
-                ),
+                Message::new(object_header::LINK_INFO, 0, info),
                 Message::new(object_header::GROUP_INFO, 0, link::group_info()),
             ];
-            msgs.extend(
-                links
-                    .into_iter()
-                    .map(|(_, b)| Message::new(object_header::LINK, 0, b)),
-            );
+            if !dense_links::wanted(&links) {
+                msgs.extend(
+                    links
+                        .into_iter()
+                        .map(|(_, b)| Message::new(object_header::LINK, 0, b)),
+                );
+            }
             (msgs, None)
         } else {
             let (tree, heap) = group::write(self.out, &members)?;

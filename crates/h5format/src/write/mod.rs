@@ -35,11 +35,13 @@ mod dataset;
 mod dataspace;
 mod datatype;
 mod dense;
+mod dense_links;
 #[cfg(all(feature = "fs", unix))]
 pub mod edit;
 mod encode;
 pub mod filters;
 mod finish;
+mod fractal_heap;
 mod global_heap;
 mod group;
 mod hyperslab;
