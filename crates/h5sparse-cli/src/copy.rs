@@ -369,6 +369,9 @@ impl Copier<'_> {
                             }
                             2 => spec = spec.shuffle(),
                             3 => spec = spec.fletcher32(),
+                            other if h5format::write::plugins::writable(other) => {
+                                spec = spec.filter(f.clone());
+                            }
                             other => eprintln!(
                                 "warning: {path}: filter {} ({other}) cannot be written; \
                                  the copy stores the data without it",

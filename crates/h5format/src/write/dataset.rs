@@ -47,6 +47,9 @@ pub struct DatasetSpec {
     pub shuffle: bool,
     /// Fletcher-32 checksum of each chunk (chunked only).
     pub fletcher32: bool,
+    /// Registered filter plugins (LZF, zstd, LZ4, bitshuffle, Blosc; chunked only), applied
+    /// in order after shuffle and before deflate; see [`DatasetSpec::filter`].
+    pub plugins: Vec<crate::filter::FilterInfo>,
     /// Fill value: the bytes of one element (not for variable-length strings).
     pub fill: Option<Vec<u8>>,
     /// A NULL dataspace (no elements at all, as h5py's `Empty`); `shape` must be empty.
@@ -64,6 +67,7 @@ impl DatasetSpec {
             deflate: None,
             shuffle: false,
             fletcher32: false,
+            plugins: Vec::new(),
             fill: None,
             null_space: false,
         }
@@ -122,6 +126,15 @@ impl DatasetSpec {
     /// Enable the Fletcher-32 filter.
     pub fn fletcher32(mut self) -> Self {
         self.fletcher32 = true;
+        self
+    }
+
+    /// Add a registered filter plugin (LZF 32000, Blosc 32001, LZ4 32004, bitshuffle 32008,
+    /// zstd 32015) to the pipeline, after shuffle and before deflate. Its client data may be
+    /// partial: the fields the plugin derives from the dataset (element and chunk sizes) are
+    /// filled in, the others default as hdf5plugin's (see `write/plugins.rs`).
+    pub fn filter(mut self, filter: crate::filter::FilterInfo) -> Self {
+        self.plugins.push(filter);
         self
     }
 
@@ -238,7 +251,8 @@ impl DatasetState {
             ));
         }
         if !chunked {
-            if spec.deflate.is_some() || spec.shuffle || spec.fletcher32 {
+            if spec.deflate.is_some() || spec.shuffle || spec.fletcher32 || !spec.plugins.is_empty()
+            {
                 return Err(usage("filters need a chunked layout"));
             }
             if spec
@@ -310,6 +324,12 @@ impl DatasetState {
                 }
                 let pipeline = Pipeline {
                     shuffle: (spec.shuffle && elem > 1).then_some(elem as usize),
+                    plugins: spec
+                        .plugins
+                        .iter()
+                        .map(|f| super::plugins::complete(f, elem, bytes))
+                        .collect::<Result<_>>()?,
+                    elem_size: elem as usize,
                     deflate: spec.deflate,
                     fletcher32: spec.fletcher32,
                 };
@@ -719,7 +739,7 @@ impl Chunks {
             return self.append(out, key, &buf);
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        let pipeline = self.pipeline;
+        let pipeline = self.pipeline.clone();
         rayon::spawn(move || {
             // The receiver is gone only if the writer was dropped: nothing to report to.
             let _ = tx.send(pipeline.encode(buf));

@@ -47,6 +47,7 @@ mod group;
 mod hyperslab;
 mod link;
 mod object_header;
+pub mod plugins;
 mod sink;
 mod superblock;
 mod superblock_v3;
