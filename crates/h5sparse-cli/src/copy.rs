@@ -238,13 +238,7 @@ impl Copier<'_> {
                     match shape.len() {
                         0 => AttrValue::String(strings.into_iter().next().unwrap_or_default()),
                         1 => AttrValue::Strings(strings),
-                        _ => {
-                            return Err(UserError(format!(
-                                "{}: variable-length strings of rank {} cannot be written yet",
-                                what(),
-                                shape.len()
-                            )))
-                        }
+                        _ => AttrValue::StringArray { shape, strings },
                     }
                 }
                 Kind::Refuse(why) => return Err(UserError(format!("{}: {why}", what()))),

@@ -201,6 +201,56 @@ print(sorted(seen))
     }
 }
 
+/// Variable-length string attributes of rank 2 and 3 are copied with their shape.
+#[test]
+fn copy_string_attributes_of_rank_2() {
+    if !python_or_skip("h5py", "skipped: python3 with h5py is not available") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("in.h5");
+    let output = dir.path().join("out.h5");
+    let make = r#"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], 'w') as f:
+    f.attrs['m'] = np.array([['a', 'bé'], ['', 'long ' * 20]], dtype=h5py.string_dtype())
+    f.create_group('g').attrs['c'] = np.array(['x%d' % i for i in range(12)], dtype=h5py.string_dtype()).reshape(2, 3, 2)
+"#;
+    let st = Command::new("python3")
+        .args(["-c", make])
+        .arg(&input)
+        .status()
+        .expect("python3");
+    assert!(st.success());
+    let out = copy(&input, &output, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = r#"
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
+for obj, name in [('/', 'm'), ('/g', 'c')]:
+    x, y = a[obj].attrs[name], b[obj].attrs[name]
+    assert x.shape == y.shape and x.dtype == y.dtype and (x == y).all(), (x, y)
+"#;
+    let st = Command::new("python3")
+        .args(["-c", check])
+        .arg(&input)
+        .arg(&output)
+        .output()
+        .expect("python3");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    if have_h5dump() {
+        assert!(h5dump_ok(&output, &None), "h5dump failed on the copy");
+    }
+}
+
 #[test]
 fn copy_bad_options_are_user_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
