@@ -589,26 +589,17 @@ impl DatasetState {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
                 ch.flush(out, keys, true)?;
                 if self.latest {
-                    let max: Vec<Option<u64>> = match &self.spec.max_shape {
-                        Some(m) => m.clone(),
-                        None => self.shape.iter().map(|&d| Some(d)).collect(),
-                    };
                     let c = super::chunk_index::Chunked {
                         written: &ch.written,
                         dims: &ch.dims,
                         elem: self.elem,
                         shape: &self.shape,
-                        max: &max,
+                        max: max.as_deref().unwrap_or_default(),
                         filtered: !ch.pipeline.is_empty(),
                     };
                     layout = super::chunk_index::layout_v4(out, &c)?;
-                }
-                let root = if self.latest {
-                    UNDEF
                 } else {
-                    ch.write_index(out)?
-                };
-                if !self.latest {
+                    let root = ch.write_index(out)?;
                     layout.put_u8(2);
                     layout.put_u8(ch.dims.len() as u8 + 1);
                     layout.put_u64(root);

@@ -5,6 +5,9 @@
 //! symbol table nodes), datatype/dataspace version 1, layout message version 3 with a v1
 //! B-tree chunk index, filter pipeline version 1, variable-length strings in global heap
 //! collections.
+//! With [`Format::Latest`] (h5py's `libver="latest"`, libhdf5 1.10+): superblock version 3,
+//! version 2 object headers, link messages (dense past 8 links) and layout message version 4
+//! with the chunk indexes libhdf5 picks (`chunk_index`).
 //!
 //! Raw data is written as it comes (contiguous extents are allocated at creation, chunks as
 //! they fill); all metadata is written at [`FileWriter::finish`], then the superblock. A file
