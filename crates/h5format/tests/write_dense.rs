@@ -4,7 +4,12 @@
 
 mod support;
 
-use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter};
+/// The format every file of this matrix is written in (`write_latest.rs` includes this file
+/// as a module with its own `FORMAT`, [`Format::Latest`]).
+#[allow(dead_code)]
+const FORMAT: Format = Format::Earliest;
+
+use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter, Format};
 use h5format::{File, LinkTarget, Object};
 use support::{check_h5dump, check_py, have_h5py};
 
@@ -12,6 +17,7 @@ fn write_and_check(name: &str, build: impl FnOnce(&mut FileWriter), script: &str
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join(name);
     let mut w = FileWriter::in_memory();
+    w.set_format(crate::FORMAT).unwrap();
     build(&mut w);
     let bytes = w.finish_to_vec().expect("finish");
     std::fs::write(&path, &bytes).expect("write file");

@@ -6,7 +6,12 @@
 
 mod support;
 
-use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter};
+/// The format every file of this matrix is written in (`write_latest.rs` includes this file
+/// as a module with its own `FORMAT`, [`Format::Latest`]).
+#[allow(dead_code)]
+const FORMAT: Format = Format::Earliest;
+
+use h5format::write::{AttrValue, DType, DatasetSpec, FileWriter, Format};
 use support::{check_h5dump, check_py, have_h5py};
 
 /// Skip without h5py; otherwise write `name` in a temp dir with `build`, finish it, check it
@@ -23,6 +28,7 @@ fn write_and_check(
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join(name);
     let mut w = FileWriter::create(&path).unwrap();
+    w.set_format(crate::FORMAT).unwrap();
     build(&mut w);
     w.finish().unwrap();
     check_py(&path, script);

@@ -238,13 +238,7 @@ impl Copier<'_> {
                     match shape.len() {
                         0 => AttrValue::String(strings.into_iter().next().unwrap_or_default()),
                         1 => AttrValue::Strings(strings),
-                        _ => {
-                            return Err(UserError(format!(
-                                "{}: variable-length strings of rank {} cannot be written yet",
-                                what(),
-                                shape.len()
-                            )))
-                        }
+                        _ => AttrValue::StringArray { shape, strings },
                     }
                 }
                 Kind::Refuse(why) => return Err(UserError(format!("{}: {why}", what()))),
@@ -369,6 +363,9 @@ impl Copier<'_> {
                             }
                             2 => spec = spec.shuffle(),
                             3 => spec = spec.fletcher32(),
+                            other if h5format::write::plugins::writable(other) => {
+                                spec = spec.filter(f.clone());
+                            }
                             other => eprintln!(
                                 "warning: {path}: filter {} ({other}) cannot be written; \
                                  the copy stores the data without it",

@@ -54,11 +54,35 @@ fn h5py_dump(file: &Path) -> String {
     String::from_utf8(out.stdout).expect("utf-8 dump")
 }
 
+/// hdf5plugin's plugin folder, if it is installed.
+fn plugin_path() -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import hdf5plugin; print(hdf5plugin.PLUGIN_PATH)"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Whether `h5dump` (with the plugin folder) dumps `file` without an error.
+fn h5dump_ok(file: &Path, plugins: &Option<String>) -> bool {
+    let mut cmd = Command::new("h5dump");
+    if let Some(p) = plugins {
+        cmd.env("HDF5_PLUGIN_PATH", p);
+    }
+    cmd.arg(file)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 fn check_all(extra: &[&str], tag: &str) {
     if !python_or_skip("h5py", "skipped: python3 with h5py is not available") {
         return;
     }
     let h5dump = have_h5dump();
+    let plugins = plugin_path();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut failures = Vec::new();
     for fx in fixtures() {
@@ -98,14 +122,10 @@ fn check_all(extra: &[&str], tag: &str) {
                 "{name}: h5py dump of the copy differs from the reference"
             ));
         }
-        if h5dump {
-            let st = Command::new("h5dump")
-                .arg(&out_path)
-                .output()
-                .expect("h5dump");
-            if !st.status.success() {
-                failures.push(format!("{name}: h5dump failed on the copy"));
-            }
+        // h5dump (with hdf5plugin's plugins) must accept the copy wherever it accepts the
+        // fixture: it has no LZF plugin, and the copy keeps the fixtures' LZF filters.
+        if h5dump && h5dump_ok(&fx, &plugins) && !h5dump_ok(&out_path, &plugins) {
+            failures.push(format!("{name}: h5dump failed on the copy"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -119,6 +139,116 @@ fn copy_keeps_every_fixture() {
 #[test]
 fn copy_rechunked_gzip_shuffle() {
     check_all(&["--gzip", "4", "--shuffle", "--chunk-elems", "1000"], "gz");
+}
+
+/// Datasets filtered by LZF, zstd, LZ4, bitshuffle and Blosc keep their filters (ids and
+/// client data, as h5py reports them) and values; chunks are re-encoded by our encoders.
+#[test]
+fn copy_keeps_plugin_filters() {
+    if !python_or_skip(
+        "h5py, hdf5plugin",
+        "skipped: python3 with h5py and hdf5plugin is not available",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    for fx in ["plugins.h5", "chunked_latest.h5", "chunked_earliest.h5"] {
+        let input = root().join("testdata").join(fx);
+        let out_path = dir.path().join(fx);
+        let out = copy(&input, &out_path, &[]);
+        assert!(
+            out.status.success(),
+            "{fx}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let script = r#"
+import sys, h5py, hdf5plugin, numpy as np
+a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
+def filters(d):
+    pl = d.id.get_create_plist()
+    return [pl.get_filter(i)[:3:2] for i in range(pl.get_nfilters())]
+seen = set()
+def check(name, o):
+    if not isinstance(o, h5py.Dataset):
+        return
+    fa = filters(o)
+    for i, _ in fa:
+        if i >= 256:
+            seen.add(i)
+            assert filters(b[name]) == fa, (name, filters(b[name]), fa)
+            assert np.array_equal(b[name][()], o[()]), name
+a.visititems(check)
+print(sorted(seen))
+"#;
+        let st = Command::new("python3")
+            .args(["-c", script])
+            .arg(&input)
+            .arg(&out_path)
+            .output()
+            .expect("python3");
+        assert!(
+            st.status.success(),
+            "{fx}: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let seen = String::from_utf8_lossy(&st.stdout);
+        let want = if fx == "plugins.h5" {
+            "[32001, 32004, 32008, 32015]"
+        } else {
+            "[32000]"
+        };
+        assert_eq!(seen.trim(), want, "{fx}");
+    }
+}
+
+/// Variable-length string attributes of rank 2 and 3 are copied with their shape.
+#[test]
+fn copy_string_attributes_of_rank_2() {
+    if !python_or_skip("h5py", "skipped: python3 with h5py is not available") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("in.h5");
+    let output = dir.path().join("out.h5");
+    let make = r#"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], 'w') as f:
+    f.attrs['m'] = np.array([['a', 'bé'], ['', 'long ' * 20]], dtype=h5py.string_dtype())
+    f.create_group('g').attrs['c'] = np.array(['x%d' % i for i in range(12)], dtype=h5py.string_dtype()).reshape(2, 3, 2)
+"#;
+    let st = Command::new("python3")
+        .args(["-c", make])
+        .arg(&input)
+        .status()
+        .expect("python3");
+    assert!(st.success());
+    let out = copy(&input, &output, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = r#"
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
+for obj, name in [('/', 'm'), ('/g', 'c')]:
+    x, y = a[obj].attrs[name], b[obj].attrs[name]
+    assert x.shape == y.shape and x.dtype == y.dtype and (x == y).all(), (x, y)
+"#;
+    let st = Command::new("python3")
+        .args(["-c", check])
+        .arg(&input)
+        .arg(&output)
+        .output()
+        .expect("python3");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    if have_h5dump() {
+        assert!(h5dump_ok(&output, &None), "h5dump failed on the copy");
+    }
 }
 
 #[test]

@@ -22,6 +22,13 @@ pub enum AttrValue {
     String(String),
     /// A 1-D array of variable-length UTF-8 strings.
     Strings(Vec<String>),
+    /// Variable-length UTF-8 strings of any shape (`strings` row-major, one per element).
+    StringArray {
+        /// Dimensions (empty = scalar).
+        shape: Vec<u64>,
+        /// The strings.
+        strings: Vec<String>,
+    },
     /// No value: a NULL dataspace of this type (h5py's `Empty(dtype)`).
     Empty(DType),
     /// References to objects of the file (resolved when it is finished): object references,
@@ -101,7 +108,9 @@ impl AttrValue {
     pub(crate) fn vlen_strings(&self) -> Vec<&[u8]> {
         match self {
             AttrValue::String(s) => vec![s.as_bytes()],
-            AttrValue::Strings(v) => v.iter().map(|s| s.as_bytes()).collect(),
+            AttrValue::Strings(v) | AttrValue::StringArray { strings: v, .. } => {
+                v.iter().map(|s| s.as_bytes()).collect()
+            }
             AttrValue::Data { .. } | AttrValue::Empty(_) | AttrValue::References { .. } => vec![],
         }
     }
@@ -136,6 +145,21 @@ impl AttrValue {
             }
             AttrValue::String(s) => check_len(s),
             AttrValue::Strings(v) => v.iter().try_for_each(|s| check_len(s)),
+            AttrValue::StringArray { shape, strings } => {
+                if shape.len() > 32 {
+                    return Err(usage(format!(
+                        "attribute rank {} over HDF5's maximum of 32",
+                        shape.len()
+                    )));
+                }
+                if product(shape)? != strings.len() as u64 {
+                    return Err(usage(format!(
+                        "{} strings for an attribute of shape {shape:?}",
+                        strings.len()
+                    )));
+                }
+                strings.iter().try_for_each(|s| check_len(s))
+            }
             AttrValue::Empty(dtype) => dtype.encode().map(|_| ()),
             AttrValue::References { shape, refs, .. } => {
                 if product(shape)? != refs.len() as u64 {
@@ -165,6 +189,11 @@ impl AttrValue {
             AttrValue::Strings(v) => (
                 DType::VarString.encode()?,
                 dataspace::encode(&[v.len() as u64], None),
+                refs.concat(),
+            ),
+            AttrValue::StringArray { shape, .. } => (
+                DType::VarString.encode()?,
+                dataspace::encode(shape, None),
                 refs.concat(),
             ),
             AttrValue::Empty(dtype) => (dtype.encode()?, dataspace::encode_null(), Vec::new()),

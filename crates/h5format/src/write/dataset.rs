@@ -47,6 +47,9 @@ pub struct DatasetSpec {
     pub shuffle: bool,
     /// Fletcher-32 checksum of each chunk (chunked only).
     pub fletcher32: bool,
+    /// Registered filter plugins (LZF, zstd, LZ4, bitshuffle, Blosc; chunked only), applied
+    /// in order after shuffle and before deflate; see [`DatasetSpec::filter`].
+    pub plugins: Vec<crate::filter::FilterInfo>,
     /// Fill value: the bytes of one element (not for variable-length strings).
     pub fill: Option<Vec<u8>>,
     /// A NULL dataspace (no elements at all, as h5py's `Empty`); `shape` must be empty.
@@ -64,6 +67,7 @@ impl DatasetSpec {
             deflate: None,
             shuffle: false,
             fletcher32: false,
+            plugins: Vec::new(),
             fill: None,
             null_space: false,
         }
@@ -125,6 +129,15 @@ impl DatasetSpec {
         self
     }
 
+    /// Add a registered filter plugin (LZF 32000, Blosc 32001, LZ4 32004, bitshuffle 32008,
+    /// zstd 32015) to the pipeline, after shuffle and before deflate. Its client data may be
+    /// partial: the fields the plugin derives from the dataset (element and chunk sizes) are
+    /// filled in, the others default as hdf5plugin's (see `write/plugins.rs`).
+    pub fn filter(mut self, filter: crate::filter::FilterInfo) -> Self {
+        self.plugins.push(filter);
+        self
+    }
+
     /// Set the fill value (bytes of one element, little-endian).
     pub fn fill(mut self, fill: impl Into<Vec<u8>>) -> Self {
         self.fill = Some(fill.into());
@@ -165,6 +178,8 @@ pub(crate) struct DatasetState {
     pub track_order: bool,
     /// Reference values, written when the file is finished.
     pub refs: Option<Vec<Reference>>,
+    /// Write a version 4 layout message with libhdf5 1.10's chunk indexes.
+    pub latest: bool,
     dtype_msg: Vec<u8>,
 }
 
@@ -236,7 +251,8 @@ impl DatasetState {
             ));
         }
         if !chunked {
-            if spec.deflate.is_some() || spec.shuffle || spec.fletcher32 {
+            if spec.deflate.is_some() || spec.shuffle || spec.fletcher32 || !spec.plugins.is_empty()
+            {
                 return Err(usage("filters need a chunked layout"));
             }
             if spec
@@ -308,6 +324,12 @@ impl DatasetState {
                 }
                 let pipeline = Pipeline {
                     shuffle: (spec.shuffle && elem > 1).then_some(elem as usize),
+                    plugins: spec
+                        .plugins
+                        .iter()
+                        .map(|f| super::plugins::complete(f, elem, bytes))
+                        .collect::<Result<_>>()?,
+                    elem_size: elem as usize,
                     deflate: spec.deflate,
                     fletcher32: spec.fletcher32,
                 };
@@ -330,6 +352,7 @@ impl DatasetState {
             attrs: Vec::new(),
             track_order: false,
             refs: None,
+            latest: false,
             dtype_msg,
         })
     }
@@ -565,14 +588,26 @@ impl DatasetState {
             Storage::Chunked(ch) => {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
                 ch.flush(out, keys, true)?;
-                let root = ch.write_index(out)?;
-                layout.put_u8(2);
-                layout.put_u8(ch.dims.len() as u8 + 1);
-                layout.put_u64(root);
-                for &d in &ch.dims {
-                    layout.put_u32(d as u32);
+                if self.latest {
+                    let c = super::chunk_index::Chunked {
+                        written: &ch.written,
+                        dims: &ch.dims,
+                        elem: self.elem,
+                        shape: &self.shape,
+                        max: max.as_deref().unwrap_or_default(),
+                        filtered: !ch.pipeline.is_empty(),
+                    };
+                    layout = super::chunk_index::layout_v4(out, &c)?;
+                } else {
+                    let root = ch.write_index(out)?;
+                    layout.put_u8(2);
+                    layout.put_u8(ch.dims.len() as u8 + 1);
+                    layout.put_u64(root);
+                    for &d in &ch.dims {
+                        layout.put_u32(d as u32);
+                    }
+                    layout.put_u32(self.elem as u32);
                 }
-                layout.put_u32(self.elem as u32);
                 if !ch.pipeline.is_empty() {
                     msgs.push(Message::new(
                         oh::PIPELINE,
@@ -695,7 +730,7 @@ impl Chunks {
             return self.append(out, key, &buf);
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        let pipeline = self.pipeline;
+        let pipeline = self.pipeline.clone();
         rayon::spawn(move || {
             // The receiver is gone only if the writer was dropped: nothing to report to.
             let _ = tx.send(pipeline.encode(buf));

@@ -12,11 +12,15 @@ pub const SHUFFLE: u16 = 2;
 pub const FLETCHER32: u16 = 3;
 
 /// The filters applied to every chunk of a dataset, in pipeline order
-/// shuffle → deflate → fletcher32.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// shuffle → plugins → deflate → fletcher32.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pipeline {
     /// Byte shuffle with this element size.
     pub shuffle: Option<usize>,
+    /// Registered filter plugins (see `plugins.rs`), with complete client data, in order.
+    pub plugins: Vec<crate::filter::FilterInfo>,
+    /// Element size handed to the plugins' encoders.
+    pub elem_size: usize,
     /// Deflate at this level (0-9).
     pub deflate: Option<u8>,
     /// Append a Fletcher-32 checksum.
@@ -26,29 +30,36 @@ pub struct Pipeline {
 impl Pipeline {
     /// Whether no filter is applied.
     pub fn is_empty(&self) -> bool {
-        self.shuffle.is_none() && self.deflate.is_none() && !self.fletcher32
+        self.shuffle.is_none()
+            && self.deflate.is_none()
+            && !self.fletcher32
+            && self.plugins.is_empty()
     }
 
     /// The filter pipeline message body (version 1, no filter names).
     pub fn message(&self) -> Vec<u8> {
-        let mut filters: Vec<(u16, Vec<u32>)> = Vec::new();
+        // (id, client data, flags: 1 = optional).
+        let mut filters: Vec<(u16, Vec<u32>, u16)> = Vec::new();
         if let Some(size) = self.shuffle {
-            filters.push((SHUFFLE, vec![size as u32]));
+            filters.push((SHUFFLE, vec![size as u32], 0));
+        }
+        for p in &self.plugins {
+            filters.push((p.id, p.client_data.clone(), u16::from(p.optional)));
         }
         if let Some(level) = self.deflate {
-            filters.push((DEFLATE, vec![u32::from(level)]));
+            filters.push((DEFLATE, vec![u32::from(level)], 0));
         }
         if self.fletcher32 {
-            filters.push((FLETCHER32, vec![]));
+            filters.push((FLETCHER32, vec![], 0));
         }
         let mut out = Vec::new();
         out.put_u8(1);
         out.put_u8(filters.len() as u8);
         out.extend_from_slice(&[0; 6]);
-        for (id, values) in filters {
+        for (id, values, flags) in filters {
             out.put_u16(id);
             out.put_u16(0); // no name
-            out.put_u16(0); // flags: mandatory
+            out.put_u16(flags);
             out.put_u16(values.len() as u16);
             for v in &values {
                 out.put_u32(*v);
@@ -65,6 +76,17 @@ impl Pipeline {
         let mut data = chunk;
         if let Some(size) = self.shuffle {
             data = shuffle(&data, size);
+        }
+        for p in &self.plugins {
+            let codec = p.codec()?;
+            data = codec
+                .encode(data, self.elem_size)
+                .map_err(|detail| Error::Filter {
+                    id: p.id,
+                    name: p.short_name(),
+                    offset: 0,
+                    detail,
+                })?;
         }
         if let Some(level) = self.deflate {
             data = deflate(&data, level)?;

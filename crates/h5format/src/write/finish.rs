@@ -10,7 +10,7 @@ use super::dataset::{self, DatasetState};
 use super::encode::{self, usage};
 use super::object_header::{self, Message};
 use super::sink::{Backend, Out, Sink};
-use super::{dense, global_heap, group, link, superblock};
+use super::{dense, dense_links, global_heap, group, link, superblock};
 use super::{split, AttrValue, Child, FileWriter, GroupNode, Reference, TypeNode};
 
 /// Largest attribute message kept in the object header; larger ones (or objects with one)
@@ -20,7 +20,10 @@ const MAX_COMPACT_ATTR: usize = 65_000;
 impl FileWriter {
     pub(super) fn finish_backend(mut self) -> Result<Backend> {
         let (root, stab, _) = self.write_objects()?;
-        let sb = superblock::encode(self.out.eof, root, stab);
+        let sb = match self.format {
+            super::Format::Earliest => superblock::encode(self.out.eof, root, stab),
+            super::Format::Latest => super::superblock_v3::encode(self.out.eof, root),
+        };
         self.out.sink.write_at(0, &sb)?;
         self.out.sink.set_len(self.out.eof)?;
         Ok(self.out.sink)
@@ -87,6 +90,7 @@ impl FileWriter {
             type_attrs,
             addrs: HashMap::new(),
             patches: Vec::new(),
+            latest: self.format == super::Format::Latest,
         };
         let (root, stab) = ctx.write_group(0, "/", 0)?;
         ctx.addrs.insert("/".to_string(), root);
@@ -112,6 +116,9 @@ struct Finisher<'a> {
     addrs: HashMap<String, u64>,
     /// Bytes holding references, rewritten once every address is known.
     patches: Vec<Patch>,
+    /// [`Format::Latest`](super::Format::Latest): version 2 headers and link messages for
+    /// every object.
+    latest: bool,
 }
 
 /// An encoded attribute message.
@@ -316,7 +323,7 @@ impl Finisher<'_> {
         let node = self.groups.get(g).ok_or_else(|| usage("bad group index"))?;
         let mut members = Vec::with_capacity(node.members.len());
         let mut links = Vec::new();
-        let new_style = node.new_style();
+        let new_style = node.new_style() || self.latest;
         for (name, child) in &node.members {
             let order = node
                 .track_order
@@ -326,6 +333,7 @@ impl Finisher<'_> {
                     if new_style {
                         links.push((
                             order,
+                            name.clone(),
                             link::message(name, &link::LinkValue::Soft(target), order)?,
                         ));
                     }
@@ -339,7 +347,7 @@ impl Finisher<'_> {
                 }
                 Child::External { file, path } => {
                     let v = link::LinkValue::External { file, path };
-                    links.push((order, link::message(name, &v, order)?));
+                    links.push((order, name.clone(), link::message(name, &v, order)?));
                     continue;
                 }
                 Child::Group(c) => self.write_group(*c, &join(path, name), depth + 1)?,
@@ -350,6 +358,7 @@ impl Finisher<'_> {
             if new_style {
                 links.push((
                     order,
+                    name.clone(),
                     link::message(name, &link::LinkValue::Hard(header), order)?,
                 ));
             }
@@ -365,20 +374,25 @@ impl Finisher<'_> {
             attribute_messages(self.out, attrs, node.track_order, new_style)?;
         let n_attr = attr_msgs.len();
         let (mut msgs, stab) = if new_style {
-            links.sort_by_key(|(o, _)| *o);
+            links.sort_by_key(|(o, _, _)| *o);
+            let links: Vec<(String, Vec<u8>)> = links.into_iter().map(|(_, n, b)| (n, b)).collect();
+            let info = if dense_links::wanted(&links) {
+                let addrs = dense_links::write(self.out, &links)?;
+                dense_links::link_info(node.track_order, node.next_order, addrs)
+            } else {
+                link::link_info(node.track_order, node.next_order)
+            };
             let mut msgs = vec![
-                Message::new(
-                    object_header::LINK_INFO,
-                    0,
-                    link::link_info(node.track_order, node.next_order),
-                ),
+                Message::new(object_header::LINK_INFO, 0, info),
                 Message::new(object_header::GROUP_INFO, 0, link::group_info()),
             ];
-            msgs.extend(
-                links
-                    .into_iter()
-                    .map(|(_, b)| Message::new(object_header::LINK, 0, b)),
-            );
+            if !dense_links::wanted(&links) {
+                msgs.extend(
+                    links
+                        .into_iter()
+                        .map(|(_, b)| Message::new(object_header::LINK, 0, b)),
+                );
+            }
             (msgs, None)
         } else {
             let (tree, heap) = group::write(self.out, &members)?;
@@ -407,7 +421,7 @@ impl Finisher<'_> {
             .get_mut(d)
             .ok_or_else(|| usage("bad dataset"))?;
         let path = ds.path.clone();
-        let r = attribute_messages(self.out, attrs, ds.track_order, false).and_then(
+        let r = attribute_messages(self.out, attrs, ds.track_order, self.latest).and_then(
             |(msgs, version, spots)| {
                 let n_attr = msgs.len();
                 ds.finish(self.out, msgs, version)
@@ -441,7 +455,7 @@ impl Finisher<'_> {
         let attrs = take(&mut self.type_attrs, t)?;
         let node = self.types.get(t).ok_or_else(|| usage("bad datatype"))?;
         let (attr_msgs, version, spots) =
-            attribute_messages(self.out, attrs, node.track_order, false)?;
+            attribute_messages(self.out, attrs, node.track_order, self.latest)?;
         let n_attr = attr_msgs.len();
         let mut msgs = vec![Message::new(
             object_header::DATATYPE,

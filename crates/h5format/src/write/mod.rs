@@ -5,6 +5,9 @@
 //! symbol table nodes), datatype/dataspace version 1, layout message version 3 with a v1
 //! B-tree chunk index, filter pipeline version 1, variable-length strings in global heap
 //! collections.
+//! With [`Format::Latest`] (h5py's `libver="latest"`, libhdf5 1.10+): superblock version 3,
+//! version 2 object headers, link messages (dense past 8 links) and layout message version 4
+//! with the chunk indexes libhdf5 picks (`chunk_index`).
 //!
 //! Raw data is written as it comes (contiguous extents are allocated at creation, chunks as
 //! they fill); all metadata is written at [`FileWriter::finish`], then the superblock. A file
@@ -29,22 +32,28 @@
 
 mod attribute;
 mod btree;
+mod btree2;
+mod chunk_index;
 mod dataset;
 mod dataspace;
 mod datatype;
 mod dense;
+mod dense_links;
 #[cfg(all(feature = "fs", unix))]
 pub mod edit;
 mod encode;
 pub mod filters;
 mod finish;
+mod fractal_heap;
 mod global_heap;
 mod group;
 mod hyperslab;
 mod link;
 mod object_header;
+pub mod plugins;
 mod sink;
 mod superblock;
+mod superblock_v3;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -155,8 +164,24 @@ fn default_durability() -> Durability {
     }
 }
 
+/// Which structure versions a [`FileWriter`] writes (see `docs/writer.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// The oldest structures that express each object (superblock 0, version 1 object
+    /// headers, symbol table groups, v1 B-tree chunk indexes): read by libhdf5 1.8 and later.
+    /// The default.
+    #[default]
+    Earliest,
+    /// What libhdf5 1.10+ writes with h5py's `libver="latest"`: superblock 3, version 2 object
+    /// headers for every object, link messages for every group (dense link storage past 8
+    /// links), layout message 4 with single-chunk, fixed array, extensible array or v2
+    /// B-tree chunk indexes. Read by libhdf5 1.10 and later.
+    Latest,
+}
+
 /// Writes a new HDF5 file.
 pub struct FileWriter {
+    format: Format,
     durability: Durability,
     out: Out,
     groups: Vec<GroupNode>,
@@ -169,6 +194,7 @@ pub struct FileWriter {
 impl FileWriter {
     fn with_backend(sink: Backend) -> Self {
         FileWriter {
+            format: Format::Earliest,
             durability: default_durability(),
             out: Out {
                 sink,
@@ -193,6 +219,25 @@ impl FileWriter {
     /// [`Durability::Fsync`]). Memory and custom sinks are not affected.
     pub fn set_durability(&mut self, durability: Durability) {
         self.durability = durability;
+    }
+
+    /// Choose the [`Format`] (default [`Format::Earliest`]); only before anything is created.
+    pub fn set_format(&mut self, format: Format) -> Result<()> {
+        self.check()?;
+        let fresh = self.datasets.is_empty()
+            && self.types.is_empty()
+            && self.groups.len() == 1
+            && self.groups[0].members.is_empty()
+            && matches!(self.out.eof, superblock::SIZE | superblock_v3::SIZE);
+        if !fresh {
+            return Err(usage("set_format must come before any object is created"));
+        }
+        self.format = format;
+        self.out.eof = match format {
+            Format::Earliest => superblock::SIZE,
+            Format::Latest => superblock_v3::SIZE,
+        };
+        Ok(())
     }
 
     /// Write to memory; get the bytes with [`finish_to_vec`](Self::finish_to_vec).
@@ -381,7 +426,8 @@ impl FileWriter {
         let (g, last) = self.new_member(path, "a dataset")?;
         let full = format!("/{}", split(path)?.join("/"));
         let r = DatasetState::new(full, spec, &mut self.out);
-        let state = self.guard(r)?;
+        let mut state = self.guard(r)?;
+        state.latest = self.format == Format::Latest;
         let id = self.datasets.len();
         self.datasets.push(state);
         self.groups[g].insert(&last, Child::Dataset(id));
