@@ -116,8 +116,9 @@ def main():
               f"memory {m_ad / max(m_ours, 1):.1f}x less", flush=True)
     os.remove(theirs)
     # append of APPEND_ROWS rows onto the concat output (NNZ entries; chunked arrays of
-    # unlimited size, as anndata writes them too): in place, and rewritten — what append
-    # falls back to, concat([TARGET, SRC]) into a new file — from the same file.
+    # unlimited size, as anndata writes them too): in place (`append --in-place`), and
+    # rewritten — what plain `append` does, concat([TARGET, SRC]) into a new file — from the
+    # same file.
     src = os.path.join(a.dir, f"src_{a.append_rows}.h5ad")
     if not os.path.exists(src):
         write_input(src + ".part", a.append_rows, a.append_rows * 100, 9, "s_")
@@ -127,7 +128,7 @@ def main():
     for rep in range(a.reps):
         subprocess.run(["cp", ours, target], check=True)
         before = os.path.getsize(target)
-        ti, ci, mi = run([exe, "append", target, src])
+        ti, ci, mi = run([exe, "append", "--in-place", target, src])
         wi = os.path.getsize(target) - before  # bytes appended (+ a few header writes)
         tr, cr, mr = run([exe, "concat", rewritten, ours, src])
         wr = os.path.getsize(rewritten)

@@ -1,7 +1,17 @@
-//! Appending one AnnData file's observations to another ([`append`]): `target` becomes
+//! Appending one AnnData file's observations to another: `target` becomes
 //! `anndata.concat([target, src])`.
 //!
-//! # In place, when the file allows it
+//! Two ways, both leaving a file h5py opens whenever they are interrupted:
+//! - [`append`] (what `h5sparse append` does, as its contract asks): `concat([target, src])`
+//!   is written to a temporary file in `target`'s folder, synced and renamed over `target`.
+//!   A SIGKILL at any moment leaves the old or the new file — for every reader, anndata
+//!   included. Cost O(file).
+//! - [`append_in_place`] (`h5sparse append --in-place`, an extension): O(appended rows),
+//!   every HDF5 object old or new at every moment, but AnnData as a whole passes through a
+//!   window where `anndata.read_h5ad` raises an error (see below). When the file does not
+//!   allow it, it falls back to [`append`] ([`ConcatStats::rewritten`] says why).
+//!
+//! # In place ([`append_in_place`]), when the file allows it
 //! The matrices grow in place through [`h5format::edit::Editor`]: `X` and every layer get
 //! `src`'s entries appended to their `data`, `indices` and `indptr` datasets (new chunks
 //! past the end of the file, the last partial chunk re-encoded, the chunk index rewritten),
@@ -64,16 +74,26 @@ use crate::error::{Context, Error, Result};
 use crate::model::{AnnData, Column, DataFrame, Matrix};
 use crate::write::write_column;
 
-/// Append the observations of `src` to `target`: `target` becomes `concat([target, src])`.
+/// Append the observations of `src` to `target` by rewriting it atomically: `target`
+/// becomes `concat([target, src])`, and an interruption at any moment leaves the old or the
+/// new file (see the [module documentation](self)).
 ///
 /// The variables must be equal (names and order), else a usage error and `target` is not
-/// touched. In place when the files allow it, else by rewriting `target` (see the
-/// [module documentation](self)).
+/// touched.
 pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatStats> {
+    same_vars(target, src)?;
+    rewrite(target, src, opts)
+}
+
+/// The variables of both files must be equal (names and order).
+fn same_vars(target: &Path, src: &Path) -> Result<()> {
     let tf = open_file(target)?;
     let sf = open_file(src)?;
-    let t = backed(&tf, target)?;
-    let s = backed(&sf, src)?;
+    check_vars(&backed(&tf, target)?, &backed(&sf, src)?, target, src)
+}
+
+/// A usage error unless `t` and `s` have the same variables (names and order).
+fn check_vars(t: &AnnData, s: &AnnData, target: &Path, src: &Path) -> Result<()> {
     if t.var_names() != s.var_names() {
         return Err(Error::Usage(format!(
             "var_names of {} ({} variables) differ from those of {} ({} variables)",
@@ -83,6 +103,30 @@ pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatS
             t.n_vars
         )));
     }
+    Ok(())
+}
+
+/// `concat([target, src])` into a temporary file renamed over `target`.
+fn rewrite(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatStats> {
+    let opts = ConcatOptions {
+        join: Join::Inner,
+        ..opts.clone()
+    };
+    concat(&[target.to_path_buf(), src.to_path_buf()], target, &opts)
+}
+
+/// Append the observations of `src` to `target` in place when the files allow it, else by
+/// [`append`]'s rewrite ([`ConcatStats::rewritten`] says why).
+///
+/// Every HDF5 object reads as old or new at every moment, but an interruption inside the
+/// window described in the [module documentation](self) leaves a file `anndata.read_h5ad`
+/// refuses (a `KeyError`), not the old or the new AnnData.
+pub fn append_in_place(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatStats> {
+    let tf = open_file(target)?;
+    let sf = open_file(src)?;
+    let t = backed(&tf, target)?;
+    let s = backed(&sf, src)?;
+    check_vars(&t, &s, target, src)?;
     let why = match plan(&tf, &t, &sf, &s)? {
         Ok(plan) => {
             drop((t, s));
@@ -91,11 +135,7 @@ pub fn append(target: &Path, src: &Path, opts: &ConcatOptions) -> Result<ConcatS
         Err(why) => why,
     };
     drop((t, s, tf, sf));
-    let opts = ConcatOptions {
-        join: Join::Inner,
-        ..opts.clone()
-    };
-    let mut stats = concat(&[target.to_path_buf(), src.to_path_buf()], target, &opts)?;
+    let mut stats = rewrite(target, src, opts)?;
     stats.rewritten = Some(why);
     Ok(stats)
 }

@@ -53,7 +53,7 @@ pub mod model;
 mod read;
 pub mod write;
 
-pub use append::append;
+pub use append::{append, append_in_place};
 pub use backed::BackedMatrix;
 pub use concat::{concat, ConcatOptions, ConcatStats};
 pub use concat_obs::Join;

@@ -1,4 +1,4 @@
-//! Crash safety of the in-place `h5ad::append`: a child process appends `as.h5ad` to a copy
+//! Crash safety of `h5ad::append_in_place`: a child process appends `as.h5ad` to a copy
 //! of `at.h5ad` (written by anndata) and is stopped (`abort`: no unwinding, no cleanup —
 //! what `SIGKILL` leaves) just before its N-th write system call of the editor, for every N
 //! until the append completes. Every file left behind must open in h5py with each object
@@ -45,8 +45,8 @@ fn kill_child() {
     // No fsync: a killed process leaves its writes in the page cache all the same.
     h5format::write::set_default_durability(h5format::write::Durability::PageCache);
     h5format::edit::abort_after_writes(n.parse().expect("N"));
-    let stats =
-        h5ad::append(Path::new(&file), Path::new(&src), &ConcatOptions::default()).expect("append");
+    let stats = h5ad::append_in_place(Path::new(&file), Path::new(&src), &ConcatOptions::default())
+        .expect("append");
     assert_eq!(stats.rewritten, None, "the append was not in place");
 }
 

@@ -33,10 +33,17 @@ pub fn run_concat(
     Ok(())
 }
 
-/// `append TARGET SRC`: in place when TARGET allows it, else TARGET is rewritten (a note
-/// on stderr says why).
-pub fn run_append(target: &str, src: &str) -> Result<(), UserError> {
-    let stats = h5ad::append(target.as_ref(), src.as_ref(), &ConcatOptions::default())?;
+/// `append TARGET SRC`: TARGET rewritten atomically (the contract: killed, it reads as old or
+/// new for anndata too). With `in_place` (the `--in-place` extension): in place when TARGET
+/// allows it (each HDF5 object old or new; anndata may refuse a file killed mid-way), else
+/// rewritten with a note on stderr saying why.
+pub fn run_append(target: &str, src: &str, in_place: bool) -> Result<(), UserError> {
+    let opts = ConcatOptions::default();
+    if !in_place {
+        h5ad::append(target.as_ref(), src.as_ref(), &opts)?;
+        return Ok(());
+    }
+    let stats = h5ad::append_in_place(target.as_ref(), src.as_ref(), &opts)?;
     if let Some(why) = stats.rewritten {
         eprintln!("note: {target} was rewritten, not appended to in place: {why}");
     }

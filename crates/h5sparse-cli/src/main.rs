@@ -105,6 +105,11 @@ enum Command {
         target: String,
         /// The .h5ad file whose observations are appended.
         src: String,
+        /// Extension: grow TARGET's arrays in place (O(appended rows)) when it allows it.
+        /// Every HDF5 object stays old or new if killed, but anndata refuses a file killed
+        /// while obs is swapped; without it TARGET is rewritten atomically.
+        #[arg(long)]
+        in_place: bool,
     },
     /// Change FILE in place: set or delete an attribute, create a group, delete a link
     /// (an extension; interrupted, FILE reads as before or after).
@@ -369,7 +374,11 @@ fn main() -> ExitCode {
             join,
             gzip,
         } => concat::run_concat(&output, &inputs, &join, gzip),
-        Command::Append { target, src } => concat::run_append(&target, &src),
+        Command::Append {
+            target,
+            src,
+            in_place,
+        } => concat::run_append(&target, &src, in_place),
         Command::Edit { file, action } => edit::run(&file, &action),
         Command::Example { dir } => example::run(&mut out, dir.as_deref()),
     };
