@@ -46,6 +46,8 @@ pub mod backed;
 pub mod concat;
 mod concat_csr;
 pub mod concat_obs;
+#[cfg(unix)]
+pub mod edit;
 pub mod error;
 mod legacy;
 pub mod model;
@@ -55,6 +57,8 @@ pub mod write;
 pub use backed::BackedMatrix;
 pub use concat::{append, concat, ConcatOptions, ConcatStats};
 pub use concat_obs::Join;
+#[cfg(unix)]
+pub use edit::H5adEditor;
 pub use error::{Error, Result};
 pub use h5sparse::{Format, Selection, SparseResult, Values};
 pub use model::{AnnData, Column, DataFrame, Dense, Element, Matrix, StringArray};
