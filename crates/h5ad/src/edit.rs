@@ -507,6 +507,12 @@ impl H5adEditor {
         })
     }
 
+    /// Whether the element `key` exists (a column also when it is not in `column-order`).
+    pub fn contains(&self, key: &str) -> Result<bool> {
+        let (parent, name) = Slot::parse(key)?.location();
+        Ok(lookup(&self.file()?, &format!("{parent}/{name}"))?.is_some())
+    }
+
     /// Delete the element `key` (a dataframe column also leaves `column-order`).
     pub fn delete_element(&mut self, key: &str) -> Result<()> {
         let slot = Slot::parse(key)?;
