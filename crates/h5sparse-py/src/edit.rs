@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use h5ad::edit::H5adEditor;
 use h5ad::{Column, DataFrame, Dense, Element, Format, SparseResult, StringArray, Values};
+use h5format::write::Durability;
 use numpy::{Element as NpElement, PyReadonlyArrayDyn};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
@@ -125,17 +126,29 @@ fn edit_error(e: h5ad::Error) -> PyErr {
     }
 }
 
-/// Write (add or replace) the element `key` of the `.h5ad` file at `path` in place.
+fn durability(fsync: bool) -> Durability {
+    if fsync {
+        Durability::Fsync
+    } else {
+        Durability::PageCache
+    }
+}
+
+/// Write (add or replace) the element `key` of the `.h5ad` file at `path` in place
+/// (`fsync`: each step of the commit reaches the disk before the next).
 #[pyfunction]
+#[pyo3(signature = (path, key, value, fsync = true))]
 pub fn write_element(
     py: Python<'_>,
     path: &str,
     key: &str,
     value: &Bound<'_, PyAny>,
+    fsync: bool,
 ) -> PyResult<()> {
     let e = element(value)?;
     py.detach(|| {
         let mut ed = H5adEditor::open(path)?;
+        ed.set_durability(durability(fsync));
         ed.write_element(key, &e)
     })
     .map_err(edit_error)
@@ -143,9 +156,11 @@ pub fn write_element(
 
 /// Delete the element `key` of the `.h5ad` file at `path` in place (`KeyError` if absent).
 #[pyfunction]
-pub fn delete_element(py: Python<'_>, path: &str, key: &str) -> PyResult<()> {
+#[pyo3(signature = (path, key, fsync = true))]
+pub fn delete_element(py: Python<'_>, path: &str, key: &str, fsync: bool) -> PyResult<()> {
     py.detach(|| {
         let mut ed = H5adEditor::open(path)?;
+        ed.set_durability(durability(fsync));
         if !ed.contains(key)? {
             return Ok(false);
         }

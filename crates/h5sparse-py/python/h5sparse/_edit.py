@@ -74,7 +74,7 @@ def _encode(v):
     return _array(v)
 
 
-def write_element(path, key, value):
+def write_element(path, key, value, fsync=True):
     """Write `value` as the element `key` of the `.h5ad` file at `path`, in place.
 
     `key` is `obs/NAME` or `var/NAME` (a pandas Series, Categorical, nullable array or 1-D
@@ -83,12 +83,14 @@ def write_element(path, key, value):
     (first dimension n_obs / n_vars; a DataFrame's index must equal the names),
     `obsp/NAME` / `varp/NAME` (square), or `uns/PATH` (any value; missing dicts are
     created). An existing element of that name is replaced. Raises `ValueError` for a value
-    anndata would refuse (wrong length or shape), leaving the file unchanged.
+    anndata would refuse (wrong length or shape), leaving the file unchanged. With `fsync`
+    (the default) each step of the commit is on disk before the next (h5py does not fsync;
+    `fsync=False` still survives a killed process, not a power loss).
     """
-    _native_write(str(path), key, _encode(value))
+    _native_write(str(path), key, _encode(value), fsync)
 
 
-def delete_element(path, key):
+def delete_element(path, key, fsync=True):
     """Delete the element `key` (keys as in `write_element`) of the `.h5ad` file at `path`
     in place; a column also leaves `column-order`. `KeyError` if there is no such element."""
-    _native_delete(str(path), key)
+    _native_delete(str(path), key, fsync)
