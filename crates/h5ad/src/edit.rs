@@ -228,9 +228,16 @@ fn frame(file: &File, name: &str) -> Result<Option<Frame>> {
 
 /// (n_obs, n_vars): the lengths of the `obs` and `var` indexes, else `X`'s shape.
 fn dims(file: &File) -> Result<(usize, usize)> {
-    let x = match lookup(file, "/X")? {
-        Some(obj) => Some(BackedMatrix::open(obj, "/X")?.shape()),
-        None => None,
+    // X is opened only when obs or var is missing.
+    let mut x = None;
+    let mut x_shape = || -> Result<Option<(usize, usize)>> {
+        if x.is_none() {
+            x = Some(match lookup(file, "/X")? {
+                Some(obj) => Some(BackedMatrix::open(obj, "/X")?.shape()),
+                None => None,
+            });
+        }
+        Ok(x.flatten())
     };
     let mut out = [0usize; 2];
     for (axis, name) in FRAMES.iter().enumerate() {
@@ -244,10 +251,9 @@ fn dims(file: &File) -> Result<(usize, usize)> {
             Some(_) => frame(file, name)?.map(|f| f.rows),
             None => None,
         };
-        out[axis] = match (n, x) {
-            (Some(n), _) => n,
-            (None, Some(x)) => [x.0, x.1][axis],
-            (None, None) => 0,
+        out[axis] = match n {
+            Some(n) => n,
+            None => x_shape()?.map_or(0, |(r, c)| [r, c][axis]),
         };
     }
     Ok((out[0], out[1]))
@@ -369,9 +375,8 @@ impl H5adEditor {
         }
         self.check_matrix(&slot, key, m.shape())?;
         let (parent, name) = slot.location();
-        let m = m.clone();
-        self.swap(&parent, &name, GroupChange::default(), move |w, path, o| {
-            write_matrix(w, path, &m, o.x_format, o.gzip, o.chunk_elems)
+        self.swap(&parent, &name, GroupChange::default(), |w, path, o| {
+            write_matrix(w, path, m, o.x_format, o.gzip, o.chunk_elems)
         })
     }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use h5ad::edit::H5adEditor;
-use h5ad::{Column, DataFrame, Dense, Element, Format, SparseResult, StringArray, Values};
+use h5ad::{Column, DataFrame, Dense, Element, Format, Matrix, SparseResult, StringArray, Values};
 use h5format::write::Durability;
 use numpy::{Element as NpElement, PyReadonlyArrayDyn};
 use pyo3::exceptions::{PyKeyError, PyValueError};
@@ -149,7 +149,18 @@ pub fn write_element(
     py.detach(|| {
         let mut ed = H5adEditor::open(path)?;
         ed.set_durability(durability(fsync));
-        ed.write_element(key, &e)
+        let matrix_key = key == "X"
+            || ["layers/", "obsp/", "varp/"]
+                .iter()
+                .any(|p| key.starts_with(p));
+        match e {
+            // Matrices moved into a `Matrix`, not copied.
+            Element::Sparse(s) if matrix_key => ed.write_matrix(key, &Matrix::Sparse(s)),
+            Element::Dense(d) if matrix_key && d.shape.len() == 2 => {
+                ed.write_matrix(key, &Matrix::Dense(d))
+            }
+            e => ed.write_element(key, &e),
+        }
     })
     .map_err(edit_error)
 }

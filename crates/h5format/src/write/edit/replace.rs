@@ -280,3 +280,71 @@ fn relink(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The wiring of `change_group` on files of our writer, read back by our reader (h5py
+    //! and anndata check the same edits in `h5ad`'s `tests/edit_anndata.rs` and
+    //! `tests/edit_kill.rs`).
+    use super::*;
+    use crate::write::{DType, DatasetSpec};
+
+    fn base(dir: &std::path::Path, track: bool) -> std::path::PathBuf {
+        let p = dir.join(format!("base-{track}.h5"));
+        let mut w = FileWriter::create(&p).unwrap();
+        w.create_group("/g").unwrap();
+        w.set_track_order("/g", track).unwrap();
+        for name in ["a", "b"] {
+            let id = w
+                .create_dataset(&format!("/g/{name}"), DatasetSpec::new(DType::I32, [2]))
+                .unwrap();
+            w.write_all(id, &[1, 0, 0, 0, 2, 0, 0, 0]).unwrap();
+        }
+        w.set_attr(
+            "/g",
+            "order",
+            AttrValue::Strings(vec!["a".into(), "b".into()]),
+        )
+        .unwrap();
+        w.finish().unwrap();
+        p
+    }
+
+    #[test]
+    fn replace_a_link_and_set_an_attribute_in_one_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        for track in [false, true] {
+            let p = base(dir.path(), track);
+            let mut ed = Editor::open(&p).unwrap();
+            let change = GroupChange {
+                unlink: vec!["a".into(), "b".into()],
+                set_attrs: vec![("order".into(), AttrValue::Strings(vec!["a".into()]))],
+                ..GroupChange::default()
+            };
+            ed.change_group("/g", change, |w| {
+                let id = w.create_dataset("/a", DatasetSpec::new(DType::F64, [3]))?;
+                w.write_all(id, &[0u8; 24])
+            })
+            .unwrap();
+            let f = crate::File::open(&p).unwrap();
+            let g = f.group("/g").unwrap();
+            let names: Vec<String> = g.links().unwrap().iter().map(|l| l.name.clone()).collect();
+            assert_eq!(names, ["a"], "track_order {track}");
+            assert_eq!(f.dataset("/g/a").unwrap().shape(), [3]);
+            let a = g.node().attribute("order").unwrap().unwrap();
+            let v = crate::value::decode(&a.dtype, &a.data, 1, f.sizes(), &f).unwrap();
+            assert_eq!(v, [crate::value::Value::Str("a".into())]);
+            // A refused change (unlinking a missing link) leaves the file as it was.
+            let before = std::fs::read(&p).unwrap();
+            let bad = GroupChange {
+                unlink: vec!["zz".into()],
+                ..GroupChange::default()
+            };
+            assert!(ed.change_group("/g", bad, |_| Ok(())).is_err());
+            // Adding a name that exists without unlinking it is refused too.
+            let err = ed.change_group("/g", GroupChange::default(), |w| w.create_group("/a"));
+            assert!(err.is_err());
+            assert_eq!(std::fs::read(&p).unwrap(), before);
+        }
+    }
+}
