@@ -47,6 +47,8 @@ pub mod backed;
 pub mod concat;
 mod concat_csr;
 pub mod concat_obs;
+#[cfg(unix)]
+pub mod edit;
 pub mod error;
 mod legacy;
 pub mod model;
@@ -57,6 +59,8 @@ pub use append::{append, append_in_place};
 pub use backed::BackedMatrix;
 pub use concat::{concat, ConcatOptions, ConcatStats};
 pub use concat_obs::Join;
+#[cfg(unix)]
+pub use edit::H5adEditor;
 pub use error::{Error, Result};
 pub use h5sparse::{Format, Selection, SparseResult, Values};
 pub use model::{AnnData, Column, DataFrame, Dense, Element, Matrix, StringArray};

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 mod anndata;
 mod convert;
+mod edit;
 mod error;
 mod file;
 mod sparse;
@@ -20,5 +21,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<file::Handle>()?;
     m.add_class::<sparse::Sparse>()?;
     m.add_function(wrap_pyfunction!(anndata::read_h5ad, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::write_element, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::delete_element, m)?)?;
     Ok(())
 }

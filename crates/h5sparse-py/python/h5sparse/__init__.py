@@ -13,7 +13,8 @@ from ._native import Error, Handle, Sparse
 from ._native import read_h5ad as _native_read_h5ad
 from . import _dtypes
 
-__all__ = ["Error", "File", "Group", "Dataset", "sparse_dataset", "SparseDataset", "read_h5ad"]
+__all__ = ["Error", "File", "Group", "Dataset", "sparse_dataset", "SparseDataset", "read_h5ad",
+           "write_element", "delete_element"]
 
 
 def _join(base, name):
@@ -279,3 +280,4 @@ class Dataset(_Object):
 
 from ._sparse import SparseDataset, sparse_dataset  # noqa: E402
 from ._anndata import read_h5ad  # noqa: E402
+from ._edit import delete_element, write_element  # noqa: E402

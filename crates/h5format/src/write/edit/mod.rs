@@ -72,6 +72,7 @@ mod graft;
 mod header;
 mod links;
 mod messages;
+mod replace;
 mod target;
 
 use std::fs::File;
@@ -87,6 +88,8 @@ use crate::read::object_header::msg;
 use header::{EditHeader, RawMsg};
 use messages::Info;
 use target::{AppendSink, SuperblockSpot};
+
+pub use replace::GroupChange;
 
 #[doc(hidden)]
 pub use target::abort_after_writes;
