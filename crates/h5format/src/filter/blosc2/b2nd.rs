@@ -25,6 +25,20 @@ pub struct Geometry {
     pub chunkshape: Vec<usize>,
     /// Block shape.
     pub blockshape: Vec<usize>,
+    /// Items of the array.
+    pub items: usize,
+    /// Items of one chunk padded to whole blocks.
+    pub extchunk_items: usize,
+    /// Items of one block.
+    pub block_items: usize,
+    /// Number of chunks.
+    pub nchunks: usize,
+}
+
+/// Product of `v`, `None` on overflow or past 2^48.
+fn product(mut v: impl Iterator<Item = usize>) -> Option<usize> {
+    v.try_fold(1usize, |a, x| a.checked_mul(x))
+        .filter(|&p| p <= 1 << 48)
 }
 
 impl Geometry {
@@ -72,16 +86,29 @@ impl Geometry {
                 ));
             }
         }
+        let too_big = || format!("b2nd metalayer: shapes {shape:?} / {chunkshape:?} too large");
+        let extchunk = chunkshape
+            .iter()
+            .zip(&blockshape)
+            .map(|(&c, &b)| c.div_ceil(b) * b);
+        let items = product(shape.iter().copied()).ok_or_else(too_big)?;
+        let extchunk_items = product(extchunk).ok_or_else(too_big)?;
+        let block_items = product(blockshape.iter().copied()).ok_or_else(too_big)?;
+        let nchunks = product(shape.iter().zip(&chunkshape).map(|(&s, &c)| s.div_ceil(c)))
+            .ok_or_else(too_big)?;
+        nchunks
+            .checked_mul(extchunk_items)
+            .filter(|&p| p <= 1 << 48)
+            .ok_or_else(too_big)?;
         Ok(Geometry {
             shape,
             chunkshape,
             blockshape,
+            items,
+            extchunk_items,
+            block_items,
+            nchunks,
         })
-    }
-
-    /// Number of items of the array.
-    pub fn items(&self) -> usize {
-        self.shape.iter().product()
     }
 
     /// The chunk shape padded to whole blocks.
@@ -91,25 +118,6 @@ impl Geometry {
             .zip(&self.blockshape)
             .map(|(&c, &b)| c.div_ceil(b) * b)
             .collect()
-    }
-
-    /// Items of one padded chunk.
-    pub fn extchunk_items(&self) -> usize {
-        self.extchunk().iter().product()
-    }
-
-    /// Items of one block.
-    pub fn block_items(&self) -> usize {
-        self.blockshape.iter().product()
-    }
-
-    /// Number of chunks of the array.
-    pub fn nchunks(&self) -> usize {
-        self.shape
-            .iter()
-            .zip(&self.chunkshape)
-            .map(|(&s, &c)| s.div_ceil(c))
-            .product()
     }
 }
 
@@ -167,11 +175,11 @@ impl<'g> Scatter<'g> {
         let g = self.g;
         let nd = g.shape.len();
         let ts = self.typesize;
-        if data.len() != g.block_items() * ts {
+        if data.len() != g.block_items * ts {
             return Err(format!(
                 "b2nd block {j} of chunk {c} has {} bytes, its shape needs {}",
                 data.len(),
-                g.block_items() * ts
+                g.block_items * ts
             ));
         }
         let mut cidx = [0usize; MAX_DIM];

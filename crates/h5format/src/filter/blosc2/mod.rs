@@ -164,7 +164,7 @@ fn decompress_b2nd(
         }
     }
     let out_len = g
-        .items()
+        .items
         .checked_mul(ts)
         .filter(|&n| n <= limit)
         .ok_or_else(|| {
@@ -173,10 +173,12 @@ fn decompress_b2nd(
                 g.shape
             )
         })?;
-    // block <= chunk <= shape per dimension bounds the padded size by 2^ndim times out_len.
-    let chunk_bytes = g.extchunk_items() * ts;
-    let block_bytes = g.block_items() * ts;
-    let padded = g.nchunks() * chunk_bytes;
+    // Padded sizes: only checked against the frame, never allocated (blocks are placed one by
+    // one into the output of `out_len` bytes).
+    let too_big = || format!("b2nd array of shape {:?} too large", g.shape);
+    let chunk_bytes = g.extchunk_items.checked_mul(ts).ok_or_else(too_big)?;
+    let block_bytes = g.block_items * ts;
+    let padded = g.nchunks.checked_mul(chunk_bytes).ok_or_else(too_big)?;
     if f.nbytes != padded {
         return Err(format!(
             "frame holds {} bytes, its b2nd shapes need {padded}",
@@ -184,12 +186,10 @@ fn decompress_b2nd(
         ));
     }
     f.load_index(padded)?;
-    if f.nchunks != g.nchunks() || (f.nchunks > 0 && f.chunksize != chunk_bytes) {
+    if f.nchunks != g.nchunks || (f.nchunks > 0 && f.chunksize != chunk_bytes) {
         return Err(format!(
             "frame of {} chunks of {} bytes, its b2nd shapes need {} of {chunk_bytes}",
-            f.nchunks,
-            f.chunksize,
-            g.nchunks()
+            f.nchunks, f.chunksize, g.nchunks
         ));
     }
     let scatter = b2nd::Scatter::new(&g, ts);
@@ -284,3 +284,6 @@ impl Codec for Blosc2 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
