@@ -46,6 +46,34 @@ for fname, fid, target in (("nbit.h5", 5, "nbit"), ("scaleoffset.h5", 6, "scaleo
                 n += 1
 print(f"{n} filter seeds")
 PY
+mkdir -p corpus/blosc2
+python3 - <<'PY'
+# Every stored chunk (up to 6 per dataset) of the Blosc2 fixtures with its client data:
+# [number of client data values][values, u32 LE][the chunk as stored].
+import struct
+import h5py
+n = 0
+for fname in ("blosc2.h5", "b2nd.h5"):
+    with h5py.File("../testdata/" + fname, "r") as f:
+        def visit(name, d):
+            global n
+            if not isinstance(d, h5py.Dataset) or d.chunks is None:
+                return
+            plist = d.id.get_create_plist()
+            if plist.get_nfilters() != 1 or plist.get_filter(0)[0] != 32026:
+                return
+            cd = plist.get_filter(0)[2]
+            head = bytes([len(cd)]) + b"".join(struct.pack("<I", v) for v in cd)
+            for i in range(min(d.id.get_num_chunks(), 6)):
+                info = d.id.get_chunk_info(i)
+                if info.filter_mask:
+                    continue
+                _, raw = d.id.read_direct_chunk(info.chunk_offset)
+                open("corpus/blosc2/%s.%s.%d" % (fname, name.replace("/", "_"), i), "wb").write(head + raw)
+                n += 1
+        f.visititems(visit)
+print(f"{n} blosc2 seeds")
+PY
 mkdir -p corpus/virtual_mapping
 python3 - <<'PY'
 # The virtual datasets' global heap objects (checksum cut off: the target appends it).

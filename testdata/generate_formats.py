@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fixtures for storage features beyond the common ones: external raw data files (and,
-as they land, virtual datasets and the nbit / scale-offset / szip filters).
+as they land, virtual datasets, the nbit / scale-offset / szip filters, Blosc2).
 
 Usage: python3 testdata/generate_formats.py   (also run by testdata/generate.py)
 
@@ -293,12 +293,241 @@ def gen_virtual():
                                "source dataset (fill value), a source in the same file"])
 
 
+def _blosc2_values(dtype, shape, kind, rng):
+    """Values of `dtype` and `shape`: "smooth" (compressible ramps), "random" (incompressible),
+    "zeros", "const" (one repeated value) or "nan" (floats only)."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape))
+    if kind == "zeros":
+        v = np.zeros(n, dtype)
+    elif kind == "const":
+        v = np.full(n, 7, dtype)
+    elif kind == "nan":
+        v = np.full(n, np.nan, dtype)
+    elif kind == "random":
+        if dtype.kind == "f":
+            v = rng.standard_normal(n).astype(dtype)
+        else:
+            info = np.iinfo(dtype)
+            v = rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
+    else:
+        i = np.arange(n)
+        if dtype.kind == "f":
+            v = np.round(np.sin(i / 50.0) * 100 + i / 8.0, 1).astype(dtype)
+        else:
+            info = np.iinfo(dtype)
+            v = ((i // 3) % min(int(info.max), 100000) + (info.min if info.min < 0 else 0) // 2).astype(dtype)
+    return v.reshape(shape)
+
+
+def _blosc2_crafted(f, rng):
+    """Chunks framed by python-blosc2 (the same c-blosc2 the plugin uses) and stored with
+    write_direct_chunk, for what the plugin's own writer never produces: filter pipelines of
+    several slots (truncated precision, delta, shuffle), whole special chunks (NaNs, zeros, a
+    repeated value: in the frame's offsets index or in the chunk header), both split modes,
+    and b2nd frames of several b2nd chunks inside one HDF5 chunk."""
+    try:
+        import blosc2
+    except ImportError:
+        print("python-blosc2 missing: blosc2.h5 has no crafted/ datasets")
+        return
+    import hdf5plugin
+
+    g = f.create_group("crafted")
+
+    def store(name, values, chunks, frame_of):
+        d = g.create_dataset(name, shape=values.shape, dtype=values.dtype, chunks=chunks,
+                             **hdf5plugin.Blosc2(cname="zstd"))
+        grid = [range(0, n, c) for n, c in zip(values.shape, chunks)]
+        for origin in np.ndindex(*[len(r) for r in grid]):
+            start = tuple(o * c for o, c in zip(origin, chunks))
+            block = np.zeros(chunks, values.dtype)
+            part = values[tuple(slice(s, s + c) for s, c in zip(start, chunks))]
+            block[tuple(slice(0, n) for n in part.shape)] = part
+            d.id.write_direct_chunk(start, frame_of(block))
+
+    def schunk(cparams):
+        def frame(block):
+            sc = blosc2.SChunk(chunksize=block.nbytes, cparams=cparams)
+            sc.append_data(np.ascontiguousarray(block))
+            return bytes(sc.to_cframe())
+        return frame
+
+    def special(kind, value=None):
+        def frame(block):
+            sc = blosc2.SChunk(chunksize=block.nbytes, cparams=blosc2.CParams(typesize=block.itemsize))
+            sc.fill_special(block.size, kind, value)
+            return bytes(sc.to_cframe())
+        return frame
+
+    F = blosc2.Filter
+    store("trunc_delta_shuffle_f8", _blosc2_values("f8", (1000,), "smooth", rng), (500,),
+          schunk(blosc2.CParams(typesize=8, codec=blosc2.Codec.ZSTD, blocksize=512,
+                                filters=[F.TRUNC_PREC, F.DELTA, F.SHUFFLE], filters_meta=[20, 0, 0])))
+    store("delta_bitshuffle_i2", _blosc2_values("i2", (900,), "smooth", rng), (400,),
+          schunk(blosc2.CParams(typesize=2, codec=blosc2.Codec.LZ4, blocksize=256,
+                                filters=[F.DELTA, F.BITSHUFFLE], filters_meta=[0, 0])))
+    store("always_split_u8", _blosc2_values("u8", (700,), "smooth", rng), (300,),
+          schunk(blosc2.CParams(typesize=8, codec=blosc2.Codec.LZ4, splitmode=blosc2.SplitMode.ALWAYS_SPLIT)))
+    store("never_split_i4", _blosc2_values("i4", (700,), "smooth", rng), (300,),
+          schunk(blosc2.CParams(typesize=4, codec=blosc2.Codec.BLOSCLZ, splitmode=blosc2.SplitMode.NEVER_SPLIT)))
+    store("shuffle_meta_u8", _blosc2_values("u8", (600,), "smooth", rng), (300,),
+          schunk(blosc2.CParams(typesize=8, codec=blosc2.Codec.ZLIB, filters=[F.SHUFFLE], filters_meta=[4])))
+    store("special_nan_f4", _blosc2_values("f4", (500,), "nan", rng), (200,), special(blosc2.SpecialValue.NAN))
+    store("special_nan_f8", _blosc2_values("f8", (300,), "nan", rng), (128,), special(blosc2.SpecialValue.NAN))
+    store("special_zero_u2", _blosc2_values("u2", (500,), "zeros", rng), (200,), special(blosc2.SpecialValue.ZERO))
+    store("special_value_i4", np.full(500, -123456, "i4"), (200,), special(blosc2.SpecialValue.VALUE, -123456))
+
+    def b2nd(chunks, blocks, cparams):
+        def frame(block):
+            return bytes(blosc2.asarray(block, chunks=chunks, blocks=blocks, cparams=cparams).to_cframe())
+        return frame
+
+    store("b2nd_chunks_f8", _blosc2_values("f8", (45, 50), "smooth", rng), (30, 40),
+          b2nd((16, 24), (8, 10), blosc2.CParams(codec=blosc2.Codec.ZSTD, typesize=8)))
+    store("b2nd_chunks_u1_3d", _blosc2_values("u1", (12, 14, 9), "smooth", rng), (10, 12, 9),
+          b2nd((4, 5, 9), (3, 2, 4), blosc2.CParams(codec=blosc2.Codec.LZ4, typesize=1)))
+
+    def b2nd_zeros(block):
+        z = blosc2.zeros(block.shape, dtype=block.dtype, chunks=(8, 8), blocks=(4, 4))
+        return bytes(z.to_cframe())
+
+    store("b2nd_zeros_i4", _blosc2_values("i4", (20, 20), "zeros", rng), (16, 16), b2nd_zeros)
+
+
+def gen_blosc2():
+    """blosc2.h5: the Blosc2 filter (32026) as hdf5plugin writes it — one contiguous frame per
+    chunk; 2-D/3-D chunks are b2nd arrays with multidimensional blocks. Every codec, the
+    filters none/shuffle/bitshuffle/delta/trunc_prec, integer and float types of every size,
+    edge chunks, special chunks (zeros, NaNs), memcpyed chunks (random data), chunks of
+    several blocks."""
+    import hdf5plugin
+
+    B = hdf5plugin.Blosc2
+    rng = np.random.default_rng(2026)
+    name = "blosc2.h5"
+    dtypes = ["u1", "u2", "u4", "u8", "i1", "i2", "i4", "i8", "f4", "f8"]
+    with h5py.File(os.path.join(HERE, name), "w") as f:
+        k = 0
+        for cname in ("blosclz", "lz4", "lz4hc", "zlib", "zstd"):
+            for fname, flt in (("none", B.NOFILTER), ("shuffle", B.SHUFFLE), ("bitshuffle", B.BITSHUFFLE)):
+                dt = dtypes[k % len(dtypes)]
+                k += 1
+                f.create_dataset("%s_%s_%s" % (cname, fname, dt), data=_blosc2_values(dt, (1000,), "smooth", rng),
+                                 chunks=(384,), **B(cname=cname, clevel=5, filters=flt))
+        for dt in dtypes:
+            f.create_dataset("types/%s" % dt, data=_blosc2_values(dt, (300,), "smooth", rng),
+                             chunks=(128,), **B(cname="lz4", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("delta_i4", data=_blosc2_values("i4", (1000,), "smooth", rng), chunks=(400,),
+                         **B(cname="zstd", clevel=5, filters=B.DELTA))
+        f.create_dataset("delta_u2_2d", data=_blosc2_values("u2", (60, 70), "smooth", rng), chunks=(32, 32),
+                         **B(cname="lz4", clevel=5, filters=B.DELTA))
+        f.create_dataset("trunc_f8", data=_blosc2_values("f8", (500,), "smooth", rng), chunks=(200,),
+                         **B(cname="zstd", clevel=5, filters=B.TRUNC_PREC))
+        # Several blocks per chunk (1-D: plain super-chunk; 2-D/3-D: b2nd blocks padding the
+        # chunk): the block size is client data value 1 (hdf5plugin leaves it 0, automatic).
+        def blocks(nbytes, clevel, shuffle, code):
+            return {"compression": 32026, "compression_opts": (0, nbytes, 0, 0, clevel, shuffle, code)}
+        f.create_dataset("blocks_1d_f4", data=_blosc2_values("f4", (3000,), "smooth", rng), chunks=(2500,),
+                         **blocks(1000, 5, 1, 5))
+        f.create_dataset("blocks_1d_u2_zlib", data=_blosc2_values("u2", (3000,), "smooth", rng), chunks=(3000,),
+                         **blocks(2048, 1, 2, 4))
+        f.create_dataset("blocks_2d_i2", data=_blosc2_values("i2", (70, 90), "smooth", rng), chunks=(50, 60),
+                         **blocks(512, 5, 2, 1))
+        f.create_dataset("blocks_3d_f8", data=_blosc2_values("f8", (9, 10, 11), "smooth", rng), chunks=(7, 9, 10),
+                         **blocks(400, 5, 1, 0))
+        # A chunk of several blocks at hdf5plugin's automatic block size (32 KiB at level 1)
+        f.create_dataset("auto_blocks_u1", data=_blosc2_values("u1", (34000,), "smooth", rng), chunks=(34000,),
+                         **B(cname="zlib", clevel=1, filters=B.SHUFFLE))
+        # b2nd: 2-D and 3-D with edge chunks
+        f.create_dataset("nd2_f8", data=_blosc2_values("f8", (45, 37), "smooth", rng), chunks=(20, 16),
+                         **B(cname="blosclz", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("nd3_i4", data=_blosc2_values("i4", (11, 9, 13), "smooth", rng), chunks=(4, 5, 6),
+                         **B(cname="zstd", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("nd3_u1", data=_blosc2_values("u1", (20, 24, 26), "smooth", rng), chunks=(16, 20, 25),
+                         **B(cname="zlib", clevel=5, filters=B.NOFILTER))
+        f.create_dataset("nd4_u8", data=_blosc2_values("u8", (5, 6, 7, 8), "smooth", rng), chunks=(3, 4, 5, 6),
+                         **B(cname="lz4hc", clevel=5, filters=B.BITSHUFFLE))
+        # Special and incompressible chunks
+        f.create_dataset("zeros_i8", data=_blosc2_values("i8", (3000,), "zeros", rng), chunks=(1024,),
+                         **B(cname="zstd", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("const_u4", data=_blosc2_values("u4", (3000,), "const", rng), chunks=(1024,),
+                         **B(cname="lz4", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("nan_f4", data=_blosc2_values("f4", (2000,), "nan", rng), chunks=(1024,),
+                         **B(cname="blosclz", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("nan_f8_2d", data=_blosc2_values("f8", (30, 30), "nan", rng), chunks=(16, 16),
+                         **B(cname="zstd", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("zeros_2d_f4", data=_blosc2_values("f4", (40, 50), "zeros", rng), chunks=(32, 32),
+                         **B(cname="lz4", clevel=5, filters=B.SHUFFLE))
+        f.create_dataset("random_u1", data=_blosc2_values("u1", (5000,), "random", rng), chunks=(2048,),
+                         **B(cname="lz4", clevel=5, filters=B.NOFILTER))
+        f.create_dataset("random_f8", data=_blosc2_values("f8", (1500,), "random", rng), chunks=(1024,),
+                         **B(cname="blosclz", clevel=9, filters=B.SHUFFLE))
+        f.create_dataset("random_2d_i4", data=_blosc2_values("i4", (50, 40), "random", rng), chunks=(32, 32),
+                         **B(cname="zstd", clevel=5, filters=B.NOFILTER))
+        f.create_dataset("clevel0_i2", data=_blosc2_values("i2", (1000,), "smooth", rng), chunks=(400,),
+                         **B(cname="zstd", clevel=0, filters=B.SHUFFLE))
+        f.create_dataset("clevel9_f8_2d", data=_blosc2_values("f8", (40, 50), "smooth", rng), chunks=(32, 32),
+                         **B(cname="zstd", clevel=9, filters=B.BITSHUFFLE))
+        _blosc2_crafted(f, rng)
+    generate.finish(name, ["Blosc2 filter (hdf5plugin): codecs blosclz/lz4/lz4hc/zlib/zstd, filters "
+                           "none/shuffle/bitshuffle/delta/trunc_prec, u1..u8 i1..i8 f4 f8, 1-D frames "
+                           "and 2-D..4-D b2nd frames with edge chunks, chunks of several blocks, "
+                           "zero/NaN/constant chunks, incompressible (memcpyed) chunks, clevel 0"])
+
+
+def gen_b2nd():
+    """b2nd.h5: Blosc2 chunks written by PyTables (CArray / EArray with complib blosc2:*), which
+    stores chunks of 2+ dimensions as b2nd arrays (its own block shapes), edge chunks included."""
+    try:
+        import tables
+    except ImportError:
+        print("PyTables missing: b2nd.h5 not regenerated")
+        return
+    rng = np.random.default_rng(7)
+    name = "b2nd.h5"
+    path = os.path.join(HERE, name)
+    with tables.open_file(path, "w") as f:
+        def carray(node, dtype, shape, chunkshape, complib, shuffle=True, bitshuffle=False, kind="smooth",
+                   blocksize=None):
+            filt = tables.Filters(complib=complib, complevel=5, shuffle=shuffle and not bitshuffle,
+                                  bitshuffle=bitshuffle)
+            # PyTables' own block size (client data value 1): the whole chunk unless told.
+            os.environ["PT_DEFAULT_B2_BLOCKSIZE"] = str(blocksize or 0)
+            try:
+                a = f.create_carray("/", node, atom=tables.Atom.from_dtype(np.dtype(dtype)), shape=shape,
+                                    chunkshape=chunkshape, filters=filt)
+            finally:
+                del os.environ["PT_DEFAULT_B2_BLOCKSIZE"]
+            a[...] = _blosc2_values(dtype, shape, kind, rng)
+        carray("c2_f8_zstd", "f8", (50, 37), (20, 16), "blosc2:zstd")
+        carray("c2_i2_lz4_bitshuffle", "i2", (70, 40), (64, 32), "blosc2:lz4", bitshuffle=True)
+        carray("c3_i4_blosclz", "i4", (10, 7, 9), (4, 5, 6), "blosc2:blosclz")
+        carray("c3_u1_zlib_noshuffle", "u1", (21, 22, 23), (8, 8, 8), "blosc2:zlib", shuffle=False)
+        carray("c4_f4_lz4hc", "f4", (6, 5, 7, 9), (4, 3, 4, 5), "blosc2:lz4hc")
+        carray("c2_blocks_f4", "f4", (70, 50), (64, 40), "blosc2:zstd", blocksize=1024)
+        carray("c3_blocks_u2", "u2", (12, 13, 14), (10, 11, 12), "blosc2:lz4", blocksize=256)
+        carray("c2_blocks_i8_bitshuffle", "i8", (33, 30), (20, 30), "blosc2:blosclz", bitshuffle=True,
+               blocksize=640)
+        carray("c2_random_u8", "u8", (40, 30), (32, 16), "blosc2:lz4", kind="random")
+        carray("c2_zeros_f8", "f8", (40, 30), (32, 16), "blosc2:zstd", kind="zeros")
+        carray("c1_i8_zstd", "i8", (1000,), (300,), "blosc2:zstd")
+        e = f.create_earray("/", "e3_i4", atom=tables.Int32Atom(), shape=(0, 7, 9), chunkshape=(4, 5, 6),
+                            filters=tables.Filters(complib="blosc2:zstd", complevel=5, shuffle=True))
+        e.append(_blosc2_values("i4", (10, 7, 9), "smooth", rng))
+    generate.finish(name, ["Blosc2 b2nd chunks written by PyTables: 1-D to 4-D CArrays and a 3-D "
+                           "EArray, codecs zstd/lz4/lz4hc/blosclz/zlib, shuffle/bitshuffle/none, "
+                           "edge chunks, chunks of several (padded) blocks, random and zero data"])
+
+
 def gen_all():
     """Every fixture of this script (entries land in generate.MANIFEST)."""
     gen_external()
     gen_nbit()
     gen_scaleoffset()
     gen_virtual()
+    gen_blosc2()
+    gen_b2nd()
 
 
 def main():

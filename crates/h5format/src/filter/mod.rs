@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 pub mod bitshuffle;
 pub mod blosc;
+pub mod blosc2;
 mod blosclz;
 pub mod deflate;
 pub mod fletcher32;
@@ -46,6 +47,8 @@ pub const ID_LZ4: u16 = 32004;
 pub const ID_BITSHUFFLE: u16 = 32008;
 /// Filter id of the Zstandard plugin.
 pub const ID_ZSTD: u16 = 32015;
+/// Filter id of the Blosc2 plugin.
+pub const ID_BLOSC2: u16 = 32026;
 
 /// What a filter step needs to know besides its input bytes.
 #[derive(Debug, Clone, Copy)]
@@ -177,6 +180,7 @@ impl FilterInfo {
                     .map_err(|d| Error::unsupported("filter", format!("bitshuffle: {d}")))?,
             ),
             ID_BLOSC => Box::new(blosc::Blosc::from_client_data(cd)),
+            ID_BLOSC2 => Box::new(blosc2::Blosc2::from_client_data(cd)),
             _ => {
                 return Err(Error::unsupported(
                     "filter",
@@ -199,6 +203,7 @@ fn known_name(id: u16) -> Option<&'static str> {
         ID_SCALEOFFSET => "scaleoffset",
         ID_LZF => "lzf",
         ID_BLOSC => "blosc",
+        ID_BLOSC2 => "blosc2",
         ID_LZ4 => "lz4",
         ID_BITSHUFFLE => "bitshuffle",
         ID_ZSTD => "zstd",

@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use ruzstd::decoding::StreamingDecoder;
+use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
 use ruzstd::encoding::{compress_to_vec, CompressionLevel};
 
 use super::{Codec, CodecResult, Ctx};
@@ -46,6 +46,21 @@ pub fn decompress(input: &[u8], limit: usize) -> CodecResult<Vec<u8>> {
         }
     }
     Ok(out)
+}
+
+/// Decompress one or more zstd frames into exactly `out` (fewer or more bytes is an error).
+pub fn decompress_into(input: &[u8], out: &mut [u8]) -> CodecResult<()> {
+    let mut dec = FrameDecoder::new();
+    let n = dec
+        .decode_all(input, out)
+        .map_err(|e| format!("corrupt zstd stream: {e}"))?;
+    if n != out.len() {
+        return Err(format!(
+            "zstd stream decodes to {n} bytes, expected {}",
+            out.len()
+        ));
+    }
+    Ok(())
 }
 
 /// Compress `input` as one zstd frame that records its content size.
