@@ -252,8 +252,10 @@ def _szip_values(dt, n, rng):
 def gen_szip():
     """szip.h5: the szip filter (4, libaec): every integer size and f4/f8, both byte orders,
     NN and EC coding, pixels per block 2..32, zero runs, constant, smooth, low-entropy and
-    random data, 1-D and 2-D with edge chunks, scanlines that are not whole blocks, reduced
-    precision (12 and 20 bits per pixel), never-written chunks, szip + fletcher32."""
+    random data, 1-D and 2-D with edge chunks, scanlines that are not whole blocks,
+    never-written chunks, szip + fletcher32. (Reduced precision, 5..24 bits per pixel, is
+    in the filter's unit test, crates/h5format/src/filter/szip_oracle.py: `copy` refuses
+    such n-bit integer types, and its test copies every fixture.)"""
     name = "szip.h5"
     rng = np.random.default_rng(4)
     ppbs = [8, 16, 32, 10, 4, 2, 30]
@@ -284,26 +286,10 @@ def gen_szip():
                              compression="szip", compression_opts=("nn", 8), fillvalue=11,
                              track_times=False)
         d[10:20] = rng.integers(0, 100, (10, 6))
-        for dname, base, prec, ppb, mask, vals in (
-                ("p12_u2", h5t.STD_U16LE, 12, 8, h5z.SZIP_NN_OPTION_MASK,
-                 np.cumsum(rng.integers(-40, 41, 500)) % 4096),
-                ("p12_be_u2", h5t.STD_U16BE, 12, 16, h5z.SZIP_EC_OPTION_MASK,
-                 rng.integers(0, 4096, 500)),
-                ("p20_u4", h5t.STD_U32LE, 20, 8, h5z.SZIP_NN_OPTION_MASK,
-                 np.cumsum(rng.integers(-900, 901, 700)) % (1 << 20))):
-            tid = base.copy()
-            tid.set_precision(prec)
-            dcpl = h5p.create(h5p.DATASET_CREATE)
-            dcpl.set_obj_track_times(False)
-            dcpl.set_chunk((256,))
-            dcpl.set_szip(mask, ppb)
-            vals = np.ascontiguousarray(vals, dtype="<u4" if prec > 16 else "<u2")
-            dsid = h5d.create(f.id, dname.encode(), tid, h5s.create_simple(vals.shape), dcpl=dcpl)
-            dsid.write(h5s.ALL, h5s.ALL, vals)
     generate.finish(name, ["szip filter (libaec): u1..u8/i1..i8 and f4/f8 LE and BE, NN and EC, "
                            "pixels per block 2, 4, 8, 10, 16, 30, 32, zero runs, constant, "
                            "smooth, low-entropy and random data, 1-D/2-D edge chunks, padded "
-                           "scanlines, scanlines across rows, 12/20-bit precision, "
+                           "scanlines, scanlines across rows, "
                            "never-written chunks, szip + fletcher32"])
 
 
