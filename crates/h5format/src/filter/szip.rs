@@ -441,34 +441,41 @@ impl<'a> Decoder<'a> {
 fn unmap(last: u32, d: u32, xmax: u32, med: u32) -> u32 {
     let half = (d >> 1) + (d & 1);
     // Room below `last` when in the lower half, above it when in the upper half.
-    let mask = if last & med != 0 { xmax } else { 0 };
+    let mask = xmax & 0u32.wrapping_sub(u32::from(last & med != 0));
+    // Even residuals add d/2, odd ones subtract (d+1)/2: `!(d >> 1)` is `-(d >> 1) - 1`.
+    let inside = last.wrapping_add((d >> 1) ^ (d & 1).wrapping_neg());
+    let outside = mask ^ d;
+    // Both computed, one selected: the comparison is data-dependent and often mispredicted.
     if half <= (mask ^ last) {
-        if d & 1 == 0 {
-            last.wrapping_add(d >> 1)
-        } else {
-            last.wrapping_sub(half)
-        }
+        inside
     } else {
-        mask ^ d
+        outside
     }
 }
 
 /// Write samples of `width` bytes in the given order.
 fn put(out: &mut Vec<u8>, vals: &[u32], width: usize, msb: bool) {
+    let start = out.len();
+    out.resize(start + vals.len() * width, 0);
+    let dst = &mut out[start..];
     match (width, msb) {
-        (1, _) => out.extend(vals.iter().map(|&v| v as u8)),
-        (2, false) => vals
-            .iter()
-            .for_each(|&v| out.extend_from_slice(&(v as u16).to_le_bytes())),
-        (2, true) => vals
-            .iter()
-            .for_each(|&v| out.extend_from_slice(&(v as u16).to_be_bytes())),
-        (_, false) => vals
-            .iter()
-            .for_each(|&v| out.extend_from_slice(&v.to_le_bytes())),
-        (_, true) => vals
-            .iter()
-            .for_each(|&v| out.extend_from_slice(&v.to_be_bytes())),
+        (1, _) => dst.iter_mut().zip(vals).for_each(|(d, &v)| *d = v as u8),
+        (2, false) => dst
+            .chunks_exact_mut(2)
+            .zip(vals)
+            .for_each(|(d, &v)| d.copy_from_slice(&(v as u16).to_le_bytes())),
+        (2, true) => dst
+            .chunks_exact_mut(2)
+            .zip(vals)
+            .for_each(|(d, &v)| d.copy_from_slice(&(v as u16).to_be_bytes())),
+        (_, false) => dst
+            .chunks_exact_mut(4)
+            .zip(vals)
+            .for_each(|(d, &v)| d.copy_from_slice(&v.to_le_bytes())),
+        (_, true) => dst
+            .chunks_exact_mut(4)
+            .zip(vals)
+            .for_each(|(d, &v)| d.copy_from_slice(&v.to_be_bytes())),
     }
 }
 
