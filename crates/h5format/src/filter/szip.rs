@@ -423,7 +423,7 @@ impl<'a> Decoder<'a> {
                 sum += 1;
             }
             let second = m - sum * (sum + 1) / 2;
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 self.buf[i] = sum - second;
                 i += 1;
             }
@@ -535,7 +535,7 @@ impl Szip {
         } else {
             width
         };
-        if size % word != 0 {
+        if !size.is_multiple_of(word) {
             return Err(format!(
                 "decoded size {size} is not a whole number of {word}-byte samples"
             ));

@@ -456,12 +456,13 @@ fn corrupt_chunks_never_panic() {
 
 // ------------------------------------------------------------------------------- szip
 
-/// Chunks libhdf5 + libaec wrote with szip: `(base name, element size, chunk bytes, mask,
-/// client data)`, from `szip_oracle.py`; `None` (test skipped) without h5py or its szip.
-fn szip_oracle() -> Option<(
-    tempfile::TempDir,
-    Vec<(String, usize, usize, u32, Vec<u32>)>,
-)> {
+/// One chunk of `szip_oracle.py`: base name, element size, chunk bytes, filter mask, client
+/// data.
+type SzipChunk = (String, usize, usize, u32, Vec<u32>);
+
+/// Chunks libhdf5 + libaec wrote with szip, from `szip_oracle.py` (in a temp dir); `None`
+/// (test skipped) without h5py or its szip.
+fn szip_oracle() -> Option<(tempfile::TempDir, Vec<SzipChunk>)> {
     let ok = Command::new("python3")
         .args([
             "-c",
