@@ -35,13 +35,20 @@
 //! 5 bits; with the preprocessor the first block of each RSI carries the *reference sample*
 //! (the raw first value, `bits per sample` wide) right after the identifier (after the low
 //! entropy bit for identifier 0). Identifier:
-//! - `0`, then one bit: `0` a run of all-zero blocks (count as a fundamental-sequence code:
-//!   `n` zeros then a one mean `n + 1` blocks, except that 4 means "to the end of the RSI or
-//!   of the 64-block segment" and higher values count one less); `1` the *second extension*,
-//!   pairs of residuals `(a, b)` coded as one FS code of `(a+b)(a+b+1)/2 + b`;
-//! - `1 ..= max - 1`: *split sample* with `k = id - 1` (k = 0 is the plain fundamental
-//!   sequence): every sample's high part as an FS code, then every sample's `k` low bits;
+//! - `0`, then one bit: `0` a run of all-zero blocks, its length a fundamental-sequence code
+//!   (`n` zero bits then a one): `n + 1` blocks for `n < 4`, `n = 4` (ROS) to the end of the
+//!   RSI or of the current 64-block segment, whichever comes first, `n` blocks for `n > 4`;
+//!   `1` the *second extension*: pairs of residuals `(a, b)` each coded as the FS code of
+//!   `(a+b)(a+b+1)/2 + b` (with a reference sample the first code gives only `b`);
+//! - `1` to `2^len - 2`: *split sample* with `k = id - 1` (k = 0 is the plain fundamental
+//!   sequence): every sample's high part `v >> k` as an FS code, then every sample's `k` low
+//!   bits;
 //! - all ones: the block's samples uncompressed.
+//!
+//! With the preprocessor every value but the reference is a residual `d` of the prediction
+//! `p` (the previous sample): `d <= 2θ` (θ the room between `p` and the nearer end of the
+//! range) means `p + d/2` for even `d` and `p - (d+1)/2` for odd `d`; larger `d` continue
+//! on the side with room, `d` from the bottom or from the top of the range.
 
 use super::{Codec, CodecResult, Ctx};
 
@@ -287,7 +294,7 @@ impl<'a> Decoder<'a> {
 
     /// Decode `total` samples, `line` of them from each RSI, into `out`.
     fn run(&mut self, total: usize, line: usize, out: &mut Vec<u8>) -> CodecResult<()> {
-        let rsi_samples = self.rsi_blocks * self.block;
+        let rsi_samples = self.rsi_blocks.saturating_mul(self.block);
         let mut done = 0;
         let mut rsi = 0usize;
         while done < total {
@@ -309,7 +316,7 @@ impl<'a> Decoder<'a> {
     /// One RSI: decode blocks until `end` samples, write the first `keep`.
     fn rsi(&mut self, keep: usize, end: usize, out: &mut Vec<u8>) -> CodecResult<()> {
         let block = self.block;
-        let rsi_samples = self.rsi_blocks * block;
+        let rsi_samples = self.rsi_blocks.saturating_mul(block);
         let mut j = 0;
         let mut last = 0u32;
         while j < end {
