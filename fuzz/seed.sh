@@ -22,14 +22,15 @@ for path in sorted(glob.glob("../testdata/*.h5") + glob.glob("../testdata/*.h5ad
         i = data.find(b"OHDR", i + 4)
 print(f"{n} object header seeds")
 PY
-mkdir -p corpus/nbit corpus/scaleoffset
+mkdir -p corpus/nbit corpus/scaleoffset corpus/szip
 python3 - <<'PY'
-# One seed per stored chunk of the n-bit / scale-offset fixtures whose only filter is that one:
+# One seed per stored chunk of the n-bit / scale-offset / szip fixtures whose only filter is that one:
 # [number of client data values][values, u32 LE][the chunk as stored].
 import struct
 import h5py
 n = 0
-for fname, fid, target in (("nbit.h5", 5, "nbit"), ("scaleoffset.h5", 6, "scaleoffset")):
+for fname, fid, target in (("nbit.h5", 5, "nbit"), ("scaleoffset.h5", 6, "scaleoffset"),
+                           ("szip.h5", 4, "szip")):
     with h5py.File("../testdata/" + fname, "r") as f:
         for name, d in f.items():
             plist = d.id.get_create_plist()

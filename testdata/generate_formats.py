@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Fixtures for storage features beyond the common ones: external raw data files (and,
-as they land, virtual datasets, the nbit / scale-offset / szip filters, Blosc2).
+"""Fixtures for storage features beyond the common ones: external raw data files,
+virtual datasets, the nbit / scale-offset / szip filters and Blosc2.
 
 Usage: python3 testdata/generate_formats.py   (also run by testdata/generate.py)
 
@@ -222,6 +222,75 @@ def gen_scaleoffset():
                            "data, constant and full-range chunks, never-written chunks; floats "
                            "f4/f8 LE/BE D-scale 0,1,2,3,6, a fill value, huge ranges "
                            "(stored unpacked), 2-D edge chunks, scale-offset + deflate"])
+
+
+def _szip_values(dt, n, rng):
+    """Segments that make libaec pick each option: a zero run longer than a 64-block
+    segment, a constant, smooth data (small k), low entropy (second extension), full-range
+    noise (uncompressed blocks)."""
+    dt = np.dtype(dt)
+    if dt.kind == "f":
+        lo, hi = -1e3, 1e3
+    else:
+        lo, hi = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
+    q = n // 5
+    mid = (lo + hi) // 2 if dt.kind != "f" else 0.5
+    parts = [[0] * q, [min(hi, 77)] * (q // 2),
+             [mid + int(x) for x in np.cumsum(rng.integers(-3, 4, q))],
+             [5 + int(x) for x in rng.random(q) < 0.05]]
+    if dt.kind == "f":
+        noise = list(rng.standard_normal(n - 3 * q - q // 2) * 1e3)
+    else:
+        noise = [int(x) for x in rng.integers(lo, hi, n - 3 * q - q // 2, endpoint=True,
+                                                dtype=dt.newbyteorder("="))]
+    v = [x for part in parts for x in part] + noise
+    if dt.kind == "f":
+        return np.array(v, dtype=np.float64).astype(dt)
+    return np.array([min(max(int(x), lo), hi) for x in v], dtype=dt)
+
+
+def gen_szip():
+    """szip.h5: the szip filter (4, libaec): every integer size and f4/f8, both byte orders,
+    NN and EC coding, pixels per block 2..32, zero runs, constant, smooth, low-entropy and
+    random data, 1-D and 2-D with edge chunks, scanlines that are not whole blocks,
+    never-written chunks, szip + fletcher32. (Reduced precision, 5..24 bits per pixel, is
+    in the filter's unit test, crates/h5format/src/filter/szip_oracle.py: `copy` refuses
+    such n-bit integer types, and its test copies every fixture.)"""
+    name = "szip.h5"
+    rng = np.random.default_rng(4)
+    ppbs = [8, 16, 32, 10, 4, 2, 30]
+    with h5py.File(os.path.join(HERE, name), "w", libver="earliest") as f:
+        def szip(dname, values, chunks, opts, ppb, **kw):
+            kw.setdefault("track_times", False)
+            f.create_dataset(dname, data=values, chunks=chunks, compression="szip",
+                             compression_opts=(opts, ppb), **kw)
+        k = 0
+        for dt in ("u1", "i1", "<u2", "<i2", ">u2", ">i2", "<u4", "<i4", ">i4", "<u8", "<i8",
+                   ">i8", "<f4", ">f4", "<f8", ">f8"):
+            tag = dt.replace("<", "le_").replace(">", "be_")
+            for opts in ("nn", "ec"):
+                ppb = ppbs[k % len(ppbs)]
+                szip("%s_%s_%d" % (tag, opts, ppb), _szip_values(dt, 1100, rng), (400,), opts, ppb)
+                k += 1
+        for dt in ("<i2", ">u2", "<f4", "u1"):
+            tag = dt.replace("<", "le_").replace(">", "be_")
+            v = _szip_values(dt, 23 * 61, rng).reshape(23, 61)
+            szip("2d_%s_nn_8" % tag, v, (7, 13), "nn", 8)
+            szip("2d_%s_ec_16" % tag, v, (5, 40), "ec", 16)
+        szip("zeros_u2", np.zeros(5000, dtype="<u2"), (5000,), "nn", 8)
+        szip("const_i4", np.full(777, -123456, dtype="<i4"), (300,), "ec", 32)
+        szip("long_scanline_u2", _szip_values("<u2", 3 * 2500, rng).reshape(3, 2500), (2, 2500),
+             "nn", 8)
+        szip("fletcher32_i2", _szip_values("<i2", 900, rng), (256,), "nn", 16, fletcher32=True)
+        d = f.create_dataset("partial_i4", shape=(40, 6), dtype="<i4", chunks=(10, 6),
+                             compression="szip", compression_opts=("nn", 8), fillvalue=11,
+                             track_times=False)
+        d[10:20] = rng.integers(0, 100, (10, 6))
+    generate.finish(name, ["szip filter (libaec): u1..u8/i1..i8 and f4/f8 LE and BE, NN and EC, "
+                           "pixels per block 2, 4, 8, 10, 16, 30, 32, zero runs, constant, "
+                           "smooth, low-entropy and random data, 1-D/2-D edge chunks, padded "
+                           "scanlines, scanlines across rows, "
+                           "never-written chunks, szip + fletcher32"])
 
 
 def _virtual_file(name, libver):
@@ -525,6 +594,7 @@ def gen_all():
     gen_external()
     gen_nbit()
     gen_scaleoffset()
+    gen_szip()
     gen_virtual()
     gen_blosc2()
     gen_b2nd()

@@ -138,11 +138,12 @@ fn append_equals_concat_and_mismatch_leaves_target() {
     std::fs::copy(dir.join("t.h5ad"), &target).expect("copy");
     // The contract's append (an atomic rewrite) and the `--in-place` extension (t.h5ad grows
     // in place: no note) give the same AnnData.
+    let s_path = p(dir, "s.h5ad");
     for extra in [&[][..], &["--in-place"][..]] {
         std::fs::copy(dir.join("t.h5ad"), &target).expect("copy");
         let mut args = vec!["append"];
         args.extend_from_slice(extra);
-        args.extend([target.as_str(), &p(dir, "s.h5ad")]);
+        args.extend([target.as_str(), s_path.as_str()]);
         let r = h5sparse(&args);
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         assert!(

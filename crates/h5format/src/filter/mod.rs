@@ -23,6 +23,7 @@ pub mod lzf;
 pub mod nbit;
 pub mod scaleoffset;
 pub mod shuffle;
+pub mod szip;
 pub mod zstd;
 
 /// Filter id of deflate (zlib).
@@ -31,7 +32,7 @@ pub const ID_DEFLATE: u16 = 1;
 pub const ID_SHUFFLE: u16 = 2;
 /// Filter id of the Fletcher-32 checksum.
 pub const ID_FLETCHER32: u16 = 3;
-/// Filter id of szip (not implemented).
+/// Filter id of szip (CCSDS 121.0-B adaptive entropy coding; read-only).
 pub const ID_SZIP: u16 = 4;
 /// Filter id of n-bit packing.
 pub const ID_NBIT: u16 = 5;
@@ -170,6 +171,7 @@ impl FilterInfo {
             ID_DEFLATE => Box::new(deflate::Deflate::from_client_data(cd)),
             ID_SHUFFLE => Box::new(shuffle::Shuffle::from_client_data(cd)),
             ID_FLETCHER32 => Box::new(fletcher32::Fletcher32),
+            ID_SZIP => Box::new(szip::Szip::from_client_data(cd)),
             ID_NBIT => Box::new(nbit::Nbit::from_client_data(cd)),
             ID_SCALEOFFSET => Box::new(scaleoffset::ScaleOffset::from_client_data(cd)),
             ID_LZF => Box::new(lzf::Lzf::from_client_data(cd)),

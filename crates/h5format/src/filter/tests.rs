@@ -243,16 +243,24 @@ fn describe_lists_filters() {
         FilterInfo::new(ID_FLETCHER32, vec![]),
     ]);
     assert_eq!(p.describe(), "shuffle, deflate(4), fletcher32");
-    let q = FilterPipeline::new(vec![FilterInfo::new(ID_SZIP, vec![])]);
-    assert_eq!(q.describe(), "szip (id 4)");
+    let q = FilterPipeline::new(vec![
+        FilterInfo::new(ID_SZIP, vec![169, 8, 16, 50]),
+        FilterInfo::new(ID_SZIP, vec![141, 32, 8, 32]),
+        FilterInfo::new(305, vec![]),
+    ]);
+    assert_eq!(
+        q.describe(),
+        "szip(nn, 8), szip(ec, 32), filter 305 (id 305)"
+    );
 }
 
 #[test]
 fn unsupported_filter_is_a_typed_error() {
-    let p = FilterPipeline::new(vec![FilterInfo::new(ID_SZIP, vec![])]);
+    // LZO (305) is registered with the HDF Group but not implemented here.
+    let p = FilterPipeline::new(vec![FilterInfo::new(305, vec![])]);
     let err = p.decode(vec![1, 2, 3], 0, 3, 1, 77).unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
-    assert!(err.to_string().contains("szip"), "{err}");
+    assert!(err.to_string().contains("305"), "{err}");
     // Masked out, the filter is not needed.
     assert_eq!(p.decode(vec![1, 2, 3], 1, 3, 1, 77).unwrap(), vec![1, 2, 3]);
     let q = FilterPipeline::new(vec![FilterInfo::new(40000, vec![])]);
@@ -444,4 +452,182 @@ fn corrupt_chunks_never_panic() {
             }
         }
     }
+}
+
+// ------------------------------------------------------------------------------- szip
+
+/// One chunk of `szip_oracle.py`: base name, element size, chunk bytes, filter mask, client
+/// data.
+type SzipChunk = (String, usize, usize, u32, Vec<u32>);
+
+/// Chunks libhdf5 + libaec wrote with szip, from `szip_oracle.py` (in a temp dir); `None`
+/// (test skipped) without h5py or its szip.
+fn szip_oracle() -> Option<(tempfile::TempDir, Vec<SzipChunk>)> {
+    let ok = Command::new("python3")
+        .args([
+            "-c",
+            "import h5py, sys; sys.exit(0 if h5py.h5z.filter_avail(4) else 1)",
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("SKIPPED: python3 with h5py and its szip filter is not available");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let st = Command::new("python3")
+        .arg(script("szip_oracle.py"))
+        .arg(dir.path())
+        .status()
+        .expect("run python");
+    assert!(st.success(), "szip_oracle.py failed");
+    let entries = std::fs::read_to_string(dir.path().join("manifest.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let cd = f[4].split(',').map(|v| v.parse().unwrap()).collect();
+            (
+                f[0].to_string(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+                cd,
+            )
+        })
+        .collect();
+    Some((dir, entries))
+}
+
+#[test]
+fn szip_decodes_like_libaec() {
+    let Some((dir, entries)) = szip_oracle() else {
+        return;
+    };
+    assert!(entries.len() > 300, "{} chunks", entries.len());
+    let mut failures = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (base, elem, len, mask, cd) in &entries {
+        let raw = std::fs::read(dir.path().join(format!("{base}.raw"))).unwrap();
+        let exp = std::fs::read(dir.path().join(format!("{base}.exp"))).unwrap();
+        if *mask == 0 {
+            seen.insert((cd[0], cd[1], cd[2]));
+        }
+        let p = FilterPipeline::new(vec![FilterInfo::new(ID_SZIP, cd.clone())]);
+        match p.decode(raw.clone(), *mask, *len, *elem, 0) {
+            Ok(got) if got == exp => {}
+            Ok(got) => {
+                let at = got.iter().zip(&exp).position(|(a, b)| a != b);
+                failures.push(format!("{base} {cd:?}: differs at byte {at:?}"));
+            }
+            Err(e) => failures.push(format!("{base} {cd:?}: {e}")),
+        }
+        let needed = 37.min(exp.len());
+        match p.decode_prefix(raw, *mask, *len, *elem, 0, needed) {
+            Ok(got) if got == exp[..needed] => {}
+            _ => failures.push(format!("{base}: prefix differs")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // NN and EC, both byte orders, every sample width, odd block sizes of libhdf5's range.
+    for want in [
+        (169, 8, 16),
+        (177, 8, 16),
+        (141, 16, 32),
+        (169, 10, 64),
+        (169, 8, 12),
+    ] {
+        assert!(seen.contains(&want), "no chunk with {want:?}: {seen:?}");
+    }
+}
+
+#[test]
+fn szip_corrupt_chunks_are_errors() {
+    let Some((dir, entries)) = szip_oracle() else {
+        return;
+    };
+    let mut seed = 0x9e37_79b9_u32;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let mut truncated = 0;
+    for (base, elem, len, mask, cd) in entries.iter().step_by(7) {
+        if *mask != 0 {
+            continue;
+        }
+        let raw = std::fs::read(dir.path().join(format!("{base}.raw"))).unwrap();
+        let p = FilterPipeline::new(vec![FilterInfo::new(ID_SZIP, cd.clone())]);
+        // A cut stream ends before the chunk is complete: an error naming the filter.
+        for cut in [0, 3, 4, 5, raw.len() / 2, raw.len() - 1] {
+            if cut >= raw.len() {
+                continue;
+            }
+            match p.decode(raw[..cut].to_vec(), 0, *len, *elem, 4321) {
+                Err(Error::Filter {
+                    id: 4,
+                    offset: 4321,
+                    ..
+                }) => truncated += 1,
+                // The last byte may hold only padding bits.
+                Ok(got) if cut == raw.len() - 1 => assert_eq!(got.len(), *len),
+                other => panic!("{base} cut at {cut}: {other:?}"),
+            }
+        }
+        // A header claiming more than the chunk holds is refused before decoding.
+        let mut big = raw.clone();
+        big[..4].copy_from_slice(&(*len as u32 + 4).to_le_bytes());
+        assert!(p.decode(big, 0, *len, *elem, 0).is_err(), "{base}");
+        for _ in 0..40 {
+            let mut bad = raw.clone();
+            for _ in 0..1 + rnd() % 3 {
+                let i = 4 + rnd() as usize % (bad.len() - 4);
+                bad[i] = rnd() as u8;
+            }
+            if let Ok(out) = p.decode(bad, 0, *len, *elem, 0) {
+                assert_eq!(out.len(), *len);
+            }
+        }
+    }
+    assert!(truncated > 100, "{truncated}");
+}
+
+#[test]
+fn szip_hostile_client_data_is_an_error() {
+    let chunk = {
+        let mut c = 64u32.to_le_bytes().to_vec();
+        c.extend([0u8; 64]);
+        c
+    };
+    for cd in [
+        vec![],
+        vec![169, 8, 16],
+        vec![169, 8, 16, 50, 0],
+        vec![169, 0, 16, 50],
+        vec![169, 7, 16, 50],
+        vec![169, 66, 16, 50],
+        vec![169, 8, 0, 50],
+        vec![169, 8, 33, 50],
+        vec![169, 8, 48, 50],
+        vec![169, 8, 16, 0],
+    ] {
+        let p = FilterPipeline::new(vec![FilterInfo::new(ID_SZIP, cd.clone())]);
+        let err = p.decode(chunk.clone(), 0, 64, 2, 0).unwrap_err();
+        assert!(matches!(err, Error::Filter { id: 4, .. }), "{cd:?}: {err}");
+    }
+    // Read-only: writing through szip is refused as unsupported, not attempted.
+    let p = FilterPipeline::new(vec![FilterInfo::new(ID_SZIP, vec![169, 8, 16, 50])]);
+    assert!(matches!(
+        p.encode(vec![0; 64], 2),
+        Err(Error::Unsupported { .. })
+    ));
 }
