@@ -2,7 +2,7 @@
 
 use super::dataspace;
 use super::datatype::{to_le_bytes, DType, Element};
-use super::encode::{product, to_u16, usage, Put};
+use super::encode::{product, to_u16, usage, Put, Widths};
 use crate::error::Result;
 
 /// The value of an attribute.
@@ -160,12 +160,12 @@ impl AttrValue {
             AttrValue::String(_) => (
                 DType::VarString.encode()?,
                 dataspace::encode(&[], None),
-                refs.concat(),
+                narrow(refs),
             ),
             AttrValue::Strings(v) => (
                 DType::VarString.encode()?,
                 dataspace::encode(&[v.len() as u64], None),
-                refs.concat(),
+                narrow(refs),
             ),
             AttrValue::Empty(dtype) => (dtype.encode()?, dataspace::encode_null(), Vec::new()),
             AttrValue::References {
@@ -212,6 +212,12 @@ pub(crate) fn encode_message(
     out.pad_to(8);
     out.extend_from_slice(data);
     Ok(out)
+}
+
+/// Heap references as the current file stores them ([`Widths::narrow_ref`]).
+fn narrow(refs: &[[u8; 16]]) -> Vec<u8> {
+    let w = Widths::current();
+    refs.iter().flat_map(|r| w.narrow_ref(r)).collect()
 }
 
 fn check_len(s: &str) -> Result<()> {

@@ -19,6 +19,8 @@ const MAX_COMPACT_ATTR: usize = 65_000;
 
 impl FileWriter {
     pub(super) fn finish_backend(mut self) -> Result<Backend> {
+        // A new file: 8-byte addresses and lengths, whatever an editor on this thread uses.
+        let _widths = encode::Widths::EIGHT.scope();
         let (root, stab, _) = self.write_objects()?;
         let sb = superblock::encode(self.out.eof, root, stab);
         self.out.sink.write_at(0, &sb)?;

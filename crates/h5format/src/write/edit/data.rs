@@ -119,8 +119,8 @@ pub(crate) fn change(
             patch(&mut data, &dims, slab, elem)?;
             let at = txn.out.append(&data)?;
             let mut b = vec![3, 1];
-            b.put_u64(at);
-            b.put_u64(*size);
+            b.put_addr(at);
+            b.put_len(*size);
             b
         }
         Layout::Chunked {
@@ -276,7 +276,7 @@ fn chunked(
     let k = usize::from(txn.reader.superblock().indexed_storage_k);
     let root = write_index(txn, &map, cdims, 2 * k)?;
     let mut b = vec![3, 2, rank as u8 + 1];
-    b.put_u64(root);
+    b.put_addr(root);
     for &d in cdims {
         b.put_u32(
             u32::try_from(d)

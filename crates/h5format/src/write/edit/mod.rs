@@ -79,6 +79,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::attribute::AttrValue;
+use super::encode::Widths;
 use super::global_heap;
 use super::sink::{Backend, Out};
 use super::{DatasetSpec, Durability, FileWriter};
@@ -100,6 +101,8 @@ pub struct Editor {
     /// Set once an edit has moved the superblock's end-of-file address: from then on its
     /// appended bytes must stay.
     extended: std::cell::Cell<bool>,
+    /// Widths of the file's addresses and lengths, which everything appended uses.
+    widths: Widths,
 }
 
 /// One edit in progress: a fresh reader of the file as it is, and the append target.
@@ -129,13 +132,14 @@ impl Editor {
                 offset: 0,
                 source: e,
             })?;
-        let ed = Editor {
+        let mut ed = Editor {
             path,
             file: Arc::new(file),
             durability: super::default_durability(),
             extended: std::cell::Cell::new(false),
+            widths: Widths::EIGHT,
         };
-        ed.begin()?;
+        ed.widths = ed.begin()?.spot.widths;
         Ok(ed)
     }
 
@@ -163,6 +167,7 @@ impl Editor {
             base,
             floor,
             end: floor,
+            widths: spot.widths,
         };
         Ok(Txn {
             reader,
@@ -184,7 +189,11 @@ impl Editor {
         };
         let len = self.file.metadata().map_err(io)?.len();
         self.extended.set(false);
+        // Everything encoded during the edit uses the file's widths.
+        let scope = self.widths.scope();
+        Widths::take_overflow();
         let r = f();
+        drop(scope);
         if r.is_err() && !self.extended.get() {
             let now = self.file.metadata().map_err(io)?.len();
             if now > len {
@@ -198,7 +207,16 @@ impl Editor {
     /// header's new chunk #0.
     fn commit(&self, mut txn: Txn, header: &EditHeader, msgs: &[RawMsg]) -> Result<()> {
         let (at, bytes) = header.encode(msgs, &mut txn.out)?;
+        if let Some((v, width)) = Widths::take_overflow() {
+            return Err(Error::unsupported(
+                "edit",
+                format!("the value {v} does not fit the file's {width}-byte fields"),
+            ));
+        }
         let end = txn.out.eof;
+        if end > self.widths.max_addr() {
+            return Err(target::too_far(self.widths, end));
+        }
         let durable = self.durability == Durability::Fsync;
         if end > txn.spot.eoa {
             target::extend_to(&self.file, txn.base, end)?;

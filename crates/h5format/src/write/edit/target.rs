@@ -9,6 +9,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use super::super::encode::Widths;
 use super::super::sink::Sink;
 use crate::checksum::lookup3;
 use crate::error::{Error, Result};
@@ -45,6 +46,31 @@ pub(crate) struct AppendSink {
     pub floor: u64,
     /// Highest end written or reserved (HDF5 address).
     pub end: u64,
+    /// The file's address width: nothing may be written past its largest address.
+    pub widths: Widths,
+}
+
+impl AppendSink {
+    /// Refuse an end past what the file's addresses can express (a file with 2-byte
+    /// addresses ends before 64 KiB).
+    fn check_end(&self, end: u64) -> Result<()> {
+        if end > self.widths.max_addr() {
+            return Err(too_far(self.widths, end));
+        }
+        Ok(())
+    }
+}
+
+/// The error of an edit that would grow the file past its largest address.
+pub(crate) fn too_far(w: Widths, end: u64) -> Error {
+    Error::unsupported(
+        "edit",
+        format!(
+            "growing a file with {}-byte addresses to {end} bytes (its largest address is {})",
+            w.offset,
+            w.max_addr()
+        ),
+    )
 }
 
 impl Sink for AppendSink {
@@ -55,12 +81,15 @@ impl Sink for AppendSink {
                 self.floor
             )));
         }
+        let end = offset.saturating_add(data.len() as u64);
+        self.check_end(end)?;
         pwrite(&self.file, self.base + offset, data)?;
-        self.end = self.end.max(offset + data.len() as u64);
+        self.end = self.end.max(end);
         Ok(())
     }
 
     fn set_len(&mut self, len: u64) -> Result<()> {
+        self.check_end(len)?;
         self.end = self.end.max(len);
         Ok(())
     }
@@ -74,6 +103,8 @@ pub(crate) struct SuperblockSpot {
     version: u8,
     /// The superblock's base address field.
     base_address: u64,
+    /// Address and length widths.
+    pub widths: Widths,
     /// End-of-file address, relative to the base address. libhdf5 stores it plus the base
     /// address (the absolute end of the file when there is a user block) and subtracts the
     /// base on reading: so do we.
@@ -81,15 +112,19 @@ pub(crate) struct SuperblockSpot {
 }
 
 impl SuperblockSpot {
-    /// Check that the editor can work on this superblock: 8-byte addresses and lengths and
-    /// no driver information block (multi/family files).
+    /// Check that the editor can work on this superblock: addresses and lengths of 2, 4 or
+    /// 8 bytes and no driver information block (multi/family files).
     pub(crate) fn new(file: &File, sb: &Superblock) -> Result<Self> {
-        if sb.sizes.offset != 8 || sb.sizes.length != 8 {
+        let widths = Widths {
+            offset: sb.sizes.offset,
+            length: sb.sizes.length,
+        };
+        if ![2, 4, 8].contains(&widths.offset) || ![2, 4, 8].contains(&widths.length) {
             return Err(Error::unsupported(
                 "edit",
                 format!(
-                    "files with {}-byte addresses and {}-byte lengths (the editor writes 8 and 8)",
-                    sb.sizes.offset, sb.sizes.length
+                    "files with {}-byte addresses and {}-byte lengths",
+                    widths.offset, widths.length
                 ),
             ));
         }
@@ -97,13 +132,16 @@ impl SuperblockSpot {
             pos: sb.position,
             version: sb.version,
             base_address: sb.base_address,
+            widths,
             eoa: sb.eof_address.saturating_sub(sb.base_address),
         };
         if sb.version <= 1 {
+            let o = widths.o();
             let mut driver = [0u8; 8];
-            let at = spot.eoa_offset() + 8;
-            file.read_exact_at(&mut driver, at).map_err(|e| io(at, e))?;
-            if u64::from_le_bytes(driver) != u64::MAX {
+            let at = spot.eoa_offset() + o as u64;
+            file.read_exact_at(&mut driver[..o], at)
+                .map_err(|e| io(at, e))?;
+            if driver[..o].iter().any(|&b| b != 0xFF) {
                 return Err(Error::unsupported(
                     "edit",
                     "files with a driver information block (family or multi files)",
@@ -113,27 +151,37 @@ impl SuperblockSpot {
         Ok(spot)
     }
 
-    /// Absolute offset of the end-of-file address field.
+    /// Absolute offset of the end-of-file address field (after the base and free-space
+    /// or extension addresses).
     fn eoa_offset(&self) -> u64 {
+        let two = 2 * self.widths.offset as u64;
         match self.version {
-            0 => self.pos + 40,
-            1 => self.pos + 44,
-            _ => self.pos + 28,
+            0 => self.pos + 24 + two,
+            1 => self.pos + 28 + two,
+            _ => self.pos + 12 + two,
         }
     }
 
     /// Store a new end-of-file address (v2/v3: with the superblock checksum).
     pub(crate) fn set_eoa(&mut self, file: &File, eoa: u64) -> Result<()> {
         let stored = eoa + self.base_address;
+        let w = self.widths;
+        if stored > w.max_addr() {
+            return Err(too_far(w, stored));
+        }
+        let field = &stored.to_le_bytes()[..w.o()];
         if self.version <= 1 {
-            pwrite(file, self.eoa_offset(), &stored.to_le_bytes())?;
+            pwrite(file, self.eoa_offset(), field)?;
         } else {
-            let mut sb = [0u8; 48];
+            // Signature, versions and sizes (12 bytes), four addresses, the checksum.
+            let len = 12 + 4 * w.o();
+            let mut sb = vec![0u8; len + 4];
             file.read_exact_at(&mut sb, self.pos)
                 .map_err(|e| io(self.pos, e))?;
-            sb[28..36].copy_from_slice(&stored.to_le_bytes());
-            let sum = lookup3(&sb[..44], 0);
-            sb[44..48].copy_from_slice(&sum.to_le_bytes());
+            let at = (self.eoa_offset() - self.pos) as usize;
+            sb[at..at + w.o()].copy_from_slice(field);
+            let sum = lookup3(&sb[..len], 0);
+            sb[len..].copy_from_slice(&sum.to_le_bytes());
             pwrite(file, self.pos, &sb)?;
         }
         self.eoa = eoa;
