@@ -41,7 +41,7 @@ pub(crate) fn write(
         let n = children.len();
         let groups = n.div_ceil(kind.max_children).max(1);
         let size = kind.node_size();
-        let base = out.eof.div_ceil(8) * 8;
+        let base = out.alloc((groups * size) as u64)?;
         let mut bytes = Vec::with_capacity(groups * size);
         let mut next_keys = Vec::with_capacity(groups + 1);
         let mut next_children = Vec::with_capacity(groups);
@@ -71,8 +71,7 @@ pub(crate) fn write(
             next_children.push(addr);
         }
         next_keys.push(keys.get(n).cloned().unwrap_or_default());
-        let at = out.append(&bytes)?;
-        debug_assert_eq!(at, base);
+        out.write_at(base, &bytes)?;
         if groups == 1 {
             return Ok(base);
         }

@@ -63,8 +63,8 @@ pub(crate) fn write_heap(out: &mut Out, objects: &[Vec<u8>]) -> Result<(u64, Vec
     let max_index = bits + TABLE_WIDTH.trailing_zeros();
     let max_man = block - block_header;
 
-    let header_at = out.eof.div_ceil(8) * 8;
-    let block_at = (header_at + HEAP_HEADER_LEN).div_ceil(8) * 8;
+    let header_at = out.alloc(HEAP_HEADER_LEN)?;
+    let block_at = out.alloc(block)?;
 
     // The direct block with its objects.
     let mut blk = Vec::with_capacity(block as usize);
@@ -119,11 +119,8 @@ pub(crate) fn write_heap(out: &mut Out, objects: &[Vec<u8>]) -> Result<(u64, Vec
     h.put_u32(sum);
     debug_assert_eq!(h.len() as u64, HEAP_HEADER_LEN);
 
-    let a = out.append(&h)?;
-    let b = out.append(&blk)?;
-    if a != header_at || b != block_at {
-        return Err(usage("fractal heap placement mismatch"));
-    }
+    out.write_at(header_at, &h)?;
+    out.write_at(block_at, &blk)?;
     Ok((header_at, ids))
 }
 

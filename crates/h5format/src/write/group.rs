@@ -96,11 +96,12 @@ pub(crate) fn write(out: &mut Out, members: &[Member]) -> Result<(u64, u64)> {
     heap.extend_from_slice(&[0; 3]);
     heap.put_len(data.len() as u64);
     heap.put_len(FREE_NULL);
-    let heap_at = out.eof.div_ceil(8) * 8;
     let w = Widths::current();
-    heap.put_addr(heap_at + (8 + 2 * w.l() + w.o()) as u64);
+    let head = (8 + 2 * w.l() + w.o()) as u64;
+    let heap_addr = out.alloc(head + data.len() as u64)?;
+    heap.put_addr(heap_addr + head);
     heap.extend_from_slice(&data);
-    let heap_addr = out.append(&heap)?;
+    out.write_at(heap_addr, &heap)?;
 
     // Symbol table nodes, each full-size on disk.
     let per_node = 2 * usize::from(LEAF_K);

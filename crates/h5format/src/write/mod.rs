@@ -170,10 +170,7 @@ impl FileWriter {
     fn with_backend(sink: Backend) -> Self {
         FileWriter {
             durability: default_durability(),
-            out: Out {
-                sink,
-                eof: superblock::SIZE,
-            },
+            out: Out::new(sink, superblock::SIZE),
             groups: vec![GroupNode::default()],
             datasets: Vec::new(),
             types: Vec::new(),

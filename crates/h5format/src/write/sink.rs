@@ -186,27 +186,158 @@ impl Sink for Backend {
     }
 }
 
-/// The output file: a sink plus the end-of-file allocation pointer.
+/// The output file: a sink plus the end-of-file allocation pointer and, when an editor
+/// writes into an existing file, the free space it may reuse.
 pub(crate) struct Out {
     pub sink: Backend,
     pub eof: u64,
+    /// Free regions below `eof` (none for a new file), and a log of allocations.
+    pub space: Space,
+}
+
+/// Free regions an [`Out`] allocates from before growing the file, and (when recording)
+/// every allocation made.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Space {
+    /// Free (address, length) regions, sorted by address, not touching each other.
+    pub free: Vec<(u64, u64)>,
+    /// Every allocation made since recording started.
+    pub log: Option<Vec<(u64, u64)>>,
+}
+
+impl Space {
+    /// Add a free region, merged with its neighbours.
+    pub fn release(&mut self, addr: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let i = self.free.partition_point(|&(a, _)| a < addr);
+        self.free.insert(i, (addr, len));
+        // Merge with the next, then with the previous region (overlaps too, defensively).
+        if i + 1 < self.free.len() && self.free[i].0 + self.free[i].1 >= self.free[i + 1].0 {
+            let (a, l) = self.free.remove(i + 1);
+            let end = (a + l).max(self.free[i].0 + self.free[i].1);
+            self.free[i].1 = end - self.free[i].0;
+        }
+        if i > 0 && self.free[i - 1].0 + self.free[i - 1].1 >= self.free[i].0 {
+            let (a, l) = self.free.remove(i);
+            let end = (a + l).max(self.free[i - 1].0 + self.free[i - 1].1);
+            self.free[i - 1].1 = end - self.free[i - 1].0;
+        }
+    }
+
+    /// Take `len` bytes at an 8-byte aligned address from the smallest free region that
+    /// holds them (best fit: large regions stay whole for large structures).
+    fn take(&mut self, len: u64) -> Option<u64> {
+        let i = self
+            .free
+            .iter()
+            .enumerate()
+            .filter(|&(_, &(a, l))| a.div_ceil(8) * 8 - a + len <= l)
+            .min_by_key(|&(_, &(_, l))| l)
+            .map(|(i, _)| i)?;
+        let (a, l) = self.free[i];
+        let start = a.div_ceil(8) * 8;
+        let (head, tail) = (start - a, l - (start - a) - len);
+        self.free.remove(i);
+        if tail > 0 {
+            self.free.insert(i, (start + len, tail));
+        }
+        if head > 0 {
+            self.free.insert(i, (a, head));
+        }
+        Some(start)
+    }
+
+    /// Total free bytes.
+    pub fn free_bytes(&self) -> u64 {
+        self.free.iter().map(|&(_, l)| l).sum()
+    }
 }
 
 impl Out {
-    /// Append `bytes` at the end of the file (8-byte aligned) and return their address.
-    pub fn append(&mut self, bytes: &[u8]) -> Result<u64> {
-        let addr = self.eof.div_ceil(8) * 8;
-        self.sink.write_at(addr, bytes)?;
-        self.eof = addr + bytes.len() as u64;
+    /// An output of no free space, allocating from `eof`.
+    pub fn new(sink: Backend, eof: u64) -> Self {
+        Out {
+            sink,
+            eof,
+            space: Space::default(),
+        }
+    }
+
+    /// Allocate `len` bytes: from the free space when a region holds them, else at the end
+    /// of the file (8-byte aligned). The bytes are not written.
+    pub fn alloc(&mut self, len: u64) -> Result<u64> {
+        let addr = match self.space.take(len) {
+            Some(a) => a,
+            None => {
+                let addr = self.eof.div_ceil(8) * 8;
+                self.eof = addr.checked_add(len).ok_or_else(|| {
+                    Error::Usage(format!("file would grow past 2^64 bytes ({len})"))
+                })?;
+                addr
+            }
+        };
+        if let Some(log) = &mut self.space.log {
+            log.push((addr, len));
+        }
         Ok(addr)
     }
 
-    /// Reserve `len` bytes (reading as zeros) at the end of the file.
+    /// Write `bytes` at a new place ([`Out::alloc`]) and return their address.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<u64> {
+        let addr = self.alloc(bytes.len() as u64)?;
+        self.sink.write_at(addr, bytes)?;
+        Ok(addr)
+    }
+
+    /// Write `bytes` at `addr` (allocated by [`Out::alloc`]).
+    pub fn write_at(&mut self, addr: u64, bytes: &[u8]) -> Result<()> {
+        self.sink.write_at(addr, bytes)
+    }
+
+    /// Start logging allocations (what a structure about to be written occupies).
+    pub fn record(&mut self) {
+        self.space.log = Some(Vec::new());
+    }
+
+    /// Stop logging; the allocations made since [`Out::record`].
+    pub fn recorded(&mut self) -> Vec<(u64, u64)> {
+        self.space.log.take().unwrap_or_default()
+    }
+
+    /// Reserve `len` bytes (reading as zeros) at the end of the file: never from the free
+    /// space, which holds old bytes.
     pub fn reserve(&mut self, len: u64) -> Result<u64> {
         let addr = self.eof.div_ceil(8) * 8;
         self.eof = addr
             .checked_add(len)
             .ok_or_else(|| Error::Usage(format!("file would grow past 2^64 bytes ({len})")))?;
         Ok(addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Space;
+
+    #[test]
+    fn free_regions_merge_and_split() {
+        let mut s = Space::default();
+        s.release(100, 20);
+        s.release(140, 10);
+        s.release(120, 20); // joins both neighbours
+        assert_eq!(s.free, vec![(100, 50)]);
+        s.release(8, 8);
+        assert_eq!(s.free, vec![(8, 8), (100, 50)]);
+        // Best fit: the 8 bytes at 8.
+        assert_eq!(s.take(8), Some(8));
+        // 8-byte aligned: 100 rounds up to 104, leaving 4 bytes before.
+        assert_eq!(s.take(16), Some(104));
+        assert_eq!(s.free, vec![(100, 4), (120, 30)]);
+        assert_eq!(s.take(40), None);
+        assert_eq!(s.take(30), Some(120));
+        assert_eq!(s.free, vec![(100, 4)]);
+        assert_eq!(s.free_bytes(), 4);
     }
 }

@@ -118,6 +118,9 @@ pub(crate) fn change(
             };
             patch(&mut data, &dims, slab, elem)?;
             let at = txn.out.append(&data)?;
+            if *address != UNDEF {
+                txn.changes.freed.push((*address, *size));
+            }
             let mut b = vec![3, 1];
             b.put_addr(at);
             b.put_len(*size);
@@ -126,6 +129,7 @@ pub(crate) fn change(
         Layout::Chunked {
             chunk_dims,
             dont_filter_partial_edge,
+            address,
             ..
         } => {
             if *dont_filter_partial_edge {
@@ -134,7 +138,14 @@ pub(crate) fn change(
                     "chunked layouts with unfiltered partial edge chunks",
                 ));
             }
-            chunked(&mut txn, &ds, chunk_dims, (&old, &dims), slab)?
+            chunked(
+                ed,
+                &mut txn,
+                &ds,
+                (chunk_dims, *address),
+                (&old, &dims),
+                slab,
+            )?
         }
         Layout::Compact { .. } | Layout::Contiguous { .. } => {
             return Err(Error::Usage(
@@ -191,9 +202,10 @@ fn patch(data: &mut [u8], dims: &[u64], slab: Option<Slab<'_>>, elem: u64) -> Re
 /// Re-encode the chunks `slab` touches, write a v1 B-tree over all chunks, and return the
 /// new (version 3) layout message.
 fn chunked(
+    ed: &Editor,
     txn: &mut Txn,
     ds: &Dataset,
-    cdims: &[u64],
+    (cdims, index): (&[u64], u64),
     (old, dims): (&[u64], &[u64]),
     slab: Option<Slab<'_>>,
 ) -> Result<Vec<u8>> {
@@ -267,14 +279,24 @@ fn chunked(
                     })?;
             }
             let at = txn.out.append(&buf)?;
-            map.insert(coord.clone(), (at, buf.len() as u64, 0));
+            if let Some((old, size, _)) = map.insert(coord.clone(), (at, buf.len() as u64, 0)) {
+                if old != UNDEF {
+                    txn.changes.freed.push((old, size));
+                }
+            }
             if !next(&mut coord, &lo, &hi) {
                 break;
             }
         }
     }
     let k = usize::from(txn.reader.superblock().indexed_storage_k);
-    let root = write_index(txn, &map, cdims, 2 * k)?;
+    txn.out.record();
+    let root = write_index(txn, &map, cdims, 2 * k);
+    let regions = txn.out.recorded();
+    let root = root?;
+    let ledger = ed.ledger.borrow();
+    txn.changes
+        .replace(&ledger, ds.address(), index, root, regions);
     let mut b = vec![3, 2, rank as u8 + 1];
     b.put_addr(root);
     for &d in cdims {

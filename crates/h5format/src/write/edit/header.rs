@@ -85,6 +85,8 @@ struct Chunk {
     addr: u64,
     /// Size of its message area.
     size: usize,
+    /// Length on disk as its continuation message records it (chunk #0: 0).
+    len: u64,
     /// The continuation messages it holds.
     conts: Vec<RawMsg>,
     /// Number of messages in it, NIL and continuation messages included (for the v1 count).
@@ -142,6 +144,7 @@ impl EditHeader {
         chunks.push(Chunk {
             addr,
             size: capacity,
+            len: 0,
             conts: std::mem::take(&mut p.conts),
             count: std::mem::take(&mut p.count),
         });
@@ -170,6 +173,7 @@ impl EditHeader {
             chunks.push(Chunk {
                 addr: at,
                 size,
+                len,
                 conts: std::mem::take(&mut p.conts),
                 count: std::mem::take(&mut p.count),
             });
@@ -194,11 +198,21 @@ impl EditHeader {
         }
     }
 
+    /// The continuation chunks (address, length), which a relocating commit frees.
+    pub(crate) fn continuations(&self) -> Vec<(u64, u64)> {
+        self.chunks
+            .iter()
+            .skip(1)
+            .map(|c| (c.addr, c.len))
+            .collect()
+    }
+
     /// Encode `msgs` as this header's new content; returns the one write that commits it
-    /// (address, bytes). When the change lies within one chunk and fits there, that chunk is
-    /// rewritten in place; otherwise chunk #0 is, and the messages that do not fit it move to
-    /// one new continuation chunk appended to `out` (with room for later additions).
-    pub(crate) fn encode(&self, msgs: &[RawMsg], out: &mut Out) -> Result<(u64, Vec<u8>)> {
+    /// (address, bytes) and whether the old continuation chunks are left unreferenced by it.
+    /// When the change lies within one chunk and fits there, that chunk is rewritten in
+    /// place; otherwise chunk #0 is, and the messages that do not fit it move to one new
+    /// continuation chunk allocated from `out` (with room for later additions).
+    pub(crate) fn encode(&self, msgs: &[RawMsg], out: &mut Out) -> Result<(u64, Vec<u8>, bool)> {
         let mut msgs: Vec<RawMsg> = msgs.to_vec();
         if self.version == 1 {
             for m in &mut msgs {
@@ -214,10 +228,10 @@ impl EditHeader {
                 )));
             }
         }
-        if let Some(w) = self.in_place(&msgs)? {
-            return Ok(w);
+        if let Some((at, bytes)) = self.in_place(&msgs)? {
+            return Ok((at, bytes, false));
         }
-        self.relocate(msgs, out).map(|b| (self.addr, b))
+        self.relocate(msgs, out).map(|b| (self.addr, b, true))
     }
 
     /// The single-chunk rewrite, if the change allows one.

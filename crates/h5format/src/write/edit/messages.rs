@@ -44,6 +44,11 @@ pub(crate) fn link_name(m: &RawMsg) -> Result<String> {
     Ok(Link::parse(&mut c)?.name)
 }
 
+/// The B-tree address of a symbol table message.
+pub(crate) fn stab_tree(m: &RawMsg) -> Result<u64> {
+    Cursor::new(&m.body, 0, "symbol table message", sizes()).addr()
+}
+
 /// An attribute info or link info message: flags, creation-order counter, and whether
 /// the attributes or links are in dense storage (a fractal heap).
 pub(crate) struct Info {

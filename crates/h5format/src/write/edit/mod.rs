@@ -72,6 +72,7 @@ mod graft;
 mod header;
 mod links;
 mod messages;
+mod space;
 mod target;
 
 use std::fs::File;
@@ -81,7 +82,7 @@ use std::sync::Arc;
 use super::attribute::AttrValue;
 use super::encode::Widths;
 use super::global_heap;
-use super::sink::{Backend, Out};
+use super::sink::{Backend, Out, Space};
 use super::{DatasetSpec, Durability, FileWriter};
 use crate::error::{Error, Result};
 use crate::read::object_header::msg;
@@ -103,6 +104,12 @@ pub struct Editor {
     extended: std::cell::Cell<bool>,
     /// Widths of the file's addresses and lengths, which everything appended uses.
     widths: Widths,
+    /// Space freed by committed edits, reused by later ones (see `space.rs`).
+    ledger: std::cell::RefCell<space::Ledger>,
+    /// Set by [`Editor::close`] (nothing left to do when dropped).
+    closed: bool,
+    /// File offset of HDF5 address 0 (the user block's size).
+    base: u64,
 }
 
 /// One edit in progress: a fresh reader of the file as it is, and the append target.
@@ -111,6 +118,8 @@ struct Txn {
     out: Out,
     spot: SuperblockSpot,
     base: u64,
+    /// What the edit frees and writes, applied to the ledger when it commits.
+    changes: space::Changes,
 }
 
 impl Txn {
@@ -138,8 +147,13 @@ impl Editor {
             durability: super::default_durability(),
             extended: std::cell::Cell::new(false),
             widths: Widths::EIGHT,
+            ledger: Default::default(),
+            closed: false,
+            base: 0,
         };
-        ed.widths = ed.begin()?.spot.widths;
+        let txn = ed.begin()?;
+        ed.widths = txn.spot.widths;
+        ed.base = txn.base;
         Ok(ed)
     }
 
@@ -162,21 +176,23 @@ impl Editor {
             })?
             .len();
         let floor = spot.eoa.max(len.saturating_sub(base)).div_ceil(8) * 8;
+        let free = self.ledger.borrow().free.free.clone();
         let sink = AppendSink {
             file: self.file.clone(),
             base,
             floor,
             end: floor,
             widths: spot.widths,
+            reusable: free.clone(),
         };
+        let mut out = Out::new(Backend::Custom(Box::new(sink)), floor);
+        out.space = Space { free, log: None };
         Ok(Txn {
             reader,
-            out: Out {
-                sink: Backend::Custom(Box::new(sink)),
-                eof: floor,
-            },
+            out,
             spot,
             base,
+            changes: space::Changes::default(),
         })
     }
 
@@ -206,7 +222,7 @@ impl Editor {
     /// Steps 2 and 3: extend the end-of-file address over what was appended, then write the
     /// header's new chunk #0.
     fn commit(&self, mut txn: Txn, header: &EditHeader, msgs: &[RawMsg]) -> Result<()> {
-        let (at, bytes) = header.encode(msgs, &mut txn.out)?;
+        let (at, bytes, relocated) = header.encode(msgs, &mut txn.out)?;
         if let Some((v, width)) = Widths::take_overflow() {
             return Err(Error::unsupported(
                 "edit",
@@ -232,6 +248,59 @@ impl Editor {
             target::sync(&self.file)?;
         }
         target::commit_write(&self.file, txn.base, at, &bytes)?;
+        if durable {
+            target::sync(&self.file)?;
+        }
+        // Committed (and on disk when durable): what the old state alone used is free.
+        if relocated {
+            txn.changes.freed.extend(header.continuations());
+        }
+        let used = std::mem::take(&mut txn.out.space);
+        self.ledger.borrow_mut().commit(used, txn.changes);
+        Ok(())
+    }
+
+    /// Bytes freed by earlier edits and not reused yet (they are reused by later edits of
+    /// this editor; see the [module documentation](self)).
+    pub fn free_space(&self) -> u64 {
+        self.ledger.borrow().free.free_bytes()
+    }
+
+    /// The free regions as (file offset, length): no object of the file uses their bytes,
+    /// which later edits may overwrite — also an edit that then fails (every other byte of
+    /// the file stays as it was).
+    pub fn free_regions(&self) -> Vec<(u64, u64)> {
+        let base = self.base;
+        let ledger = self.ledger.borrow();
+        ledger
+            .free
+            .free
+            .iter()
+            .map(|&(a, l)| (base + a, l))
+            .collect()
+    }
+
+    /// Close the file: free space at its end (left by this editor's edits) is cut off —
+    /// the superblock's end-of-file address is lowered first, then the file is truncated, so
+    /// an interruption leaves at worst unused trailing bytes. Dropping the editor does the
+    /// same, ignoring errors.
+    pub fn close(mut self) -> Result<()> {
+        self.closed = true;
+        self.shrink()
+    }
+
+    fn shrink(&self) -> Result<()> {
+        let _scope = self.widths.scope();
+        let mut txn = self.begin()?;
+        let Some((start, _)) = self.ledger.borrow().tail(txn.spot.eoa) else {
+            return Ok(());
+        };
+        let durable = self.durability == Durability::Fsync;
+        txn.spot.set_eoa(&self.file, start)?;
+        if durable {
+            target::sync(&self.file)?;
+        }
+        target::truncate(&self.file, txn.base + start)?;
         if durable {
             target::sync(&self.file)?;
         }
@@ -331,15 +400,10 @@ impl Editor {
     ) -> Result<()> {
         self.run(parent, || {
             let mut txn = self.begin()?;
-            let out = std::mem::replace(
-                &mut txn.out,
-                Out {
-                    sink: Backend::Mem(Vec::new()),
-                    eof: 0,
-                },
-            );
+            let out = std::mem::replace(&mut txn.out, Out::new(Backend::Mem(Vec::new()), 0));
             let mut w = FileWriter::with_backend(out.sink);
             w.out.eof = out.eof;
+            w.out.space = out.space;
             build(&mut w)?;
             let (members, out) = graft::finish(w)?;
             txn.out = out;
@@ -406,6 +470,14 @@ impl Editor {
             count[0] = bytes.len() as u64 / row;
             data::change(self, txn, path, Some(&dims), Some((&start, &count, bytes)))
         })
+    }
+}
+
+impl Drop for Editor {
+    fn drop(&mut self) {
+        if !self.closed {
+            let _ = self.shrink();
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub(crate) struct AppendSink {
     pub end: u64,
     /// The file's address width: nothing may be written past its largest address.
     pub widths: Widths,
+    /// Free regions below `floor` that may be written (what earlier edits freed).
+    pub reusable: Vec<(u64, u64)>,
 }
 
 impl AppendSink {
@@ -75,13 +77,17 @@ pub(crate) fn too_far(w: Widths, end: u64) -> Error {
 
 impl Sink for AppendSink {
     fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
-        if offset < self.floor {
+        let end = offset.saturating_add(data.len() as u64);
+        let free = self
+            .reusable
+            .iter()
+            .any(|&(a, l)| a <= offset && end <= a + l);
+        if offset < self.floor && !free {
             return Err(Error::Usage(format!(
                 "edit: a write at {offset} would change the existing file (it ends at {})",
                 self.floor
             )));
         }
-        let end = offset.saturating_add(data.len() as u64);
         self.check_end(end)?;
         pwrite(&self.file, self.base + offset, data)?;
         self.end = self.end.max(end);
@@ -206,6 +212,14 @@ pub(crate) fn extend_to(file: &File, base: u64, end: u64) -> Result<()> {
         file.set_len(base + end).map_err(|e| io(len, e))?;
     }
     Ok(())
+}
+
+/// Cut the file to `len` bytes (absolute), a counted write for the kill test.
+pub(crate) fn truncate(file: &File, len: u64) -> Result<()> {
+    if WRITES_LEFT.load(Ordering::SeqCst) >= 0 && WRITES_LEFT.fetch_sub(1, Ordering::SeqCst) == 0 {
+        std::process::abort();
+    }
+    file.set_len(len).map_err(|e| io(len, e))
 }
 
 /// `fsync` the file.
