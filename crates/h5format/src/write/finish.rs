@@ -21,7 +21,7 @@ impl FileWriter {
     pub(super) fn finish_backend(mut self) -> Result<Backend> {
         // A new file: 8-byte addresses and lengths, whatever an editor on this thread uses.
         let _widths = encode::Widths::EIGHT.scope();
-        let (root, stab, _) = self.write_objects()?;
+        let (root, stab, _) = self.write_objects(true)?;
         let sb = superblock::encode(self.out.eof, root, stab);
         self.out.sink.write_at(0, &sb)?;
         self.out.sink.set_len(self.out.eof)?;
@@ -30,7 +30,9 @@ impl FileWriter {
 
     /// Write every object and resolve references; returns the root group's header address,
     /// its symbol table (B-tree, heap) addresses, and the header address of every path.
-    pub(super) fn write_objects(&mut self) -> Result<Written> {
+    /// Without `root`, the root group's own header and links are not written (an editor
+    /// links its members into an existing group): its address is then undefined.
+    pub(super) fn write_objects(&mut self, with_root: bool) -> Result<Written> {
         self.check()?;
         // Attribute strings of all objects share global heap collections.
         let mut strings: Vec<&[u8]> = Vec::new();
@@ -89,9 +91,12 @@ impl FileWriter {
             type_attrs,
             addrs: HashMap::new(),
             patches: Vec::new(),
+            members_only: !with_root,
         };
         let (root, stab) = ctx.write_group(0, "/", 0)?;
-        ctx.addrs.insert("/".to_string(), root);
+        if root != encode::UNDEF {
+            ctx.addrs.insert("/".to_string(), root);
+        }
         let (addrs, patches) = (ctx.addrs, ctx.patches);
         resolve_references(&mut self.out, &addrs, patches)?;
         Ok((root, stab, addrs))
@@ -114,6 +119,8 @@ struct Finisher<'a> {
     addrs: HashMap<String, u64>,
     /// Bytes holding references, rewritten once every address is known.
     patches: Vec<Patch>,
+    /// Write the root group's members but not the root group itself.
+    members_only: bool,
 }
 
 /// An encoded attribute message.
@@ -361,6 +368,9 @@ impl Finisher<'_> {
                 stab,
                 soft: None,
             });
+        }
+        if g == 0 && self.members_only {
+            return Ok((encode::UNDEF, None));
         }
         let attrs = take(&mut self.group_attrs, g)?;
         let (attr_msgs, version, spots) =

@@ -123,7 +123,10 @@ struct Txn {
 }
 
 impl Txn {
-    fn header(&self, addr: u64) -> Result<EditHeader> {
+    /// Read the header of the object being edited (whose freed regions its allocations
+    /// then prefer).
+    fn header(&mut self, addr: u64) -> Result<EditHeader> {
+        self.out.space.owner = addr;
         EditHeader::read(self.reader.source(), addr)
     }
 }
@@ -176,17 +179,17 @@ impl Editor {
             })?
             .len();
         let floor = spot.eoa.max(len.saturating_sub(base)).div_ceil(8) * 8;
-        let free = self.ledger.borrow().free.free.clone();
+        let space = self.ledger.borrow().free.clone();
         let sink = AppendSink {
             file: self.file.clone(),
             base,
             floor,
             end: floor,
             widths: spot.widths,
-            reusable: free.clone(),
+            reusable: space.regions(),
         };
         let mut out = Out::new(Backend::Custom(Box::new(sink)), floor);
-        out.space = Space { free, log: None };
+        out.space = Space { log: None, ..space };
         Ok(Txn {
             reader,
             out,
@@ -256,7 +259,9 @@ impl Editor {
             txn.changes.freed.extend(header.continuations());
         }
         let used = std::mem::take(&mut txn.out.space);
-        self.ledger.borrow_mut().commit(used, txn.changes);
+        self.ledger
+            .borrow_mut()
+            .commit(used, txn.changes, header.addr);
         Ok(())
     }
 
@@ -271,13 +276,8 @@ impl Editor {
     /// the file stays as it was).
     pub fn free_regions(&self) -> Vec<(u64, u64)> {
         let base = self.base;
-        let ledger = self.ledger.borrow();
-        ledger
-            .free
-            .free
-            .iter()
-            .map(|&(a, l)| (base + a, l))
-            .collect()
+        let regions = self.ledger.borrow().free.regions();
+        regions.into_iter().map(|(a, l)| (base + a, l)).collect()
     }
 
     /// Close the file: free space at its end (left by this editor's edits) is cut off —
@@ -292,7 +292,7 @@ impl Editor {
     fn shrink(&self) -> Result<()> {
         let _scope = self.widths.scope();
         let mut txn = self.begin()?;
-        let Some((start, _)) = self.ledger.borrow().tail(txn.spot.eoa) else {
+        let Some(start) = self.ledger.borrow().free.tail_start(txn.spot.eoa) else {
             return Ok(());
         };
         let durable = self.durability == Durability::Fsync;
@@ -361,7 +361,7 @@ impl Editor {
     /// Delete the attribute `name` of the object at `obj_path`.
     pub fn delete_attr(&mut self, obj_path: &str, name: &str) -> Result<()> {
         self.run(obj_path, || {
-            let txn = self.begin()?;
+            let mut txn = self.begin()?;
             let addr = txn.reader.object(obj_path)?.node().address();
             let hdr = txn.header(addr)?;
             let mut msgs = hdr.msgs.clone();

@@ -59,24 +59,16 @@ impl Changes {
 }
 
 impl Ledger {
-    /// Apply a committed edit: `space` is the free list the edit allocated from (what it
-    /// used is gone from it), `changes` what it freed and wrote.
-    pub(crate) fn commit(&mut self, space: Space, changes: Changes) {
-        self.free.free = space.free;
+    /// Apply a committed edit of the object whose header is at `owner`: `space` is the free
+    /// list the edit allocated from (what it used is gone from it), `changes` what it freed
+    /// and wrote.
+    pub(crate) fn commit(&mut self, space: Space, changes: Changes, owner: u64) {
+        self.free = Space { log: None, ..space };
         for (a, l) in changes.freed {
-            self.free.release(a, l);
+            self.free.release(a, l, owner);
         }
         if let Some((header, root, regions)) = changes.owned {
             self.owned.insert(header, (root, regions));
         }
-    }
-
-    /// The free region ending at `end`, if any: (its start, its length).
-    pub(crate) fn tail(&self, end: u64) -> Option<(u64, u64)> {
-        self.free
-            .free
-            .last()
-            .copied()
-            .filter(|&(a, l)| a + l >= end && a < end)
     }
 }
