@@ -25,16 +25,19 @@ pub(crate) struct Ledger {
     /// Per object header address: a structure this editor wrote for it (a chunk index or a
     /// symbol table), named by its root address as the header records it, and the regions
     /// it occupies. When a later edit replaces that root, the regions are freed.
-    owned: HashMap<u64, (u64, Vec<(u64, u64)>)>,
+    owned: HashMap<u64, (u64, Regions)>,
 }
+
+/// File regions: (address, length).
+pub(crate) type Regions = Vec<(u64, u64)>;
 
 /// What one edit frees and takes ownership of, applied when it commits.
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
     /// Regions the committed state no longer references.
-    pub freed: Vec<(u64, u64)>,
+    pub freed: Regions,
     /// A structure written for an object: (header address, root address, regions).
-    pub owned: Option<(u64, u64, Vec<(u64, u64)>)>,
+    pub owned: Option<(u64, u64, Regions)>,
 }
 
 impl Changes {
@@ -47,7 +50,7 @@ impl Changes {
         header: u64,
         root: u64,
         new_root: u64,
-        regions: Vec<(u64, u64)>,
+        regions: Regions,
     ) {
         if let Some((r, old)) = ledger.owned.get(&header) {
             if *r == root {
