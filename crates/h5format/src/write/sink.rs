@@ -223,10 +223,15 @@ impl Space {
     /// Add a free region of `owner`, merged with touching regions of the same owner.
     pub fn release(&mut self, addr: u64, len: u64, owner: u64) {
         let len = self.mine.remove(&addr).map_or(len, |m| m.max(len));
-        if len == 0 {
+        let mut i = self.free.partition_point(|&(a, _, _)| a < addr);
+        // A region overlapping one already free (freed twice, as a crafted file could make
+        // happen) is not added again.
+        let end = addr.saturating_add(len);
+        let overlaps = (i > 0 && self.free[i - 1].0 + self.free[i - 1].1 > addr)
+            || self.free.get(i).is_some_and(|r| r.0 < end);
+        if len == 0 || overlaps {
             return;
         }
-        let mut i = self.free.partition_point(|&(a, _, _)| a < addr);
         self.free.insert(i, (addr, len, owner));
         let joins = |x: (u64, u64, u64), y: (u64, u64, u64)| x.2 == y.2 && x.0 + x.1 == y.0;
         if i + 1 < self.free.len() && joins(self.free[i], self.free[i + 1]) {
@@ -389,6 +394,9 @@ mod tests {
         assert_eq!(s.free, vec![(100, 4, 1), (120, 30, 1), (150, 10, 2)]);
         assert_eq!(s.take(30), Some(120));
         assert_eq!(s.take(40), None);
+        assert_eq!(s.free_bytes(), 14);
+        // Freeing what is already free changes nothing.
+        s.release(102, 8, 1);
         assert_eq!(s.free_bytes(), 14);
         // Another owner's region far larger than asked for stays whole; the owner's own
         // is cut.

@@ -217,6 +217,18 @@ fn chunked(
         .into_iter()
         .map(|c| (c.scaled, (c.address, c.size, c.filter_mask)))
         .collect();
+    // Replaced chunks are freed for reuse only when no two chunks of the index share bytes
+    // (libhdf5 never writes that; a crafted file might, and reusing one would overwrite
+    // the other).
+    let mut extents: Vec<(u64, u64)> = map
+        .values()
+        .filter(|c| c.0 != UNDEF)
+        .map(|c| (c.0, c.1))
+        .collect();
+    extents.sort_unstable();
+    let disjoint = extents
+        .windows(2)
+        .all(|w| w[0].0.saturating_add(w[0].1) <= w[1].0);
     let codecs = match ds.filters() {
         Some(p) => p
             .filters
@@ -280,7 +292,7 @@ fn chunked(
             }
             let at = txn.out.append(&buf)?;
             if let Some((old, size, _)) = map.insert(coord.clone(), (at, buf.len() as u64, 0)) {
-                if old != UNDEF {
+                if old != UNDEF && disjoint {
                     txn.changes.freed.push((old, size));
                 }
             }

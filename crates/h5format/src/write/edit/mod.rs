@@ -296,6 +296,12 @@ impl Editor {
         if relocated {
             txn.changes.freed.extend(header.continuations());
         }
+        // Only regions inside the file's allocated space, past the superblock, can be free
+        // (a crafted file could point a structure anywhere).
+        let (low, high) = (txn.spot.end(txn.base), end.max(txn.spot.eoa));
+        txn.changes
+            .freed
+            .retain(|&(a, l)| a >= low && a.checked_add(l).is_some_and(|e| e <= high));
         let mut used = std::mem::take(&mut txn.out.space);
         if !self.reuse {
             used.free = self.ledger.borrow().free.free.clone();

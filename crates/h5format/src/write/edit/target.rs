@@ -157,6 +157,18 @@ impl SuperblockSpot {
         Ok(spot)
     }
 
+    /// The HDF5 address just past the superblock (with the root group's symbol table entry
+    /// in versions 0/1): no free region may start below it.
+    pub(crate) fn end(&self, base: u64) -> u64 {
+        let (o, l) = (self.widths.o() as u64, self.widths.l() as u64);
+        let size = match self.version {
+            0 => 24 + 4 * o + (l + o + 24),
+            1 => 28 + 4 * o + (l + o + 24),
+            _ => 12 + 4 * o + 4,
+        };
+        (self.pos + size).saturating_sub(base)
+    }
+
     /// Absolute offset of the end-of-file address field (after the base and free-space
     /// or extension addresses).
     fn eoa_offset(&self) -> u64 {
