@@ -9,6 +9,17 @@
 //!   version 1 B-tree (whatever index the dataset had: layout version 4 indexes become a
 //!   version 3 layout, which libhdf5 1.8+ reads), and the layout message points to it. A
 //!   resize also replaces the dataspace message. Both messages change in one commit.
+//!
+//! Why the index kind is not kept (fixed and extensible arrays, v2 B-trees, single-chunk
+//! and implicit indexes all become a v1 B-tree): the writer has no encoder for the version 4
+//! indexes (the array headers, index, super and data blocks with their paging bitmaps,
+//! checksums and chunk-size fields whose width depends on the chunk size), and the v1 B-tree
+//! expresses every one of them: libhdf5 1.8+ and h5py read the version 3 layout whatever the
+//! file's `libver`, go on editing it in `r+` mode (growing any dimension up to the maximum
+//! shape, which lives in the dataspace, not in the index), and look chunks up in O(log n)
+//! as in an extensible array. What is lost is compactness (a v1 B-tree node has room for
+//! 2K children even for one chunk) and the version 4 layout itself: libhdf5 keeps the v1
+//! B-tree for later writes rather than converting back.
 
 use std::collections::BTreeMap;
 
