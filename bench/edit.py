@@ -8,7 +8,8 @@ an empty group /g. Operations, N times each on a fresh copy:
   attrs      set attribute /g/a{i} (4 x int64)
   append     1000 rows appended to /x
   overwrite  1000 elements of /x overwritten at a moving offset
-Ours: `target/release/examples/bench_edit` (each edit its own commit, no fsync, like h5py);
+Ours: `target/release/examples/bench_edit` (each edit its own commit, no fsync, like h5py),
+with space reuse (the default) and without it (`set_space_reuse(false)`: the file only grows);
 h5py: one r+ open, the N edits, close. Times are measured inside each process (open to
 close, interpreter start and imports excluded); peak RSS of each whole process
 (/usr/bin/time), and the file's growth.
@@ -36,8 +37,8 @@ def base(path):
         f.create_group("g")
 
 
-def ours(path, op, n):
-    out = subprocess.run(["/usr/bin/time", "-f", "%M", BIN, path, op, str(n)],
+def ours(path, op, n, *flags):
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", BIN, path, op, str(n), *flags],
                          capture_output=True, text=True, check=True)
     r = json.loads(out.stdout)
     rss = int(out.stderr.strip().splitlines()[-1])
@@ -81,20 +82,24 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "h5format", "--example", "bench_edit"],
                    cwd=ROOT, check=True)
-    print(f"| operation (N={n}) | ours s | h5py s | time ratio | ours growth | h5py growth | ours RSS MiB | h5py RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| operation (N={n}) | ours s | h5py s | time ratio | ours growth | ours growth, no reuse "
+          f"| h5py growth | ours RSS MiB | h5py RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as d:
         src = os.path.join(d, "base.h5")
         base(src)
         for op in ["attrs", "append", "overwrite"]:
             a, b = os.path.join(d, f"ours-{op}.h5"), os.path.join(d, f"h5py-{op}.h5")
-            shutil.copy(src, a)
-            shutil.copy(src, b)
+            c = os.path.join(d, f"ours-noreuse-{op}.h5")
+            for p in (a, b, c):
+                shutil.copy(src, p)
             wo, go, ro = ours(a, op, n)
+            _, gn, _ = ours(c, op, n, "noreuse")
             wt, gt, rt = theirs(b, op, n)
             check(a, b, op)
-            print(f"| {op} | {wo:.3f} | {wt:.3f} | {wt / wo:.2f}x | {go / 1024:.0f} KiB | {gt / 1024:.0f} KiB "
-                  f"| {ro / 1024:.1f} | {rt / 1024:.1f} |")
+            check(c, b, op)
+            print(f"| {op} | {wo:.3f} | {wt:.3f} | {wt / wo:.2f}x | {go / 1024:.0f} KiB | {gn / 1024:.0f} KiB "
+                  f"| {gt / 1024:.0f} KiB | {ro / 1024:.1f} | {rt / 1024:.1f} |")
 
 
 if __name__ == "__main__":

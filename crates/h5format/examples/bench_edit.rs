@@ -1,6 +1,7 @@
-//! Timing driver of `bench/edit.py`: `bench_edit FILE attrs|append|overwrite N` makes N
-//! in-place edits of FILE with `h5format::edit::Editor` (page-cache durability, as h5py) and
-//! prints one JSON line: seconds and the file size before and after.
+//! Timing driver of `bench/edit.py`: `bench_edit FILE attrs|append|overwrite N [noreuse]`
+//! makes N in-place edits of FILE with `h5format::edit::Editor` (page-cache durability, as
+//! h5py; with `noreuse`, freed space is not reused) and prints one JSON line: seconds and the
+//! file size before and after (the editor closed).
 
 use std::time::Instant;
 
@@ -9,9 +10,13 @@ use h5format::write::{to_le_bytes, AttrValue, Durability};
 
 fn main() -> h5format::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, file, op, n] = &args[..] else {
-        eprintln!("usage: bench_edit FILE attrs|append|overwrite N");
-        std::process::exit(2);
+    let (file, op, n, reuse) = match &args[..] {
+        [_, file, op, n] => (file, op, n, true),
+        [_, file, op, n, flag] if flag == "noreuse" => (file, op, n, false),
+        _ => {
+            eprintln!("usage: bench_edit FILE attrs|append|overwrite N [noreuse]");
+            std::process::exit(2);
+        }
     };
     let n: usize = n.parse().expect("N");
     let size = || std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
@@ -19,6 +24,7 @@ fn main() -> h5format::Result<()> {
     let t = Instant::now();
     let mut ed = Editor::open(file)?;
     ed.set_durability(Durability::PageCache);
+    ed.set_space_reuse(reuse);
     let rows: Vec<f32> = (0..1000).map(|i| i as f32).collect();
     for i in 0..n {
         match op.as_str() {
@@ -31,6 +37,7 @@ fn main() -> h5format::Result<()> {
             _ => panic!("unknown op {op}"),
         }
     }
+    ed.close()?;
     println!(
         "{{\"seconds\": {}, \"before\": {before}, \"after\": {}}}",
         t.elapsed().as_secs_f64(),

@@ -88,9 +88,28 @@ fn sequence(p: &Path, mut progress: impl FnMut(usize)) {
             .unwrap();
         progress(9 + i);
     }
+    // Edits in space freed by earlier ones: the chunks and the chunk index of the
+    // overwrites of /d/gz, the old continuation chunks of /g2.
+    assert!(ed.free_space() > 0);
+    ed.write_hyperslab("/d/gz", &[0, 0], &[1, 1], &to_le_bytes(&[5i32]))
+        .unwrap();
+    progress(21);
+    let len = std::fs::metadata(p).unwrap().len();
+    ed.write_hyperslab("/d/gz", &[0, 0], &[1, 1], &to_le_bytes(&[6i32]))
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(p).unwrap().len(),
+        len,
+        "the second overwrite reuses the first one's chunk and index"
+    );
+    progress(22);
+    ed.append("/d/grow", &to_le_bytes(&[25i64, 26])).unwrap();
+    progress(23);
+    // Free space at the end of the file is cut off.
+    ed.close().unwrap();
 }
 
-const STEPS: usize = 20;
+const STEPS: usize = 23;
 
 /// The child: run the sequence on `$EDIT_KILL_FILE`, aborting before write `$EDIT_KILL_N`,
 /// printing the number of finished edits as it goes.

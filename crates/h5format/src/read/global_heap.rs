@@ -48,12 +48,16 @@ impl GlobalHeap {
         let mut objects = Vec::new();
         let mut c = Cursor::new(&bytes, address, WHAT, sizes);
         c.skip(head_len as usize)?;
+        // libhdf5 pads the collection header and each object header to 8 bytes (which
+        // matters with lengths of fewer than 8 bytes).
+        c.align(8)?;
         let obj_head = 8 + usize::from(sizes.length);
         while c.remaining() >= obj_head {
             let index = c.u16()?;
             let _refs = c.u16()?;
             c.skip(4)?;
             let len = c.length()?;
+            c.align(8)?;
             if index == 0 {
                 break; // free space: the rest of the collection
             }

@@ -2,7 +2,7 @@
 
 use super::dataspace;
 use super::datatype::{to_le_bytes, DType, Element};
-use super::encode::{product, to_u16, usage, Put};
+use super::encode::{product, to_u16, usage, Put, Widths};
 use crate::error::Result;
 
 /// The value of an attribute.
@@ -184,12 +184,12 @@ impl AttrValue {
             AttrValue::String(_) => (
                 DType::VarString.encode()?,
                 dataspace::encode(&[], None),
-                refs.concat(),
+                narrow(refs),
             ),
             AttrValue::Strings(v) => (
                 DType::VarString.encode()?,
                 dataspace::encode(&[v.len() as u64], None),
-                refs.concat(),
+                narrow(refs),
             ),
             AttrValue::StringArray { shape, .. } => (
                 DType::VarString.encode()?,
@@ -241,6 +241,12 @@ pub(crate) fn encode_message(
     out.pad_to(8);
     out.extend_from_slice(data);
     Ok(out)
+}
+
+/// Heap references as the current file stores them ([`Widths::narrow_ref`]).
+fn narrow(refs: &[[u8; 16]]) -> Vec<u8> {
+    let w = Widths::current();
+    refs.iter().flat_map(|r| w.narrow_ref(r)).collect()
 }
 
 fn check_len(s: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Version 1 B-trees ("TREE" nodes), bulk-built bottom-up from sorted entries. Used for group
 //! symbol tables (node type 0) and chunk indexes (node type 1).
 
-use super::encode::{Put, UNDEF};
+use super::encode::{Put, Widths, UNDEF};
 use super::sink::Out;
 use crate::error::Result;
 
@@ -18,8 +18,10 @@ pub(crate) struct TreeKind {
 }
 
 impl TreeKind {
+    /// Size of a node (in the current file's address width).
     fn node_size(&self) -> usize {
-        24 + (self.max_children + 1) * self.key_size + self.max_children * 8
+        let o = Widths::current().o();
+        8 + 2 * o + (self.max_children + 1) * self.key_size + self.max_children * o
     }
 }
 
@@ -39,7 +41,7 @@ pub(crate) fn write(
         let n = children.len();
         let groups = n.div_ceil(kind.max_children).max(1);
         let size = kind.node_size();
-        let base = out.eof.div_ceil(8) * 8;
+        let base = out.alloc((groups * size) as u64)?;
         let mut bytes = Vec::with_capacity(groups * size);
         let mut next_keys = Vec::with_capacity(groups + 1);
         let mut next_children = Vec::with_capacity(groups);
@@ -53,15 +55,15 @@ pub(crate) fn write(
             bytes.put_u8(kind.node_type);
             bytes.put_u8(level);
             bytes.put_u16((hi - lo) as u16);
-            bytes.put_u64(if g == 0 { UNDEF } else { addr - size as u64 });
-            bytes.put_u64(if g + 1 == groups {
+            bytes.put_addr(if g == 0 { UNDEF } else { addr - size as u64 });
+            bytes.put_addr(if g + 1 == groups {
                 UNDEF
             } else {
                 addr + size as u64
             });
             for i in lo..hi {
                 put_key(&mut bytes, keys.get(i), kind.key_size);
-                bytes.put_u64(children.get(i).copied().unwrap_or(UNDEF));
+                bytes.put_addr(children.get(i).copied().unwrap_or(UNDEF));
             }
             put_key(&mut bytes, keys.get(hi), kind.key_size);
             bytes.resize(start + size, 0);
@@ -69,8 +71,7 @@ pub(crate) fn write(
             next_children.push(addr);
         }
         next_keys.push(keys.get(n).cloned().unwrap_or_default());
-        let at = out.append(&bytes)?;
-        debug_assert_eq!(at, base);
+        out.write_at(base, &bytes)?;
         if groups == 1 {
             return Ok(base);
         }

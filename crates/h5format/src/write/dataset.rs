@@ -577,13 +577,13 @@ impl DatasetState {
             }
             Storage::Contiguous(addr) => {
                 layout.put_u8(1);
-                layout.put_u64(*addr);
+                layout.put_addr(*addr);
                 let size = if self.spec.null_space {
                     0
                 } else {
                     product(&self.shape)? * self.elem
                 };
-                layout.put_u64(size);
+                layout.put_len(size);
             }
             Storage::Chunked(ch) => {
                 let keys: Vec<Vec<u64>> = ch.open.keys().cloned().collect();
@@ -602,7 +602,7 @@ impl DatasetState {
                     let root = ch.write_index(out)?;
                     layout.put_u8(2);
                     layout.put_u8(ch.dims.len() as u8 + 1);
-                    layout.put_u64(root);
+                    layout.put_addr(root);
                     for &d in &ch.dims {
                         layout.put_u32(d as u32);
                     }

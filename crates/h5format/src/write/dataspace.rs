@@ -11,11 +11,11 @@ pub(crate) fn encode(dims: &[u64], max: Option<&[Option<u64>]>) -> Vec<u8> {
     out.put_u8(u8::from(max.is_some()));
     out.extend_from_slice(&[0; 5]);
     for &d in dims {
-        out.put_u64(d);
+        out.put_len(d);
     }
     if let Some(max) = max {
         for m in max {
-            out.put_u64(m.unwrap_or(UNDEF));
+            out.put_len(m.unwrap_or(UNDEF));
         }
     }
     out

@@ -1,6 +1,6 @@
 //! Datatype messages (0x0003) for the types we write, all in datatype version 1.
 
-use super::encode::{usage, Put};
+use super::encode::{usage, Put, Widths};
 use crate::elem::ElemType;
 use crate::error::Result;
 
@@ -64,14 +64,16 @@ impl DType {
         }
     }
 
-    /// Size of one element in the file, in bytes.
+    /// Size of one element in the file, in bytes (a variable-length string's heap reference
+    /// is 16 bytes in files with 8-byte addresses, as every file [`super::FileWriter`]
+    /// creates; 4 + address size + 4 in files an editor changes).
     pub fn size(&self) -> Result<usize> {
         Ok(match self {
             DType::Elem(e) => e.size(),
             DType::ObjectRef => 8,
             DType::RegionRef => 12,
             DType::FixedString { len, .. } => *len as usize,
-            DType::VarString => 16,
+            DType::VarString => Widths::current().heap_ref(),
             DType::Raw(b) => match b.get(4..8) {
                 Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize,
                 None => return Err(usage("raw datatype message shorter than 8 bytes")),
@@ -82,6 +84,13 @@ impl DType {
     /// Encode the datatype message body.
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
+        let w = Widths::current();
+        if self.is_reference() && w.offset != 8 {
+            return Err(crate::error::Error::unsupported(
+                "write",
+                format!("references in a file with {}-byte addresses", w.offset),
+            ));
+        }
         match self {
             DType::Elem(ElemType::I8) => int(&mut out, 1, true),
             DType::Elem(ElemType::I16) => int(&mut out, 2, true),
@@ -115,7 +124,7 @@ impl DType {
             }
             DType::VarString => {
                 // Variable-length sequence of type "string", UTF-8, over unsigned bytes.
-                header(&mut out, 9, [1, 1, 0], 16);
+                header(&mut out, 9, [1, 1, 0], w.heap_ref() as u32);
                 int(&mut out, 1, false);
             }
             DType::ObjectRef => header(&mut out, 7, [0, 0, 0], 8),

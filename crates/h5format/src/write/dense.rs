@@ -8,7 +8,7 @@
 //! structures: libhdf5 derives everything else (heap ID widths, node capacities) from the
 //! header fields we write.
 
-use super::encode::{usage, Put, UNDEF};
+use super::encode::{usage, Put, Widths, UNDEF};
 use super::sink::Out;
 use crate::checksum::lookup3;
 use crate::error::Result;
@@ -63,8 +63,8 @@ pub(crate) fn write_heap(out: &mut Out, objects: &[Vec<u8>]) -> Result<(u64, Vec
     let max_index = bits + TABLE_WIDTH.trailing_zeros();
     let max_man = block - block_header;
 
-    let header_at = out.eof.div_ceil(8) * 8;
-    let block_at = (header_at + HEAP_HEADER_LEN).div_ceil(8) * 8;
+    let header_at = out.alloc(HEAP_HEADER_LEN)?;
+    let block_at = out.alloc(block)?;
 
     // The direct block with its objects.
     let mut blk = Vec::with_capacity(block as usize);
@@ -119,11 +119,8 @@ pub(crate) fn write_heap(out: &mut Out, objects: &[Vec<u8>]) -> Result<(u64, Vec
     h.put_u32(sum);
     debug_assert_eq!(h.len() as u64, HEAP_HEADER_LEN);
 
-    let a = out.append(&h)?;
-    let b = out.append(&blk)?;
-    if a != header_at || b != block_at {
-        return Err(usage("fractal heap placement mismatch"));
-    }
+    out.write_at(header_at, &h)?;
+    out.write_at(block_at, &blk)?;
     Ok((header_at, ids))
 }
 
@@ -170,6 +167,17 @@ pub(crate) fn write_btree2(
 /// Store attribute messages (`(name, body)` in creation order) densely; returns the
 /// (fractal heap, name index) addresses.
 pub(crate) fn write_attributes(out: &mut Out, attrs: &[(String, Vec<u8>)]) -> Result<(u64, u64)> {
+    let w = Widths::current();
+    if !w.is_eight() {
+        return Err(crate::error::Error::unsupported(
+            "write",
+            format!(
+                "dense attribute storage (an attribute over 64 KiB) in a file with {}-byte \
+                 addresses and {}-byte lengths",
+                w.offset, w.length
+            ),
+        ));
+    }
     let bodies: Vec<Vec<u8>> = attrs.iter().map(|(_, b)| b.clone()).collect();
     let (heap, ids) = write_heap(out, &bodies)?;
     let mut recs: Vec<(u32, &str, Vec<u8>)> = attrs
@@ -202,7 +210,7 @@ pub(crate) fn attribute_info(tracked: bool, count: usize, dense: Option<(u64, u6
         b.put_u16(count.min(u16::MAX as usize) as u16); // maximum creation index
     }
     let (heap, index) = dense.unwrap_or((UNDEF, UNDEF));
-    b.put_u64(heap);
-    b.put_u64(index);
+    b.put_addr(heap);
+    b.put_addr(index);
     b
 }

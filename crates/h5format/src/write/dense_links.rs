@@ -22,9 +22,13 @@ const NAME_INDEX: u8 = 5;
 const NODE_SIZE: u32 = 512;
 
 /// Whether libhdf5 would keep these links (`(name, link message)`) in dense storage: more
-/// than [`MAX_COMPACT`], each small enough for a managed heap object.
+/// than [`MAX_COMPACT`], each small enough for a managed heap object. Only in files of
+/// 8-byte addresses and lengths (what the heap and B-tree encoders write): a group grafted
+/// into a file of other widths keeps its links compact, which libhdf5 reads at any count.
 pub(crate) fn wanted(links: &[(String, Vec<u8>)]) -> bool {
-    links.len() > MAX_COMPACT && links.iter().all(|(_, b)| b.len() <= MAX_MANAGED)
+    super::encode::Widths::current().is_eight()
+        && links.len() > MAX_COMPACT
+        && links.iter().all(|(_, b)| b.len() <= MAX_MANAGED)
 }
 
 /// Store the link messages (`(name, body)` in creation order) densely; returns the

@@ -19,7 +19,9 @@ const MAX_COMPACT_ATTR: usize = 65_000;
 
 impl FileWriter {
     pub(super) fn finish_backend(mut self) -> Result<Backend> {
-        let (root, stab, _) = self.write_objects()?;
+        // A new file: 8-byte addresses and lengths, whatever an editor on this thread uses.
+        let _widths = encode::Widths::EIGHT.scope();
+        let (root, stab, _) = self.write_objects(true)?;
         let sb = match self.format {
             super::Format::Earliest => superblock::encode(self.out.eof, root, stab),
             super::Format::Latest => super::superblock_v3::encode(self.out.eof, root),
@@ -31,7 +33,9 @@ impl FileWriter {
 
     /// Write every object and resolve references; returns the root group's header address,
     /// its symbol table (B-tree, heap) addresses, and the header address of every path.
-    pub(super) fn write_objects(&mut self) -> Result<Written> {
+    /// Without `root`, the root group's own header and links are not written (an editor
+    /// links its members into an existing group): its address is then undefined.
+    pub(super) fn write_objects(&mut self, with_root: bool) -> Result<Written> {
         self.check()?;
         // Attribute strings of all objects share global heap collections.
         let mut strings: Vec<&[u8]> = Vec::new();
@@ -91,9 +95,12 @@ impl FileWriter {
             addrs: HashMap::new(),
             patches: Vec::new(),
             latest: self.format == super::Format::Latest,
+            members_only: !with_root,
         };
         let (root, stab) = ctx.write_group(0, "/", 0)?;
-        ctx.addrs.insert("/".to_string(), root);
+        if root != encode::UNDEF {
+            ctx.addrs.insert("/".to_string(), root);
+        }
         let (addrs, patches) = (ctx.addrs, ctx.patches);
         resolve_references(&mut self.out, &addrs, patches)?;
         Ok((root, stab, addrs))
@@ -119,6 +126,8 @@ struct Finisher<'a> {
     /// [`Format::Latest`](super::Format::Latest): version 2 headers and link messages for
     /// every object.
     latest: bool,
+    /// Write the root group's members but not the root group itself.
+    members_only: bool,
 }
 
 /// An encoded attribute message.
@@ -368,6 +377,9 @@ impl Finisher<'_> {
                 stab,
                 soft: None,
             });
+        }
+        if g == 0 && self.members_only {
+            return Ok((encode::UNDEF, None));
         }
         let attrs = take(&mut self.group_attrs, g)?;
         let (attr_msgs, version, spots) =

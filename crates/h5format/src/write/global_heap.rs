@@ -43,13 +43,16 @@ pub(crate) fn write_objects(out: &mut Out, strings: &[(u32, &[u8])]) -> Result<V
         col.extend_from_slice(b"GCOL");
         col.put_u8(1);
         col.extend_from_slice(&[0; 3]);
-        col.put_u64(total as u64);
+        // Sizes in the file's width, each header padded to 8 bytes as libhdf5 lays them out.
+        col.put_len(total as u64);
+        col.pad_to(8);
         for (i, s) in batch.iter().enumerate() {
             let s = s.1;
             col.put_u16((i + 1) as u16);
             col.put_u16(0);
             col.put_u32(0);
-            col.put_u64(s.len() as u64);
+            col.put_len(s.len() as u64);
+            col.pad_to(8);
             col.extend_from_slice(s);
             col.pad_to(8);
         }
@@ -57,7 +60,8 @@ pub(crate) fn write_objects(out: &mut Out, strings: &[(u32, &[u8])]) -> Result<V
         col.put_u16(0);
         col.put_u16(0);
         col.put_u32(0);
-        col.put_u64(free as u64);
+        col.put_len(free as u64);
+        col.pad_to(8);
         col.resize(total, 0);
         let addr = out.append(&col)?;
         for (i, s) in batch.iter().enumerate() {

@@ -2,7 +2,7 @@
 //! 2 × leaf-K entries, and a v1 B-tree over the nodes.
 
 use super::btree::{self, TreeKind};
-use super::encode::{to_u32, Put};
+use super::encode::{to_u32, Put, Widths};
 use super::sink::Out;
 use crate::error::Result;
 
@@ -25,34 +25,43 @@ pub(crate) struct Member {
     pub soft: Option<String>,
 }
 
-/// Encode a symbol table entry (40 bytes with 8-byte offsets).
+/// Size of a symbol table entry: name offset (a length), header address, cache type,
+/// reserved, 16-byte scratch pad (40 bytes with 8-byte offsets and lengths).
+fn entry_size() -> usize {
+    let w = Widths::current();
+    w.l() + w.o() + 24
+}
+
+/// Encode a symbol table entry.
 pub(crate) fn entry(out: &mut Vec<u8>, name_offset: u64, header: u64, stab: Option<(u64, u64)>) {
-    out.put_u64(name_offset);
-    out.put_u64(header);
+    let start = out.len();
+    out.put_len(name_offset);
+    out.put_addr(header);
     match stab {
         Some((tree, heap)) => {
             out.put_u32(1);
             out.put_u32(0);
-            out.put_u64(tree);
-            out.put_u64(heap);
+            out.put_addr(tree);
+            out.put_addr(heap);
         }
         None => {
             out.put_u32(0);
             out.put_u32(0);
-            out.extend_from_slice(&[0; 16]);
         }
     }
+    out.resize(start + entry_size(), 0);
 }
 
 /// Encode the symbol table entry of a soft link: no object header, cache type 2, and the
 /// offset of the link value in the group's local heap in the scratch pad.
 fn soft_entry(out: &mut Vec<u8>, name_offset: u64, value_offset: u32) {
-    out.put_u64(name_offset);
-    out.put_u64(u64::MAX);
+    let start = out.len();
+    out.put_len(name_offset);
+    out.put_addr(u64::MAX);
     out.put_u32(2);
     out.put_u32(0);
     out.put_u32(value_offset);
-    out.extend_from_slice(&[0; 12]);
+    out.resize(start + entry_size(), 0);
 }
 
 /// Write the symbol table of a group whose members are sorted by name; returns the
@@ -85,17 +94,20 @@ pub(crate) fn write(out: &mut Out, members: &[Member]) -> Result<(u64, u64)> {
     heap.extend_from_slice(b"HEAP");
     heap.put_u8(0);
     heap.extend_from_slice(&[0; 3]);
-    heap.put_u64(data.len() as u64);
-    heap.put_u64(FREE_NULL);
-    let heap_at = out.eof.div_ceil(8) * 8;
-    heap.put_u64(heap_at + 32);
+    heap.put_len(data.len() as u64);
+    heap.put_len(FREE_NULL);
+    let w = Widths::current();
+    let head = (8 + 2 * w.l() + w.o()) as u64;
+    let heap_addr = out.alloc(head + data.len() as u64)?;
+    heap.put_addr(heap_addr + head);
     heap.extend_from_slice(&data);
-    let heap_addr = out.append(&heap)?;
+    out.write_at(heap_addr, &heap)?;
 
     // Symbol table nodes, each full-size on disk.
     let per_node = 2 * usize::from(LEAF_K);
-    let node_size = 8 + per_node * 40;
-    let mut keys = vec![0u64.to_le_bytes().to_vec()];
+    let node_size = 8 + per_node * entry_size();
+    let key = |offset: u64| offset.to_le_bytes()[..w.l()].to_vec();
+    let mut keys = vec![key(0)];
     let mut children = Vec::new();
     for ((chunk, offs), softs) in members
         .chunks(per_node)
@@ -115,12 +127,12 @@ pub(crate) fn write(out: &mut Out, members: &[Member]) -> Result<(u64, u64)> {
         }
         node.resize(node_size, 0);
         children.push(out.append(&node)?);
-        keys.push(offs.last().copied().unwrap_or(0).to_le_bytes().to_vec());
+        keys.push(key(offs.last().copied().unwrap_or(0)));
     }
     let kind = TreeKind {
         node_type: btree::GROUP,
         max_children: 2 * usize::from(INTERNAL_K),
-        key_size: 8,
+        key_size: w.l(),
     };
     let tree = btree::write(out, &kind, keys, children)?;
     Ok((tree, heap_addr))
@@ -129,7 +141,7 @@ pub(crate) fn write(out: &mut Out, members: &[Member]) -> Result<(u64, u64)> {
 /// The symbol table message body.
 pub(crate) fn stab_message(tree: u64, heap: u64) -> Vec<u8> {
     let mut b = Vec::with_capacity(16);
-    b.put_u64(tree);
-    b.put_u64(heap);
+    b.put_addr(tree);
+    b.put_addr(heap);
     b
 }

@@ -56,7 +56,7 @@ pub(crate) fn message(name: &str, value: &LinkValue, order: Option<u64>) -> Resu
     b.extend_from_slice(&n.to_le_bytes()[..width]);
     b.extend_from_slice(name.as_bytes());
     match value {
-        LinkValue::Hard(addr) => b.put_u64(*addr),
+        LinkValue::Hard(addr) => b.put_addr(*addr),
         LinkValue::Soft(target) => {
             b.put_u16(to_u16(target.len(), "soft link value length")?);
             b.extend_from_slice(target.as_bytes());
@@ -82,8 +82,8 @@ pub(crate) fn link_info(tracked: bool, max_order: u64) -> Vec<u8> {
     if tracked {
         b.put_u64(max_order);
     }
-    b.put_u64(UNDEF); // fractal heap
-    b.put_u64(UNDEF); // name index
+    b.put_addr(UNDEF); // fractal heap
+    b.put_addr(UNDEF); // name index
     b
 }
 

@@ -196,10 +196,7 @@ impl FileWriter {
         FileWriter {
             format: Format::Earliest,
             durability: default_durability(),
-            out: Out {
-                sink,
-                eof: superblock::SIZE,
-            },
+            out: Out::new(sink, superblock::SIZE),
             groups: vec![GroupNode::default()],
             datasets: Vec::new(),
             types: Vec::new(),
@@ -533,7 +530,12 @@ impl FileWriter {
             return Err(usage("string longer than 4 GiB"));
         }
         let r = global_heap::write_strings(&mut self.out, &bytes);
-        Ok(self.guard(r)?.concat())
+        let w = encode::Widths::current();
+        Ok(self
+            .guard(r)?
+            .iter()
+            .flat_map(|r| w.narrow_ref(r))
+            .collect())
     }
 
     /// Store variable-length values in the file's global heap: each item is the length its
@@ -544,6 +546,16 @@ impl FileWriter {
     /// null reference.
     pub fn write_vlen_objects(&mut self, items: &[(u32, Vec<u8>)]) -> Result<Vec<[u8; 16]>> {
         self.check()?;
+        let w = encode::Widths::current();
+        if !w.is_eight() {
+            return Err(Error::unsupported(
+                "write",
+                format!(
+                    "variable-length objects in a file with {}-byte addresses",
+                    w.offset
+                ),
+            ));
+        }
         let stored: Vec<(u32, &[u8])> = items
             .iter()
             .filter(|(n, b)| *n != 0 || !b.is_empty())

@@ -9,6 +9,17 @@
 //!   version 1 B-tree (whatever index the dataset had: layout version 4 indexes become a
 //!   version 3 layout, which libhdf5 1.8+ reads), and the layout message points to it. A
 //!   resize also replaces the dataspace message. Both messages change in one commit.
+//!
+//! Why the index kind is not kept (fixed and extensible arrays, v2 B-trees, single-chunk
+//! and implicit indexes all become a v1 B-tree): the writer has no encoder for the version 4
+//! indexes (the array headers, index, super and data blocks with their paging bitmaps,
+//! checksums and chunk-size fields whose width depends on the chunk size), and the v1 B-tree
+//! expresses every one of them: libhdf5 1.8+ and h5py read the version 3 layout whatever the
+//! file's `libver`, go on editing it in `r+` mode (growing any dimension up to the maximum
+//! shape, which lives in the dataspace, not in the index), and look chunks up in O(log n)
+//! as in an extensible array. What is lost is compactness (a v1 B-tree node has room for
+//! 2K children even for one chunk) and the version 4 layout itself: libhdf5 keeps the v1
+//! B-tree for later writes rather than converting back.
 
 use std::collections::BTreeMap;
 
@@ -118,14 +129,18 @@ pub(crate) fn change(
             };
             patch(&mut data, &dims, slab, elem)?;
             let at = txn.out.append(&data)?;
+            if *address != UNDEF {
+                txn.changes.freed.push((*address, *size));
+            }
             let mut b = vec![3, 1];
-            b.put_u64(at);
-            b.put_u64(*size);
+            b.put_addr(at);
+            b.put_len(*size);
             b
         }
         Layout::Chunked {
             chunk_dims,
             dont_filter_partial_edge,
+            address,
             ..
         } => {
             if *dont_filter_partial_edge {
@@ -134,7 +149,14 @@ pub(crate) fn change(
                     "chunked layouts with unfiltered partial edge chunks",
                 ));
             }
-            chunked(&mut txn, &ds, chunk_dims, (&old, &dims), slab)?
+            chunked(
+                ed,
+                &mut txn,
+                &ds,
+                (chunk_dims, *address),
+                (&old, &dims),
+                slab,
+            )?
         }
         Layout::Compact { .. } | Layout::Contiguous { .. } => {
             return Err(Error::Usage(
@@ -191,9 +213,10 @@ fn patch(data: &mut [u8], dims: &[u64], slab: Option<Slab<'_>>, elem: u64) -> Re
 /// Re-encode the chunks `slab` touches, write a v1 B-tree over all chunks, and return the
 /// new (version 3) layout message.
 fn chunked(
+    ed: &Editor,
     txn: &mut Txn,
     ds: &Dataset,
-    cdims: &[u64],
+    (cdims, index): (&[u64], u64),
     (old, dims): (&[u64], &[u64]),
     slab: Option<Slab<'_>>,
 ) -> Result<Vec<u8>> {
@@ -205,6 +228,18 @@ fn chunked(
         .into_iter()
         .map(|c| (c.scaled, (c.address, c.size, c.filter_mask)))
         .collect();
+    // Replaced chunks are freed for reuse only when no two chunks of the index share bytes
+    // (libhdf5 never writes that; a crafted file might, and reusing one would overwrite
+    // the other).
+    let mut extents: Vec<(u64, u64)> = map
+        .values()
+        .filter(|c| c.0 != UNDEF)
+        .map(|c| (c.0, c.1))
+        .collect();
+    extents.sort_unstable();
+    let disjoint = extents
+        .windows(2)
+        .all(|w| w[0].0.saturating_add(w[0].1) <= w[1].0);
     let codecs = match ds.filters() {
         Some(p) => p
             .filters
@@ -267,16 +302,26 @@ fn chunked(
                     })?;
             }
             let at = txn.out.append(&buf)?;
-            map.insert(coord.clone(), (at, buf.len() as u64, 0));
+            if let Some((old, size, _)) = map.insert(coord.clone(), (at, buf.len() as u64, 0)) {
+                if old != UNDEF && disjoint {
+                    txn.changes.freed.push((old, size));
+                }
+            }
             if !next(&mut coord, &lo, &hi) {
                 break;
             }
         }
     }
     let k = usize::from(txn.reader.superblock().indexed_storage_k);
-    let root = write_index(txn, &map, cdims, 2 * k)?;
+    txn.out.record();
+    let root = write_index(txn, &map, cdims, 2 * k);
+    let regions = txn.out.recorded();
+    let root = root?;
+    let ledger = ed.ledger.borrow();
+    txn.changes
+        .replace(&ledger, ds.address(), index, root, regions);
     let mut b = vec![3, 2, rank as u8 + 1];
-    b.put_u64(root);
+    b.put_addr(root);
     for &d in cdims {
         b.put_u32(
             u32::try_from(d)

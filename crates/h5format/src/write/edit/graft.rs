@@ -38,7 +38,7 @@ pub(crate) fn finish(mut w: FileWriter) -> Result<(Vec<NewLink>, Out)> {
                 .into(),
         ));
     }
-    let (_, _, addrs) = w.write_objects()?;
+    let (_, _, addrs) = w.write_objects(false)?;
     let root = w
         .groups
         .first()

@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::super::encode::{align8, usage, Put};
+use super::super::encode::{align8, usage, Put, Widths};
 use super::super::sink::Out;
 use crate::checksum::lookup3;
 use crate::error::{Error, Result};
@@ -27,8 +27,11 @@ use crate::read::object_header::msg;
 const MAX_CHUNKS: usize = 4096;
 /// Upper bound on the messages of a header we edit.
 const MAX_MESSAGES: usize = 1 << 16;
-/// Body of a continuation message with 8-byte offsets and lengths.
-const CONT_BODY: usize = 16;
+/// Body of a continuation message: an address and a length, in the file's widths.
+fn cont_body() -> usize {
+    let w = Widths::current();
+    w.o() + w.l()
+}
 
 /// One header message, raw (NIL and continuation messages are not kept).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -82,6 +85,8 @@ struct Chunk {
     addr: u64,
     /// Size of its message area.
     size: usize,
+    /// Length on disk as its continuation message records it (chunk #0: 0).
+    len: u64,
     /// The continuation messages it holds.
     conts: Vec<RawMsg>,
     /// Number of messages in it, NIL and continuation messages included (for the v1 count).
@@ -139,6 +144,7 @@ impl EditHeader {
         chunks.push(Chunk {
             addr,
             size: capacity,
+            len: 0,
             conts: std::mem::take(&mut p.conts),
             count: std::mem::take(&mut p.count),
         });
@@ -167,6 +173,7 @@ impl EditHeader {
             chunks.push(Chunk {
                 addr: at,
                 size,
+                len,
                 conts: std::mem::take(&mut p.conts),
                 count: std::mem::take(&mut p.count),
             });
@@ -191,11 +198,21 @@ impl EditHeader {
         }
     }
 
+    /// The continuation chunks (address, length), which a relocating commit frees.
+    pub(crate) fn continuations(&self) -> Vec<(u64, u64)> {
+        self.chunks
+            .iter()
+            .skip(1)
+            .map(|c| (c.addr, c.len))
+            .collect()
+    }
+
     /// Encode `msgs` as this header's new content; returns the one write that commits it
-    /// (address, bytes). When the change lies within one chunk and fits there, that chunk is
-    /// rewritten in place; otherwise chunk #0 is, and the messages that do not fit it move to
-    /// one new continuation chunk appended to `out` (with room for later additions).
-    pub(crate) fn encode(&self, msgs: &[RawMsg], out: &mut Out) -> Result<(u64, Vec<u8>)> {
+    /// (address, bytes) and whether the old continuation chunks are left unreferenced by it.
+    /// When the change lies within one chunk and fits there, that chunk is rewritten in
+    /// place; otherwise chunk #0 is, and the messages that do not fit it move to one new
+    /// continuation chunk allocated from `out` (with room for later additions).
+    pub(crate) fn encode(&self, msgs: &[RawMsg], out: &mut Out) -> Result<(u64, Vec<u8>, bool)> {
         let mut msgs: Vec<RawMsg> = msgs.to_vec();
         if self.version == 1 {
             for m in &mut msgs {
@@ -211,10 +228,10 @@ impl EditHeader {
                 )));
             }
         }
-        if let Some(w) = self.in_place(&msgs)? {
-            return Ok(w);
+        if let Some((at, bytes)) = self.in_place(&msgs)? {
+            return Ok((at, bytes, false));
         }
-        self.relocate(msgs, out).map(|b| (self.addr, b))
+        self.relocate(msgs, out).map(|b| (self.addr, b, true))
     }
 
     /// The single-chunk rewrite, if the change allows one.
@@ -342,7 +359,7 @@ impl EditHeader {
         let (first, nrest) = if total <= self.capacity {
             (msgs, 0)
         } else {
-            let cont = self.msg_len(CONT_BODY);
+            let cont = self.msg_len(cont_body());
             if cont > self.capacity {
                 return Err(Error::unsupported(
                     "edit",
@@ -391,9 +408,13 @@ impl EditHeader {
                 chunk.put_u32(sum);
             }
             let at = out.append(&chunk)?;
-            let mut body = Vec::with_capacity(CONT_BODY);
-            body.put_u64(at);
-            body.put_u64(chunk.len() as u64);
+            let mut body = Vec::with_capacity(cont_body());
+            body.put_addr(at);
+            body.put_len(chunk.len() as u64);
+            if self.version == 1 {
+                // Version 1 message sizes are multiples of 8 (a 2-byte-offset body is 10).
+                body.resize(align8(body.len()), 0);
+            }
             first.push(RawMsg::new(msg::CONTINUATION, body));
             (first, count)
         };
@@ -460,12 +481,14 @@ fn keep(m: RawMsg, at: u64, chunk: usize, p: &mut Parsed) -> Result<()> {
     match m.kind {
         msg::NIL => {}
         msg::CONTINUATION => {
-            let b = &m.body;
-            if b.len() < CONT_BODY {
-                return Err(bad(at, "short continuation message"));
-            }
-            let addr = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
-            let len = u64::from_le_bytes(b[8..16].try_into().unwrap_or_default());
+            let w = Widths::current();
+            let sizes = crate::cursor::Sizes {
+                offset: w.offset,
+                length: w.length,
+            };
+            let mut c = crate::cursor::Cursor::new(&m.body, at, "continuation message", sizes);
+            let addr = c.addr()?;
+            let len = c.length()?;
             p.pending.push((addr, len));
             p.conts.push(m);
         }

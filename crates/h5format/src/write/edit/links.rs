@@ -105,7 +105,18 @@ pub(crate) fn change(
         }
         // libhdf5 orders symbol table entries by strcmp of the names: byte order.
         members.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        let (tree, heap) = group::write(&mut txn.out, &members)?;
+        txn.out.record();
+        let written = group::write(&mut txn.out, &members);
+        let regions = txn.out.recorded();
+        let (tree, heap) = written?;
+        let old_tree = messages::stab_tree(&msgs[i])?;
+        txn.changes.replace(
+            &ed.ledger.borrow(),
+            group.address(),
+            old_tree,
+            tree,
+            regions,
+        );
         msgs[i].body = group::stab_message(tree, heap);
         return ed.commit(txn, &hdr, &msgs);
     }

@@ -7,10 +7,14 @@ use crate::cursor::{Cursor, Sizes};
 use crate::error::{Error, Result};
 use crate::read::link::Link;
 
-const SIZES: Sizes = Sizes {
-    offset: 8,
-    length: 8,
-};
+/// The widths of the file being edited.
+fn sizes() -> Sizes {
+    let w = super::super::encode::Widths::current();
+    Sizes {
+        offset: w.offset,
+        length: w.length,
+    }
+}
 
 /// The name of an attribute message (versions 1 to 3); `None` for a shared message, whose
 /// body is a reference to the real one.
@@ -36,8 +40,13 @@ pub(crate) fn attribute_name(m: &RawMsg) -> Result<Option<String>> {
 
 /// The name of a link message.
 pub(crate) fn link_name(m: &RawMsg) -> Result<String> {
-    let mut c = Cursor::new(&m.body, 0, "link message", SIZES);
+    let mut c = Cursor::new(&m.body, 0, "link message", sizes());
     Ok(Link::parse(&mut c)?.name)
+}
+
+/// The B-tree address of a symbol table message.
+pub(crate) fn stab_tree(m: &RawMsg) -> Result<u64> {
+    Cursor::new(&m.body, 0, "symbol table message", sizes()).addr()
 }
 
 /// An attribute info or link info message: flags, creation-order counter, and whether
@@ -65,7 +74,7 @@ impl Info {
     }
 
     fn parse(m: &RawMsg, width: usize, what: &'static str) -> Result<Self> {
-        let mut c = Cursor::new(&m.body, 0, what, SIZES);
+        let mut c = Cursor::new(&m.body, 0, what, sizes());
         let _version = c.u8()?;
         let flags = c.u8()?;
         let next_order = if flags & 1 != 0 {
@@ -77,7 +86,7 @@ impl Info {
         } else {
             None
         };
-        let heap = c.u64()?;
+        let heap = c.addr()?;
         Ok(Info {
             flags,
             next_order,
@@ -91,9 +100,10 @@ impl Info {
     pub(crate) fn make_compact(&self, m: &mut RawMsg) -> Result<()> {
         let start = 2 + if self.flags & 1 != 0 { self.width } else { 0 };
         let n = if self.flags & 2 != 0 { 3 } else { 2 };
+        let o = usize::from(sizes().offset);
         let dst = m
             .body
-            .get_mut(start..start + 8 * n)
+            .get_mut(start..start + o * n)
             .ok_or_else(|| Error::malformed("info message", 0, "truncated"))?;
         dst.fill(0xFF);
         Ok(())

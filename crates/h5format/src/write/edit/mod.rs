@@ -14,15 +14,16 @@
 //!
 //! # Why an interrupted edit leaves the old or the new file
 //! Every operation has the same three steps:
-//! 1. **Append.** Everything new — raw data, re-encoded chunks, a chunk index, a group's
-//!    symbol table, new objects' headers, global heap collections, a header continuation
-//!    chunk — is written past the current end of the file (the larger of the superblock's
-//!    end-of-file address and the file's length). Nothing reachable from the superblock
-//!    points there, so a kill during this step leaves the old file plus unused trailing bytes,
+//! 1. **Write new bytes where nothing points.** Everything new — raw data, re-encoded
+//!    chunks, a chunk index, a group's symbol table, new objects' headers, global heap
+//!    collections, a header continuation chunk — goes to space no committed state
+//!    references: regions earlier edits of this editor freed (see *Space* below), else past
+//!    the current end of the file (the larger of the superblock's end-of-file address and
+//!    the file's length). A kill during this step leaves the old file plus unused bytes,
 //!    which libhdf5 accepts (it refuses only files *shorter* than their end-of-file address).
-//! 2. **Extend.** The superblock's end-of-file address is moved past the new bytes (one
-//!    8-byte write in versions 0/1; the 48-byte superblock with its checksum in versions 2/3).
-//!    The file still describes the old content; the new bytes are allocated but unreferenced.
+//! 2. **Extend.** If the file grew, the superblock's end-of-file address is moved past the
+//!    new bytes (one write of the address in versions 0/1; the superblock with its checksum
+//!    in versions 2/3). The file still describes the old content.
 //! 3. **Commit.** One `pwrite` rewrites one chunk of exactly one object header, in place and
 //!    with the same size: the chunk holding the changed messages when they fit there, else
 //!    chunk #0 with every message laid out again and those that no longer fit moved to a
@@ -45,27 +46,50 @@
 //! edit (libhdf5 reads compact storage of any size, and moves it back to dense storage when
 //! it next adds a link or attribute past the group's or object's limit).
 //!
-//! What the editor cannot do this way it refuses with [`Error::Unsupported`], leaving the
-//! file byte for byte as it was: dense attributes of an object tracking their creation
-//! order, attributes over 64 KiB, datasets in external files, variable-length data in
-//! hyperslab writes, filters this crate cannot encode, "do not filter partial edge chunks"
-//! layouts, shrinking, offsets or lengths other than 8 bytes, non-default B-tree sizes (K)
-//! and family/multi files.
+//! What the editor cannot do this way it refuses with [`Error::Unsupported`], leaving every
+//! byte objects use as it was (the file's length too; only free space of this editor may
+//! have been written): dense attributes of an object tracking their creation order,
+//! attributes over 64 KiB, datasets in external files, variable-length data in hyperslab
+//! writes, filters this crate cannot encode, "do not filter partial edge chunks" layouts,
+//! shrinking, non-default B-tree sizes (K), family/multi files, and growing a file past its
+//! largest address.
 //!
-//! The editor takes no file lock (like libhdf5 with `HDF5_USE_FILE_LOCKING=FALSE`): readers
-//! may keep the file open and see either state, but two writers at once — two editors, or
-//! an editor and libhdf5 in `r+` mode — must not happen.
+//! # Address and length widths
+//! Files whose superblock gives 2- or 4-byte addresses ("size of offsets") or lengths are
+//! edited in those widths: every structure the editor writes — the writer's encoders
+//! included, for objects added with [`Editor::graft`] — encodes addresses and lengths in the
+//! file's widths (a scoped setting of the writer, `encode::Widths`; variable-length string
+//! references shrink to 4 + address size + 4 bytes). A value that does not fit, such as an
+//! end of file past 64 KiB with 2-byte addresses, refuses the edit before anything points
+//! to what it wrote. Dense attribute storage (an attribute over 64 KiB), references and
+//! raw variable-length objects ([`FileWriter::write_vlen_objects`]) are refused in such
+//! files.
+//!
+//! The editor takes no file lock (like libhdf5 with `HDF5_USE_FILE_LOCKING=FALSE`): two
+//! writers at once — two editors, or an editor and libhdf5 in `r+` mode — must not happen.
+//! A reader that keeps the file open sees either state of each edit as long as it re-reads
+//! from the superblock; one that holds on to structures from before an earlier edit may meet
+//! reused space (as with libhdf5), unless [`Editor::set_space_reuse`] is off.
 //!
 //! # Space
-//! Space the previous state references is never overwritten (that is the crash-safety rule),
-//! so replaced structures are not reused: each edit appends what it rewrites — the
-//! re-encoded chunks and the whole chunk index, a contiguous dataset's whole extent, a
-//! symbol-table group's whole B-tree and heap, new objects. Header changes cost nothing when
-//! the touched chunk has room; otherwise the messages beyond chunk #0 are appended once with
-//! 50% room, so a run of N additions to one header appends O(N) bytes in total, not O(N²).
-//! A file grows by at most that per edit; `h5repack` reclaims the space (`bench/edit.py`
-//! measures it against h5py). Objects unlinked by [`Editor::delete_link`] stay in the file,
-//! unreachable (their reference count unchanged).
+//! Space the committed state references is never overwritten (that is the crash-safety
+//! rule), but space it no longer references is reused within one open editor (see
+//! `space.rs`): after an edit's commit write (and its `fsync`, when durable) the regions only
+//! the old state used become free — the chunks it replaced, a contiguous dataset's old
+//! extent, the chunk index or symbol table it replaced when this editor wrote that one (the
+//! first rewrite of a structure the file came with leaves it behind: its extent is not
+//! known without walking it), the continuation chunks of a header laid out again. Later
+//! edits allocate from those regions first: the smallest region the edited object freed that
+//! holds the new structure, else a close fit among other objects' regions, else the end of
+//! the file. An edit never writes into what it frees itself. Header changes cost nothing
+//! when the touched chunk has room; otherwise the messages beyond chunk #0 move once to a
+//! chunk with 50% room, so a run of N additions writes O(N) bytes in total. Repeated edits
+//! of the same kind thus stop growing the file after the first two (`tests/edit_space.rs`;
+//! `bench/edit.py` measures growth against h5py). The free list lives in memory, as
+//! libhdf5's free-space manager does by default: at [`Editor::close`] (or drop) a free
+//! region at the end of the file is cut off — end-of-file address first, then the file
+//! length — and other free regions are lost. Objects unlinked by [`Editor::delete_link`]
+//! stay in the file, unreachable (their reference count unchanged).
 
 mod data;
 mod graft;
@@ -73,6 +97,7 @@ mod header;
 mod links;
 mod messages;
 mod replace;
+mod space;
 mod target;
 
 use std::fs::File;
@@ -80,8 +105,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::attribute::AttrValue;
+use super::encode::Widths;
 use super::global_heap;
-use super::sink::{Backend, Out};
+use super::sink::{Backend, Out, Space};
 use super::{DatasetSpec, Durability, FileWriter};
 use crate::error::{Error, Result};
 use crate::read::object_header::msg;
@@ -103,6 +129,16 @@ pub struct Editor {
     /// Set once an edit has moved the superblock's end-of-file address: from then on its
     /// appended bytes must stay.
     extended: std::cell::Cell<bool>,
+    /// Widths of the file's addresses and lengths, which everything appended uses.
+    widths: Widths,
+    /// Space freed by committed edits, reused by later ones (see `space.rs`).
+    ledger: std::cell::RefCell<space::Ledger>,
+    /// Set by [`Editor::close`] (nothing left to do when dropped).
+    closed: bool,
+    /// File offset of HDF5 address 0 (the user block's size).
+    base: u64,
+    /// Reuse freed space (default), or only ever append.
+    reuse: bool,
 }
 
 /// One edit in progress: a fresh reader of the file as it is, and the append target.
@@ -111,10 +147,15 @@ struct Txn {
     out: Out,
     spot: SuperblockSpot,
     base: u64,
+    /// What the edit frees and writes, applied to the ledger when it commits.
+    changes: space::Changes,
 }
 
 impl Txn {
-    fn header(&self, addr: u64) -> Result<EditHeader> {
+    /// Read the header of the object being edited (whose freed regions its allocations
+    /// then prefer).
+    fn header(&mut self, addr: u64) -> Result<EditHeader> {
+        self.out.space.owner = addr;
         EditHeader::read(self.reader.source(), addr)
     }
 }
@@ -132,14 +173,29 @@ impl Editor {
                 offset: 0,
                 source: e,
             })?;
-        let ed = Editor {
+        let mut ed = Editor {
             path,
             file: Arc::new(file),
             durability: super::default_durability(),
             extended: std::cell::Cell::new(false),
+            widths: Widths::EIGHT,
+            ledger: Default::default(),
+            closed: false,
+            base: 0,
+            reuse: true,
         };
-        ed.begin()?;
+        let txn = ed.begin()?;
+        ed.widths = txn.spot.widths;
+        ed.base = txn.base;
         Ok(ed)
+    }
+
+    /// Choose whether later edits reuse the space earlier ones freed (the default), or only
+    /// append. Without reuse the file only grows, and nothing is cut off at close; a reader
+    /// that keeps the file open from before an edit then never reads bytes that changed under
+    /// it (with reuse, such a reader must reopen the file, as with libhdf5).
+    pub fn set_space_reuse(&mut self, reuse: bool) {
+        self.reuse = reuse;
     }
 
     /// Choose whether each edit is `fsync`ed (default: the process default of the writer,
@@ -161,20 +217,26 @@ impl Editor {
             })?
             .len();
         let floor = spot.eoa.max(len.saturating_sub(base)).div_ceil(8) * 8;
+        let mut space = self.ledger.borrow().free.clone();
+        if !self.reuse {
+            space.free.clear();
+        }
         let sink = AppendSink {
             file: self.file.clone(),
             base,
             floor,
             end: floor,
+            widths: spot.widths,
+            reusable: space.regions(),
         };
+        let mut out = Out::new(Backend::Custom(Box::new(sink)), floor);
+        out.space = Space { log: None, ..space };
         Ok(Txn {
             reader,
-            out: Out {
-                sink: Backend::Custom(Box::new(sink)),
-                eof: floor,
-            },
+            out,
             spot,
             base,
+            changes: space::Changes::default(),
         })
     }
 
@@ -187,7 +249,11 @@ impl Editor {
         };
         let len = self.file.metadata().map_err(io)?.len();
         self.extended.set(false);
+        // Everything encoded during the edit uses the file's widths.
+        let scope = self.widths.scope();
+        Widths::take_overflow();
         let r = f();
+        drop(scope);
         if r.is_err() && !self.extended.get() {
             let now = self.file.metadata().map_err(io)?.len();
             if now > len {
@@ -200,8 +266,17 @@ impl Editor {
     /// Steps 2 and 3: extend the end-of-file address over what was appended, then write the
     /// header's new chunk #0.
     fn commit(&self, mut txn: Txn, header: &EditHeader, msgs: &[RawMsg]) -> Result<()> {
-        let (at, bytes) = header.encode(msgs, &mut txn.out)?;
+        let (at, bytes, relocated) = header.encode(msgs, &mut txn.out)?;
+        if let Some((v, width)) = Widths::take_overflow() {
+            return Err(Error::unsupported(
+                "edit",
+                format!("the value {v} does not fit the file's {width}-byte fields"),
+            ));
+        }
         let end = txn.out.eof;
+        if end > self.widths.max_addr() {
+            return Err(target::too_far(self.widths, end));
+        }
         let durable = self.durability == Durability::Fsync;
         if end > txn.spot.eoa {
             target::extend_to(&self.file, txn.base, end)?;
@@ -217,6 +292,68 @@ impl Editor {
             target::sync(&self.file)?;
         }
         target::commit_write(&self.file, txn.base, at, &bytes)?;
+        if durable {
+            target::sync(&self.file)?;
+        }
+        // Committed (and on disk when durable): what the old state alone used is free.
+        if relocated {
+            txn.changes.freed.extend(header.continuations());
+        }
+        // Only regions inside the file's allocated space, past the superblock, can be free
+        // (a crafted file could point a structure anywhere).
+        let (low, high) = (txn.spot.end(txn.base), end.max(txn.spot.eoa));
+        txn.changes
+            .freed
+            .retain(|&(a, l)| a >= low && a.checked_add(l).is_some_and(|e| e <= high));
+        let mut used = std::mem::take(&mut txn.out.space);
+        if !self.reuse {
+            used.free = self.ledger.borrow().free.free.clone();
+        }
+        self.ledger
+            .borrow_mut()
+            .commit(used, txn.changes, header.addr);
+        Ok(())
+    }
+
+    /// Bytes freed by earlier edits and not reused yet (they are reused by later edits of
+    /// this editor; see the [module documentation](self)).
+    pub fn free_space(&self) -> u64 {
+        self.ledger.borrow().free.free_bytes()
+    }
+
+    /// The free regions as (file offset, length): no object of the file uses their bytes,
+    /// which later edits may overwrite — also an edit that then fails (every other byte of
+    /// the file stays as it was).
+    pub fn free_regions(&self) -> Vec<(u64, u64)> {
+        let base = self.base;
+        let regions = self.ledger.borrow().free.regions();
+        regions.into_iter().map(|(a, l)| (base + a, l)).collect()
+    }
+
+    /// Close the file: free space at its end (left by this editor's edits) is cut off —
+    /// the superblock's end-of-file address is lowered first, then the file is truncated, so
+    /// an interruption leaves at worst unused trailing bytes. Dropping the editor does the
+    /// same, ignoring errors.
+    pub fn close(mut self) -> Result<()> {
+        self.closed = true;
+        self.shrink()
+    }
+
+    fn shrink(&self) -> Result<()> {
+        if !self.reuse {
+            return Ok(());
+        }
+        let _scope = self.widths.scope();
+        let mut txn = self.begin()?;
+        let Some(start) = self.ledger.borrow().free.tail_start(txn.spot.eoa) else {
+            return Ok(());
+        };
+        let durable = self.durability == Durability::Fsync;
+        txn.spot.set_eoa(&self.file, start)?;
+        if durable {
+            target::sync(&self.file)?;
+        }
+        target::truncate(&self.file, txn.base + start)?;
         if durable {
             target::sync(&self.file)?;
         }
@@ -277,7 +414,7 @@ impl Editor {
     /// Delete the attribute `name` of the object at `obj_path`.
     pub fn delete_attr(&mut self, obj_path: &str, name: &str) -> Result<()> {
         self.run(obj_path, || {
-            let txn = self.begin()?;
+            let mut txn = self.begin()?;
             let addr = txn.reader.object(obj_path)?.node().address();
             let hdr = txn.header(addr)?;
             let mut msgs = hdr.msgs.clone();
@@ -316,15 +453,10 @@ impl Editor {
     ) -> Result<()> {
         self.run(parent, || {
             let mut txn = self.begin()?;
-            let out = std::mem::replace(
-                &mut txn.out,
-                Out {
-                    sink: Backend::Mem(Vec::new()),
-                    eof: 0,
-                },
-            );
+            let out = std::mem::replace(&mut txn.out, Out::new(Backend::Mem(Vec::new()), 0));
             let mut w = FileWriter::with_backend(out.sink);
             w.out.eof = out.eof;
+            w.out.space = out.space;
             build(&mut w)?;
             let (members, out) = graft::finish(w)?;
             txn.out = out;
@@ -391,6 +523,14 @@ impl Editor {
             count[0] = bytes.len() as u64 / row;
             data::change(self, txn, path, Some(&dims), Some((&start, &count, bytes)))
         })
+    }
+}
+
+impl Drop for Editor {
+    fn drop(&mut self) {
+        if !self.closed {
+            let _ = self.shrink();
+        }
     }
 }
 
