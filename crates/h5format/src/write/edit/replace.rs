@@ -71,15 +71,10 @@ fn build_objects(
     txn: &mut Txn,
     build: impl FnOnce(&mut FileWriter) -> Result<()>,
 ) -> Result<Vec<NewLink>> {
-    let out = std::mem::replace(
-        &mut txn.out,
-        Out {
-            sink: Backend::Mem(Vec::new()),
-            eof: 0,
-        },
-    );
+    let out = std::mem::replace(&mut txn.out, Out::new(Backend::Mem(Vec::new()), 0));
     let mut w = FileWriter::with_backend(out.sink);
     w.out.eof = out.eof;
+    w.out.space = out.space;
     build(&mut w)?;
     let empty = w
         .groups
