@@ -1,7 +1,9 @@
 //! Remote files against real loopback servers started by `.ci/run`
 //! (`.ci/remote_servers.sh`): nginx with range requests (`H5SPARSE_TEST_HTTP`), moto's S3
-//! API (`H5SPARSE_TEST_S3`, bucket `testdata`) and a proxy that stalls or resets
-//! (`H5SPARSE_TEST_PROXY`). Without them each test prints a skip message.
+//! API (`H5SPARSE_TEST_S3`, bucket `testdata`), a proxy that stalls or resets
+//! (`H5SPARSE_TEST_PROXY`) and nginx over TLS with a certificate made at start-up
+//! (`H5SPARSE_TEST_HTTPS`, its CA in `H5SPARSE_TEST_HTTPS_CA`). Without them each test prints
+//! a skip message.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -109,6 +111,33 @@ fn user_error(args: &[&str], envs: &[(&str, &str)], needle: &str) {
         t.elapsed() < Duration::from_secs(30),
         "{args:?} took {:?}",
         t.elapsed()
+    );
+}
+
+/// `https://`: built with the `tls` feature, every fixture equals local when the test CA is
+/// trusted through `H5SPARSE_CA_FILE`, and is an error naming the certificate when it is
+/// not (verification is never skipped); built without it, the URL is refused with an error
+/// naming the feature.
+#[test]
+fn https_with_the_tls_feature_or_a_clear_error() {
+    let Some(base) = env("H5SPARSE_TEST_HTTPS") else {
+        return;
+    };
+    let url = format!("{base}/adata_csr.h5ad");
+    if !cfg!(feature = "tls") {
+        user_error(&["ls", &url], &[], "`tls` feature");
+        return;
+    }
+    let Some(ca) = env("H5SPARSE_TEST_HTTPS_CA") else {
+        return;
+    };
+    same_as_local(|n| format!("{base}/{n}"), &[("H5SPARSE_CA_FILE", &ca)]);
+    // The system's certificates only (none vouches for the test CA).
+    user_error(&["ls", &url], &[], "certificate");
+    user_error(
+        &["ls", &url],
+        &[("H5SPARSE_CA_FILE", "/nonexistent/ca.pem")],
+        "H5SPARSE_CA_FILE",
     );
 }
 

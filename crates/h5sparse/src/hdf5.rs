@@ -110,6 +110,21 @@ impl Array1 for H5Array {
             _ => None,
         }
     }
+
+    fn announce(&self) {
+        self.ds.prefetch_index();
+    }
+
+    fn prepare(&self) {
+        let chunked = matches!(
+            self.ds.layout(),
+            h5format::read::layout::Layout::Chunked { .. }
+        );
+        if chunked && self.ds.file().source().is_remote() {
+            // An error here comes back with the first read.
+            let _ = self.ds.chunks();
+        }
+    }
 }
 
 /// An HDF5 group as a [`GroupSource`].

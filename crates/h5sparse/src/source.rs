@@ -41,6 +41,13 @@ pub trait Array1: Send + Sync {
     /// Natural read granularity (chunk length in elements) for streaming in bounded memory;
     /// `None` for contiguous storage.
     fn chunk_len(&self) -> Option<u64>;
+    /// Remote storage: announce the first reads of this array (its chunk index), so that
+    /// the announcements of several arrays are fetched together by the first
+    /// [`prepare`](Self::prepare). Default: nothing.
+    fn announce(&self) {}
+    /// Remote storage: get ready to read (open the chunk index, reading what
+    /// [`announce`](Self::announce) named). Errors are left to the reads. Default: nothing.
+    fn prepare(&self) {}
 }
 
 /// A group: its attributes and member datasets.

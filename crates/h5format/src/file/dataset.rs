@@ -497,6 +497,29 @@ impl Dataset {
 }
 
 impl Dataset {
+    /// Remote files: announce the first node (or header) of this chunked dataset's chunk
+    /// index ([`crate::io::ByteSource::hint`]), so that the indexes of several datasets
+    /// announced before any of them is opened ([`chunks`](Self::chunks)) are fetched in one
+    /// burst. No effect on local files or other layouts; never required.
+    pub fn prefetch_index(&self) {
+        if let Layout::Chunked {
+            index,
+            address,
+            chunk_dims,
+            ..
+        } = &self.layout
+        {
+            let file = &self.node.file;
+            crate::read::chunk_index::announce(
+                file.source(),
+                file.sizes(),
+                index,
+                *address,
+                chunk_dims.len(),
+            );
+        }
+    }
+
     /// The chunk engine of a chunked dataset (built once, sharing the file's chunk cache).
     pub fn chunks(&self) -> Result<Arc<crate::read::chunked::ChunkedReader>> {
         if let Some(r) = self.chunks.get() {

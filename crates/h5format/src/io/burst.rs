@@ -47,6 +47,11 @@ impl Pending {
         self.bytes += len;
     }
 
+    /// Whether no range is pending.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
     /// Whether a pending range overlaps `start..end`.
     pub fn overlaps(&self, start: u64, end: u64) -> bool {
         self.ranges.iter().any(|&(s, e)| s < end && start < e)
@@ -109,27 +114,49 @@ impl Extents {
         }
     }
 
-    /// Copy `buf.len()` bytes at `offset` from one extent holding them all; false if none.
-    pub fn read(&self, offset: u64, buf: &mut [u8]) -> bool {
-        let end = offset + buf.len() as u64;
-        // Extents may overlap: look at the few that start at or before `offset`.
-        for (&s, data) in self.by_start.range(..=offset).rev().take(4) {
-            if s + data.len() as u64 >= end {
-                let from = (offset - s) as usize;
-                buf.copy_from_slice(&data[from..from + buf.len()]);
-                return true;
-            }
-        }
-        false
+    /// The extent holding byte `at` that reaches furthest, as (start, bytes).
+    fn holding(&self, at: u64) -> Option<(u64, &Arc<Vec<u8>>)> {
+        // Extents may overlap: look at the few that start at or before `at`.
+        self.by_start
+            .range(..=at)
+            .rev()
+            .take(8)
+            .filter(|(&s, d)| s + d.len() as u64 > at)
+            .max_by_key(|(&s, d)| s + d.len() as u64)
+            .map(|(&s, d)| (s, d))
     }
 
-    /// Whether one extent holds `start..end`.
+    /// Copy `buf.len()` bytes at `offset` from the extents holding them (one, or several
+    /// that touch or overlap); false if a byte is missing.
+    pub fn read(&self, offset: u64, buf: &mut [u8]) -> bool {
+        let end = offset + buf.len() as u64;
+        if !self.covers(offset, end) {
+            return false;
+        }
+        let mut at = offset;
+        while at < end {
+            let Some((s, data)) = self.holding(at) else {
+                return false;
+            };
+            let from = (at - s) as usize;
+            let n = (data.len() - from).min((end - at) as usize);
+            let to = (at - offset) as usize;
+            buf[to..to + n].copy_from_slice(&data[from..from + n]);
+            at += n as u64;
+        }
+        true
+    }
+
+    /// Whether the extents hold every byte of `start..end`.
     pub fn covers(&self, start: u64, end: u64) -> bool {
-        self.by_start
-            .range(..=start)
-            .rev()
-            .take(4)
-            .any(|(&s, d)| s + d.len() as u64 >= end)
+        let mut at = start;
+        while at < end {
+            match self.holding(at) {
+                Some((s, d)) => at = s + d.len() as u64,
+                None => return false,
+            }
+        }
+        true
     }
 }
 
@@ -203,6 +230,11 @@ mod tests {
         assert_eq!(b, [10, 11, 12, 13]);
         assert!(!x.read(354, &mut b));
         assert!(x.covers(100, 356) && !x.covers(99, 120));
+        // A read across two touching extents.
+        x.insert(356, vec![7; 10]);
+        let mut c = [0u8; 6];
+        assert!(x.read(352, &mut c) && x.covers(100, 366) && !x.covers(360, 367));
+        assert_eq!(c, [252, 253, 254, 255, 7, 7]);
         for i in 0..40u64 {
             x.insert(1000 + (i << 25), vec![0; 16 << 20]);
         }

@@ -1,5 +1,6 @@
-//! A small HTTP/1.1 client over `std::net` for range requests (plain `http://` only: no TLS,
-//! so no C). One GET with a `Range` header per call, connections kept alive in a pool,
+//! A small HTTP/1.1 client over `std::net` for range requests: plain `http://`, and
+//! `https://` with the `tls` feature (rustls: see [`super::tls`]; without the feature no TLS
+//! and no C). One GET with a `Range` header per call, connections kept alive in a pool,
 //! timeouts on connect, read and write so a silent server is an error, never a hang.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,20 +17,27 @@ pub struct Target {
     pub port: u16,
     /// Request path, starting with `/`.
     pub path: String,
+    /// `https://`: TLS.
+    pub tls: bool,
 }
 
 impl Target {
-    /// Parse `http://host[:port]/path`. `https://` is refused: this build has no TLS.
+    /// Parse `http://host[:port]/path`, or `https://…` with the `tls` feature (refused with
+    /// a clear error without it).
     pub fn parse(url: &str) -> std::io::Result<Target> {
-        let rest = if let Some(r) = url.strip_prefix("http://") {
-            r
-        } else if url.starts_with("https://") {
-            return Err(invalid(format!(
-                "{url}: https is not supported (this build links no TLS stack); use an http:// URL or endpoint"
-            )));
+        let (rest, tls) = if let Some(r) = url.strip_prefix("http://") {
+            (r, false)
+        } else if let Some(r) = url.strip_prefix("https://") {
+            if !cfg!(feature = "tls") {
+                return Err(invalid(format!(
+                    "{url}: https is not supported by this build (no TLS stack: the optional `tls` feature adds one, and builds C); use an http:// URL or endpoint"
+                )));
+            }
+            (r, true)
         } else {
             return Err(invalid(format!("{url}: not an http:// URL")));
         };
+        let default_port = if tls { 443 } else { 80 };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -41,7 +49,7 @@ impl Target {
                     .map_err(|_| invalid(format!("{url}: bad port {p:?}")))?;
                 (h.to_string(), port)
             }
-            _ => (authority.to_string(), 80),
+            _ => (authority.to_string(), default_port),
         };
         if host.is_empty() {
             return Err(invalid(format!("{url}: no host")));
@@ -50,12 +58,13 @@ impl Target {
             host,
             port,
             path: path.to_string(),
+            tls,
         })
     }
 
     /// The `Host` header value.
     pub fn host_header(&self) -> String {
-        if self.port == 80 {
+        if self.port == if self.tls { 443 } else { 80 } {
             self.host.clone()
         } else {
             format!("{}:{}", self.host, self.port)
@@ -83,24 +92,71 @@ impl Response {
     }
 }
 
+/// One connection: plain TCP, or TLS over TCP.
+pub enum Stream {
+    /// `http://`.
+    Plain(TcpStream),
+    /// `https://`.
+    #[cfg(feature = "tls")]
+    Tls(Box<super::tls::TlsStream>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
 /// A keep-alive connection pool to one host.
 pub struct Client {
     target: Target,
     timeout: Duration,
-    pool: Mutex<Vec<BufReader<TcpStream>>>,
+    pool: Mutex<Vec<BufReader<Stream>>>,
+    #[cfg(feature = "tls")]
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// Most bytes of an error body kept (the rest is discarded with the connection).
 const MAX_ERROR_BODY: usize = 64 << 10;
 
 impl Client {
-    /// A client for `target` with `timeout` on connect and on every read/write.
-    pub fn new(target: Target, timeout: Duration) -> Client {
-        Client {
+    /// A client for `target` with `timeout` on connect and on every read/write (for
+    /// `https://`, with the trusted certificates loaded now: see [`super::tls`]).
+    pub fn new(target: Target, timeout: Duration) -> std::io::Result<Client> {
+        #[cfg(feature = "tls")]
+        let tls = if target.tls {
+            Some(super::tls::config()?)
+        } else {
+            None
+        };
+        Ok(Client {
             target,
             timeout,
             pool: Mutex::new(Vec::new()),
-        }
+            #[cfg(feature = "tls")]
+            tls,
+        })
     }
 
     /// The timeout on connect and on every read/write.
@@ -113,7 +169,7 @@ impl Client {
         &self.target
     }
 
-    fn connect(&self) -> std::io::Result<BufReader<TcpStream>> {
+    fn connect(&self) -> std::io::Result<BufReader<Stream>> {
         let addrs = (self.target.host.as_str(), self.target.port).to_socket_addrs()?;
         let mut last = None;
         for addr in addrs {
@@ -122,7 +178,12 @@ impl Client {
                     s.set_read_timeout(Some(self.timeout))?;
                     s.set_write_timeout(Some(self.timeout))?;
                     s.set_nodelay(true)?;
-                    return Ok(BufReader::with_capacity(64 << 10, s));
+                    #[cfg(feature = "tls")]
+                    if let Some(cfg) = &self.tls {
+                        let t = super::tls::connect(cfg, &self.target.host, s)?;
+                        return Ok(BufReader::with_capacity(64 << 10, Stream::Tls(Box::new(t))));
+                    }
+                    return Ok(BufReader::with_capacity(64 << 10, Stream::Plain(s)));
                 }
                 Err(e) => last = Some(e),
             }
@@ -173,7 +234,7 @@ impl Client {
 
     fn exchange(
         &self,
-        conn: &mut BufReader<TcpStream>,
+        conn: &mut BufReader<Stream>,
         start: u64,
         end_inclusive: u64,
         extra: &[(String, String)],
@@ -261,7 +322,7 @@ impl Client {
     }
 }
 
-fn read_line(conn: &mut BufReader<TcpStream>, line: &mut String) -> std::io::Result<()> {
+fn read_line(conn: &mut BufReader<Stream>, line: &mut String) -> std::io::Result<()> {
     let n = conn.by_ref().take(16 << 10).read_line(line)?;
     if n == 0 {
         return Err(std::io::Error::new(
@@ -272,11 +333,7 @@ fn read_line(conn: &mut BufReader<TcpStream>, line: &mut String) -> std::io::Res
     Ok(())
 }
 
-fn read_chunked(
-    conn: &mut BufReader<TcpStream>,
-    out: &mut Vec<u8>,
-    cap: u64,
-) -> std::io::Result<()> {
+fn read_chunked(conn: &mut BufReader<Stream>, out: &mut Vec<u8>, cap: u64) -> std::io::Result<()> {
     let mut line = String::new();
     loop {
         line.clear();

@@ -26,6 +26,8 @@ mod http;
 mod remote;
 #[cfg(feature = "remote")]
 mod sigv4;
+#[cfg(feature = "tls")]
+mod tls;
 
 #[cfg(feature = "fs")]
 pub use file::FileSource;
@@ -33,6 +35,11 @@ pub use file::FileSource;
 pub use mmap::MmapSource;
 #[cfg(feature = "remote")]
 pub use remote::{is_url, RemoteSource};
+
+/// Size and alignment of the block a remote source caches around a small read; metadata
+/// announced by position only (an object header whose length is not known yet) is announced
+/// as the block holding it.
+pub const HINT_BLOCK: u64 = 64 << 10;
 
 /// Decoded bytes accepted per byte of file beyond the allocation budget (see
 /// [`Source::check_decoded_alloc`]).

@@ -24,7 +24,7 @@ use super::ByteSource;
 /// Bytes read by the first request (superblock, root group and usually all metadata).
 pub const HEAD_BYTES: u64 = 1 << 20;
 /// Cache block size for small reads.
-const BLOCK: u64 = 64 << 10;
+const BLOCK: u64 = super::HINT_BLOCK;
 /// Reads at least this long bypass the cache.
 const DIRECT: u64 = 256 << 10;
 /// Most blocks kept (64 MiB).
@@ -98,7 +98,7 @@ impl RemoteSource {
             (Target::parse(location)?, None)
         };
         let mut src = RemoteSource {
-            client: Client::new(target, timeout),
+            client: Client::new(target, timeout)?,
             location: location.to_string(),
             creds,
             len: 0,
@@ -281,7 +281,11 @@ impl RemoteSource {
 
     /// Serve `buf` from a burst: from the extents of an earlier one, by waiting for a
     /// running one that fetches it, or by running one now (with every pending hint) when a
-    /// pending hint overlaps the read. `Ok(false)`: not announced, read it the ordinary way.
+    /// pending hint overlaps the read — or, with `carry`, when any hint is pending: a read
+    /// that must go to the server anyway takes the announced ranges along (concurrently, so
+    /// at no extra wait) instead of leaving them for a round trip of their own later; a small
+    /// read then fetches the cache blocks around it, as the block cache would. `Ok(false)`:
+    /// nothing to do with a burst, read it the ordinary way.
     ///
     /// `ahead`: where a read-ahead window starts when the read is sequential (see
     /// [`note_read`](Self::note_read)): the window, [`READ_AHEAD`] times the read's length,
@@ -291,6 +295,7 @@ impl RemoteSource {
         offset: u64,
         buf: &mut [u8],
         ahead: Option<u64>,
+        carry: bool,
     ) -> std::io::Result<bool> {
         let end = offset + buf.len() as u64;
         let mut b = self.bursts.lock().map_err(|_| poisoned())?;
@@ -310,7 +315,24 @@ impl RemoteSource {
                 b = self.burst_done.wait(b).map_err(|_| poisoned())?;
                 continue;
             }
+            let announced = b.pending.overlaps(offset, end);
+            let carried = carry && !b.pending.is_empty();
+            if !announced && !carried {
+                return Ok(false);
+            }
+            // The read itself joins the burst: one spanning several announced ranges (the
+            // unfiltered chunks of a range, file-adjacent) and the bytes between them is then
+            // served by the merged requests, not fetched a second time.
+            let (from, to) = if announced || buf.len() as u64 >= DIRECT {
+                (offset, end)
+            } else {
+                (offset / BLOCK * BLOCK, end.div_ceil(BLOCK) * BLOCK)
+            };
+            if to - from <= burst::MAX_MERGED {
+                b.pending.add(from, to - from);
+            }
             if !b.pending.overlaps(offset, end) {
+                // Over the hint budget: the ordinary way.
                 return Ok(false);
             }
             let requests = burst::plan(b.pending.take(), self.len);
@@ -366,6 +388,24 @@ impl RemoteSource {
             r.pop_front();
         }
         hit
+    }
+
+    /// Cached blocks `first..=last` when all of them are cached (nothing fetched).
+    fn cached_blocks(&self, first: u64, last: u64) -> std::io::Result<Option<Vec<Arc<[u8]>>>> {
+        let mut c = self.cache.lock().map_err(|_| poisoned())?;
+        c.tick += 1;
+        let t = c.tick;
+        let mut out = Vec::with_capacity((last - first + 1) as usize);
+        for b in first..=last {
+            match c.blocks.get_mut(&b) {
+                Some(e) => {
+                    e.1 = t;
+                    out.push(e.0.clone());
+                }
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Cached blocks `first..=last`, fetching every missing run in one request each.
@@ -464,15 +504,29 @@ impl ByteSource for RemoteSource {
             .filter(|e| *e <= self.len)
             .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
         let sequential = self.note_read(offset, buf.len() as u64);
-        if self.read_from_burst(offset, buf, sequential)? {
+        if self.read_from_burst(offset, buf, sequential, false)? {
             return Ok(());
-        }
-        if buf.len() as u64 >= DIRECT {
-            return self.read_direct(offset, buf);
         }
         let first = offset / BLOCK;
         let last = (end - 1) / BLOCK;
-        let blocks = self.blocks(first, last)?;
+        let small = (buf.len() as u64) < DIRECT;
+        let cached = if small {
+            self.cached_blocks(first, last)?
+        } else {
+            None
+        };
+        let blocks = match cached {
+            Some(b) => b,
+            None => {
+                if self.read_from_burst(offset, buf, None, true)? {
+                    return Ok(());
+                }
+                if !small {
+                    return self.read_direct(offset, buf);
+                }
+                self.blocks(first, last)?
+            }
+        };
         let mut pos = 0usize;
         for (k, block) in blocks.iter().enumerate() {
             let block_start = (first + k as u64) * BLOCK;
@@ -577,6 +631,7 @@ mod tests {
             (t.host.as_str(), t.port, t.path.as_str()),
             ("127.0.0.1", 8080, "/a/b.h5")
         );
-        assert!(Target::parse("https://x/y").is_err());
+        // https needs the `tls` feature.
+        assert_eq!(Target::parse("https://x/y").is_ok(), cfg!(feature = "tls"));
     }
 }

@@ -41,7 +41,7 @@ impl BTreeV1Index {
             sizes,
             root,
             chunk_dims: geom.chunk_dims.clone(),
-            key_size: 8 + 8 * (rank + 1),
+            key_size: key_size(rank),
             memo: NodeMemo::new(1024),
         }
     }
@@ -101,7 +101,8 @@ impl BTreeV1Index {
         for _ in 0..=MAX_DEPTH {
             if level.len() > 1 && self.source.is_remote() {
                 for &addr in &level {
-                    self.source.hint(addr, self.node_bytes_estimate());
+                    self.source
+                        .hint(addr, node_bytes_estimate(self.sizes, self.key_size));
                 }
             }
             let mut next = Vec::new();
@@ -136,12 +137,49 @@ impl BTreeV1Index {
         })
     }
 
-    /// Bytes of a node with the default 64 entries (libhdf5's chunk B-tree K of 32): what
-    /// a level walk announces per node (a larger node reads its tail separately).
-    fn node_bytes_estimate(&self) -> u64 {
-        let off = u64::from(self.sizes.offset);
-        8 + 2 * off + 65 * self.key_size as u64 + 64 * off
+    /// Remote files: read the root and announce the children that the next lookups will
+    /// descend into when they are few — every internal node below the root (at most
+    /// [`WARM_INTERNAL`]), or the leaves of a small two-level tree (at most [`WARM_LEAVES`]) —
+    /// so that they ride along with the next burst of reads instead of costing a round trip
+    /// of their own after the first lookup. Errors are left to the lookups.
+    fn warm_root(&self) {
+        let Ok(root) = self.node(self.root) else {
+            return;
+        };
+        let few = match root.level {
+            0 => false,
+            1 => root.children.len() <= WARM_LEAVES,
+            _ => root.children.len() <= WARM_INTERNAL,
+        };
+        if few {
+            for &child in &root.children {
+                if child != UNDEF_ADDR {
+                    self.source
+                        .hint(child, node_bytes_estimate(self.sizes, self.key_size));
+                }
+            }
+        }
     }
+}
+
+/// Children of a remote root announced when they are internal nodes (see
+/// [`BTreeV1Index`]'s `warm`).
+const WARM_INTERNAL: usize = 16;
+/// Children of a remote root announced when they are leaves.
+const WARM_LEAVES: usize = 4;
+
+/// Bytes of a node with the default 64 entries (libhdf5's chunk B-tree K of 32) and keys of
+/// `key_size` bytes: what an announcement covers per node (a larger node reads its tail
+/// separately).
+pub(crate) fn node_bytes_estimate(sizes: Sizes, key_size: usize) -> u64 {
+    let off = u64::from(sizes.offset);
+    8 + 2 * off + 65 * key_size as u64 + 64 * off
+}
+
+/// Key size of a chunk B-tree of a dataset of rank `rank`: chunk size, filter mask and
+/// `rank + 1` offsets.
+pub(crate) fn key_size(rank: usize) -> usize {
+    8 + 8 * (rank + 1)
 }
 
 fn check_level(node: &Node, expect: Option<u8>) -> Result<()> {
@@ -204,5 +242,11 @@ impl ChunkIndex for BTreeV1Index {
 
     fn for_each(&self, f: &mut dyn FnMut(ChunkLocation) -> Result<()>) -> Result<()> {
         self.walk(f)
+    }
+
+    fn warm(&self) {
+        if self.source.is_remote() {
+            self.warm_root();
+        }
     }
 }

@@ -127,6 +127,10 @@ pub trait ChunkIndex: Send + Sync {
     fn lookup(&self, scaled: &[u64]) -> Result<Option<ChunkLocation>>;
     /// Call `f` on every stored chunk (order unspecified).
     fn for_each(&self, f: &mut dyn FnMut(ChunkLocation) -> Result<()>) -> Result<()>;
+    /// Remote files: read the first level of the index now and announce
+    /// ([`Source::hint`]) the few nodes of the next one, so that they are fetched with the
+    /// next burst of reads. Never required; errors are left to the lookups. Default: nothing.
+    fn warm(&self) {}
 }
 
 /// An index with no chunk (undefined index address).
@@ -158,10 +162,33 @@ pub fn open(
     }
     let index = open_kind(source, sizes, kind, address, geom)?;
     Ok(if source.is_remote() {
-        Box::new(prefetch::Prefetching::new(index, source.clone()))
+        let index = prefetch::Prefetching::new(index, source.clone());
+        index.warm();
+        Box::new(index)
     } else {
         index
     })
+}
+
+/// Bytes announced for the header of an index other than a v1 B-tree (the header and, when
+/// libhdf5 placed it right after, the first data or index block or root node).
+const ANNOUNCED_HEADER_BYTES: u64 = 1024;
+
+/// Remote files: announce ([`Source::hint`]) what opening and the first lookup of the index
+/// of `kind` at `address` read first — the root node of a v1 B-tree, the header of the
+/// other kinds — so that the indexes of several datasets announced before any of them is
+/// opened are fetched in one burst. No effect on local files; never required.
+pub fn announce(source: &Source, sizes: Sizes, kind: &ChunkIndexKind, address: u64, rank: usize) {
+    if !source.is_remote() || address == UNDEF_ADDR || address >= source.len() {
+        return;
+    }
+    let len = match kind {
+        ChunkIndexKind::BTreeV1 => btree1::node_bytes_estimate(sizes, btree1::key_size(rank)),
+        // The address is the chunk itself: read when a selection needs it.
+        ChunkIndexKind::SingleChunk { .. } | ChunkIndexKind::Implicit => return,
+        _ => ANNOUNCED_HEADER_BYTES,
+    };
+    source.hint(address, len.min(source.len() - address));
 }
 
 fn open_kind(

@@ -104,4 +104,8 @@ impl ChunkIndex for Prefetching {
     fn for_each(&self, f: &mut dyn FnMut(ChunkLocation) -> Result<()>) -> Result<()> {
         self.inner.for_each(f)
     }
+
+    fn warm(&self) {
+        self.inner.warm()
+    }
 }
