@@ -3,6 +3,7 @@
 as they land, virtual datasets and the nbit / scale-offset / szip filters).
 
 Usage: python3 testdata/generate_formats.py   (also run by testdata/generate.py)
+       python3 testdata/generate_formats.py NAME...   (only gen_NAME(), e.g. float_layouts)
 
 Writes into testdata/ next to this script, with NAME.json reference dumps from
 testdata/h5py_dump.py, and merges their entries into testdata/manifest.json.
@@ -293,16 +294,122 @@ def gen_virtual():
                                "source dataset (fill value), a source in the same file"])
 
 
+def _float_type(base, fields, ebias, size=None, offset=None, precision=None, norm=None):
+    """A copy of float type `base` with another bit layout (h5py's low-level h5t API)."""
+    t = base.copy()
+    t.set_fields(*fields)  # first: a smaller size must hold the fields
+    t.set_ebias(ebias)
+    if norm is not None:
+        t.set_norm(norm)
+    if size is not None:
+        t.set_size(size)
+    if offset is not None:
+        # offset + precision may not pass the size (libhdf5 would grow it): make room first
+        t.set_precision(8 * t.get_size() - offset)
+        t.set_offset(offset)
+    if precision is not None:
+        t.set_precision(precision)
+    return t
+
+
+def _raw_patterns(rng, size, n):
+    """`n` random `size`-byte patterns plus the all-zero, all-one and single-bit ones."""
+    pats = [bytes(size), b"\xff" * size]
+    for bit in range(8 * size):
+        v = 1 << bit
+        pats.append(v.to_bytes(size, "little"))
+    pats += [bytes(rng.integers(0, 256, size, dtype=np.uint8)) for _ in range(n)]
+    return np.frombuffer(b"".join(pats), dtype=np.dtype((np.void, size)))
+
+
+def gen_float_layouts():
+    """float_layouts.h5: floats of other bit layouts than IEEE binary16/32/64 (reduced
+    precision, custom sign/exponent/mantissa fields, bias, bit offset, byte order, size 1..7,
+    implied or no normalization; libhdf5 cannot convert MSB-set normalization). h5py reads each as the smallest numpy float that holds
+    it (libhdf5 converts). Values written from floats (libhdf5's conversion on write, edge
+    values included) and as raw bit patterns (every single-bit pattern, all zeros/ones,
+    random), in attributes, compounds, arrays and under the n-bit filter."""
+    name = "float_layouts.h5"
+    rng = np.random.default_rng(11)
+    f32 = h5t.IEEE_F32LE
+    f64 = h5t.IEEE_F64LE
+    layouts = {
+        # name: file type
+        "p24_e7_m16": _float_type(f32, (23, 16, 7, 0, 16), 63, precision=24),
+        "bfloat16": _float_type(f32, (15, 7, 8, 0, 7), 127, size=2),
+        "half_at_8": _float_type(f32, (23, 18, 5, 8, 10), 15, offset=8, precision=16),
+        "be_p24": _float_type(h5t.IEEE_F32BE, (23, 16, 7, 0, 16), 63, precision=24),
+        "f5_e11_m28": _float_type(f64, (39, 28, 11, 0, 28), 1023, size=5),
+        "f3_e6_m17": _float_type(f32, (23, 17, 6, 0, 17), 31, size=3),
+        "f7be_e10_m45": _float_type(h5t.IEEE_F64BE, (55, 45, 10, 0, 45), 511, size=7),
+        "bias_odd": _float_type(f32, (31, 23, 8, 0, 23), 100),
+        "no_norm": _float_type(f64, (39, 28, 11, 0, 28), 1023, size=5, norm=h5t.NORM_NONE),
+        "sign_low": _float_type(f32, (0, 24, 7, 1, 23), 63),
+        "e4_m3": _float_type(f32, (7, 3, 4, 0, 3), 7, size=1),
+    }
+    edge = np.array([0.0, -0.0, 1.0, -1.5, 0.1, 1 / 3, 3.0e5, -7.25e-3, np.inf, -np.inf, np.nan,
+                     1e-30, 6e-8, 65504.0, 1e38, -1e-45, 2.0 ** -20, 123456.789], dtype="<f8")
+    # libver latest: libhdf5 >= 1.14.4 refuses reduced-precision types in v1 object headers
+    with h5py.File(os.path.join(HERE, name), "w", libver="latest") as f:
+        conv = f.create_group("converted")
+        raw = f.create_group("raw")
+        for lname, t in layouts.items():
+            if lname != "no_norm":  # libhdf5 writes it only raw
+                space = h5s.create_simple(edge.shape)
+                dcpl = h5p.create(h5p.DATASET_CREATE)
+                dcpl.set_obj_track_times(False)
+                dsid = h5d.create(conv.id, lname.encode(), t, space, dcpl=dcpl)
+                dsid.write(h5s.ALL, h5s.ALL, edge, mtype=h5t.NATIVE_DOUBLE)
+            generate.raw_dataset(raw, lname, t, _raw_patterns(rng, t.get_size(), 40))
+        t = layouts["p24_e7_m16"]
+        generate.raw_attr(f, "attr_p24", t, _raw_patterns(rng, 4, 3)[:6])
+        # compound and array members of custom layouts (h5py reads compound members at
+        # their file offsets: each leaves room for the wider float h5py reads it as)
+        comp = h5t.create(h5t.COMPOUND, 4 + 4 + 8)
+        comp.insert(b"a", 0, layouts["p24_e7_m16"])
+        comp.insert(b"b", 4, layouts["f3_e6_m17"])
+        comp.insert(b"c", 8, h5t.IEEE_F64LE)
+        vals = np.zeros(5, dtype=[("a", "<f8"), ("b", "<f8"), ("c", "<f8")])
+        for k in "abc":
+            vals[k] = rng.standard_normal(5) * 100
+        mcomp = h5t.create(h5t.COMPOUND, 24)
+        for i, k in enumerate("abc"):
+            mcomp.insert(k.encode(), 8 * i, h5t.NATIVE_DOUBLE)
+        space = h5s.create_simple((5,))
+        dsid = h5d.create(f.id, b"compound", comp, space)
+        dsid.write(h5s.ALL, h5s.ALL, vals, mtype=mcomp)
+        at = h5t.array_create(layouts["f3_e6_m17"], (2, 3))
+        space = h5s.create_simple((4,))
+        dsid = h5d.create(f.id, b"array", at, space)
+        dsid.write(h5s.ALL, h5s.ALL, rng.standard_normal((4, 2, 3)),
+                   mtype=h5t.array_create(h5t.NATIVE_DOUBLE, (2, 3)))
+        # n-bit filter on reduced-precision floats (packs the 24 / 16 significant bits)
+        _nbit_dataset(f, "nbit_p24", layouts["p24_e7_m16"],
+                      rng.standard_normal(300) * 1000, (64,), mtype=h5t.NATIVE_DOUBLE)
+        _nbit_dataset(f, "nbit_half_at_8", layouts["half_at_8"],
+                      rng.standard_normal((20, 9)), (8, 4), mtype=h5t.NATIVE_DOUBLE)
+    generate.finish(name, ["floats of non-IEEE layouts (reduced precision, custom fields, "
+                           "bias, bit offset, BE, sizes 1/2/3/4/5/7, no normalization): converted edge values and raw bit patterns, an "
+                           "attribute, compound and array members, under the n-bit filter"])
+
+
 def gen_all():
     """Every fixture of this script (entries land in generate.MANIFEST)."""
     gen_external()
     gen_nbit()
     gen_scaleoffset()
     gen_virtual()
+    gen_float_layouts()
 
 
-def main():
-    gen_all()
+def main(argv):
+    # With arguments, only those generators: `generate_formats.py float_layouts` runs
+    # gen_float_layouts() (the other fixtures' bytes stay as they are).
+    if argv:
+        for name in argv:
+            globals()["gen_" + name]()
+    else:
+        gen_all()
     path = os.path.join(HERE, "manifest.json")
     with open(path, encoding="utf-8") as fh:
         manifest = json.load(fh)
@@ -314,4 +421,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
