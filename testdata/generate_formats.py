@@ -363,11 +363,11 @@ def gen_float_layouts():
             generate.raw_dataset(raw, lname, t, _raw_patterns(rng, t.get_size(), 40))
         t = layouts["p24_e7_m16"]
         generate.raw_attr(f, "attr_p24", t, _raw_patterns(rng, 4, 3)[:6])
-        # compound and array members of custom layouts (h5py reads compound members at
-        # their file offsets: each leaves room for the wider float h5py reads it as)
+        # compound and array members of custom layouts (of the width h5py reads them as:
+        # h5py reads compound members at their file offsets)
         comp = h5t.create(h5t.COMPOUND, 4 + 4 + 8)
         comp.insert(b"a", 0, layouts["p24_e7_m16"])
-        comp.insert(b"b", 4, layouts["f3_e6_m17"])
+        comp.insert(b"b", 4, layouts["sign_low"])
         comp.insert(b"c", 8, h5t.IEEE_F64LE)
         vals = np.zeros(5, dtype=[("a", "<f8"), ("b", "<f8"), ("c", "<f8")])
         for k in "abc":
@@ -378,7 +378,7 @@ def gen_float_layouts():
         space = h5s.create_simple((5,))
         dsid = h5d.create(f.id, b"compound", comp, space)
         dsid.write(h5s.ALL, h5s.ALL, vals, mtype=mcomp)
-        at = h5t.array_create(layouts["f3_e6_m17"], (2, 3))
+        at = h5t.array_create(layouts["be_p24"], (2, 3))
         space = h5s.create_simple((4,))
         dsid = h5d.create(f.id, b"array", at, space)
         dsid.write(h5s.ALL, h5s.ALL, rng.standard_normal((4, 2, 3)),

@@ -185,8 +185,10 @@ fn int_bits(b: &[u8], order: ByteOrder, signed: bool, bit_offset: u16, precision
 /// Rewrite, in place, every integer of reduced precision or with a bit offset in `raw`
 /// (elements of `dtype` back to back, as stored — also inside compound, array and enum
 /// types) the way libhdf5 converts it on reading: shifted down and sign-extended to its full
-/// width, in its stored byte order. Raw bytes handed to a reader of the full-width type
-/// (numpy) then hold the values h5py shows. Other bytes are left as they are.
+/// width, in its stored byte order; likewise every float of another layout than IEEE that
+/// h5py reads as binary32/64 of the same width (into that format). Raw bytes handed to a
+/// reader of the full-width type (numpy) then hold the values h5py shows. Other bytes are
+/// left as they are.
 pub fn normalize_int_bits(dtype: &Datatype, raw: &mut [u8]) {
     let size = dtype.size();
     if size == 0 || !has_partial_ints(dtype) {
@@ -205,9 +207,23 @@ fn has_partial_ints(t: &Datatype) -> bool {
             precision,
             ..
         } => *bit_offset != 0 || u32::from(*precision) != size * 8,
+        Datatype::Float { size, .. } => same_width_layout(t, *size).is_some(),
         Datatype::Compound { members, .. } => members.iter().any(|m| has_partial_ints(&m.dtype)),
         Datatype::Array { base, .. } | Datatype::Enum { base, .. } => has_partial_ints(base),
         _ => false,
+    }
+}
+
+/// For a float of another layout than IEEE that h5py reads as binary32/64 of its own width,
+/// that format.
+fn same_width_layout(t: &Datatype, size: u32) -> Option<IeeeFloat> {
+    if t.ieee_float().is_some() {
+        return None;
+    }
+    match t.float_target()? {
+        k @ IeeeFloat::F32 if size == 4 => Some(k),
+        k @ IeeeFloat::F64 if size == 8 => Some(k),
+        _ => None,
     }
 }
 
@@ -233,6 +249,27 @@ fn normalize_elem(t: &Datatype, b: &mut [u8]) {
                                 *d = *s;
                             }
                         }
+                    }
+                }
+            }
+        }
+        Datatype::Float {
+            size, order, bits, ..
+        } => {
+            let Some(kind) = same_width_layout(t, *size) else {
+                return;
+            };
+            let v = float_bits_value(bits, b, *order);
+            let bytes = match kind {
+                IeeeFloat::F32 => u64::from((v as f32).to_bits()).to_le_bytes(),
+                _ => v.to_bits().to_le_bytes(),
+            };
+            let n = (*size as usize).min(b.len());
+            match order {
+                ByteOrder::Little => b[..n].copy_from_slice(&bytes[..n]),
+                ByteOrder::Big => {
+                    for (d, s) in b[..n].iter_mut().zip(bytes[..n].iter().rev()) {
+                        *d = *s;
                     }
                 }
             }
