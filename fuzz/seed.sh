@@ -80,7 +80,7 @@ python3 - <<'PY'
 # The virtual datasets' global heap objects (checksum cut off: the target appends it).
 import struct
 n = 0
-for fname in ("vds.h5", "vds_latest.h5"):
+for fname in ("vds.h5", "vds_latest.h5", "vds_unlim.h5", "hostile/vds_printf.h5"):
     data = open("../testdata/" + fname, "rb").read()
     i = data.find(b"GCOL")
     while i >= 0:
@@ -91,7 +91,7 @@ for fname in ("vds.h5", "vds_latest.h5"):
             if idx == 0:
                 break
             obj = data[p + 16:p + 16 + ln]
-            open(f"corpus/virtual_mapping/{fname}.{i}.{idx}", "wb").write(obj[:-4])
+            open(f"corpus/virtual_mapping/{fname.replace('/', '_')}.{i}.{idx}", "wb").write(obj[:-4])
             n += 1
             p += 16 + (ln + 7) // 8 * 8
         i = data.find(b"GCOL", i + 4)

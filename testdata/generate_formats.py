@@ -3,6 +3,7 @@
 virtual datasets, the nbit / scale-offset / szip filters and Blosc2.
 
 Usage: python3 testdata/generate_formats.py   (also run by testdata/generate.py)
+       python3 testdata/generate_formats.py NAME...   (only gen_NAME(), e.g. float_layouts)
 
 Writes into testdata/ next to this script, with NAME.json reference dumps from
 testdata/h5py_dump.py, and merges their entries into testdata/manifest.json.
@@ -587,6 +588,238 @@ def gen_b2nd():
     generate.finish(name, ["Blosc2 b2nd chunks written by PyTables: 1-D to 4-D CArrays and a 3-D "
                            "EArray, codecs zstd/lz4/lz4hc/blosclz/zlib, shuffle/bitshuffle/none, "
                            "edge chunks, chunks of several (padded) blocks, random and zero data"])
+def _float_type(base, fields, ebias, size=None, offset=None, precision=None, norm=None):
+    """A copy of float type `base` with another bit layout (h5py's low-level h5t API)."""
+    t = base.copy()
+    t.set_fields(*fields)  # first: a smaller size must hold the fields
+    t.set_ebias(ebias)
+    if norm is not None:
+        t.set_norm(norm)
+    if size is not None:
+        t.set_size(size)
+    if offset is not None:
+        # offset + precision may not pass the size (libhdf5 would grow it): make room first
+        t.set_precision(8 * t.get_size() - offset)
+        t.set_offset(offset)
+    if precision is not None:
+        t.set_precision(precision)
+    return t
+
+
+def _raw_patterns(rng, size, n):
+    """`n` random `size`-byte patterns plus the all-zero, all-one and single-bit ones."""
+    pats = [bytes(size), b"\xff" * size]
+    for bit in range(8 * size):
+        v = 1 << bit
+        pats.append(v.to_bytes(size, "little"))
+    pats += [bytes(rng.integers(0, 256, size, dtype=np.uint8)) for _ in range(n)]
+    return np.frombuffer(b"".join(pats), dtype=np.dtype((np.void, size)))
+
+
+def gen_float_layouts():
+    """float_layouts.h5: floats of other bit layouts than IEEE binary16/32/64 (reduced
+    precision, custom sign/exponent/mantissa fields, bias, bit offset, byte order, size 1..7,
+    implied or no normalization; libhdf5 cannot convert MSB-set normalization). h5py reads each as the smallest numpy float that holds
+    it (libhdf5 converts). Values written from floats (libhdf5's conversion on write, edge
+    values included) and as raw bit patterns (every single-bit pattern, all zeros/ones,
+    random), in attributes, compounds, arrays and under the n-bit filter."""
+    name = "float_layouts.h5"
+    rng = np.random.default_rng(11)
+    f32 = h5t.IEEE_F32LE
+    f64 = h5t.IEEE_F64LE
+    layouts = {
+        # name: file type
+        "p24_e7_m16": _float_type(f32, (23, 16, 7, 0, 16), 63, precision=24),
+        "bfloat16": _float_type(f32, (15, 7, 8, 0, 7), 127, size=2),
+        "half_at_8": _float_type(f32, (23, 18, 5, 8, 10), 15, offset=8, precision=16),
+        "be_p24": _float_type(h5t.IEEE_F32BE, (23, 16, 7, 0, 16), 63, precision=24),
+        "f5_e11_m28": _float_type(f64, (39, 28, 11, 0, 28), 1023, size=5),
+        "f3_e6_m17": _float_type(f32, (23, 17, 6, 0, 17), 31, size=3),
+        "f7be_e10_m45": _float_type(h5t.IEEE_F64BE, (55, 45, 10, 0, 45), 511, size=7),
+        "bias_odd": _float_type(f32, (31, 23, 8, 0, 23), 100),
+        "no_norm": _float_type(f64, (39, 28, 11, 0, 28), 1023, size=5, norm=h5t.NORM_NONE),
+        "sign_low": _float_type(f32, (0, 24, 7, 1, 23), 63),
+        "e4_m3": _float_type(f32, (7, 3, 4, 0, 3), 7, size=1),
+    }
+    edge = np.array([0.0, -0.0, 1.0, -1.5, 0.1, 1 / 3, 3.0e5, -7.25e-3, np.inf, -np.inf, np.nan,
+                     1e-30, 6e-8, 65504.0, 1e38, -1e-45, 2.0 ** -20, 123456.789], dtype="<f8")
+    # libver latest: libhdf5 >= 1.14.4 refuses reduced-precision types in v1 object headers
+    with h5py.File(os.path.join(HERE, name), "w", libver="latest") as f:
+        conv = f.create_group("converted")
+        raw = f.create_group("raw")
+        for lname, t in layouts.items():
+            if lname != "no_norm":  # libhdf5 writes it only raw
+                space = h5s.create_simple(edge.shape)
+                dcpl = h5p.create(h5p.DATASET_CREATE)
+                dcpl.set_obj_track_times(False)
+                dsid = h5d.create(conv.id, lname.encode(), t, space, dcpl=dcpl)
+                dsid.write(h5s.ALL, h5s.ALL, edge, mtype=h5t.NATIVE_DOUBLE)
+            generate.raw_dataset(raw, lname, t, _raw_patterns(rng, t.get_size(), 40))
+        t = layouts["p24_e7_m16"]
+        generate.raw_attr(f, "attr_p24", t, _raw_patterns(rng, 4, 3)[:6])
+        # compound and array members of custom layouts (of the width h5py reads them as:
+        # h5py reads compound members at their file offsets)
+        comp = h5t.create(h5t.COMPOUND, 4 + 4 + 8)
+        comp.insert(b"a", 0, layouts["p24_e7_m16"])
+        comp.insert(b"b", 4, layouts["sign_low"])
+        comp.insert(b"c", 8, h5t.IEEE_F64LE)
+        vals = np.zeros(5, dtype=[("a", "<f8"), ("b", "<f8"), ("c", "<f8")])
+        for k in "abc":
+            vals[k] = rng.standard_normal(5) * 100
+        mcomp = h5t.create(h5t.COMPOUND, 24)
+        for i, k in enumerate("abc"):
+            mcomp.insert(k.encode(), 8 * i, h5t.NATIVE_DOUBLE)
+        space = h5s.create_simple((5,))
+        dsid = h5d.create(f.id, b"compound", comp, space)
+        dsid.write(h5s.ALL, h5s.ALL, vals, mtype=mcomp)
+        at = h5t.array_create(layouts["be_p24"], (2, 3))
+        space = h5s.create_simple((4,))
+        dsid = h5d.create(f.id, b"array", at, space)
+        dsid.write(h5s.ALL, h5s.ALL, rng.standard_normal((4, 2, 3)),
+                   mtype=h5t.array_create(h5t.NATIVE_DOUBLE, (2, 3)))
+        # n-bit filter on reduced-precision floats (packs the 24 / 16 significant bits)
+        _nbit_dataset(f, "nbit_p24", layouts["p24_e7_m16"],
+                      rng.standard_normal(300) * 1000, (64,), mtype=h5t.NATIVE_DOUBLE)
+        _nbit_dataset(f, "nbit_half_at_8", layouts["half_at_8"],
+                      rng.standard_normal((20, 9)), (8, 4), mtype=h5t.NATIVE_DOUBLE)
+    generate.finish(name, ["floats of non-IEEE layouts (reduced precision, custom fields, "
+                           "bias, bit offset, BE, sizes 1/2/3/4/5/7, no normalization): converted edge values and raw bit patterns, an "
+                           "attribute, compound and array members, under the n-bit filter"])
+
+
+def _vds_blocks(f, name, vshape, vmax, dtype, fill, mappings):
+    """A virtual dataset through h5py's low-level API (h5py's MultiBlockSlice refuses an
+    unlimited count): `mappings` = [(virtual hyperslab (start, count, stride, block), source
+    file, source dataset, source shape, source max shape, source hyperslab or None = all)]."""
+    dcpl = h5p.create(h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)
+    dt = np.dtype(dtype)
+    dcpl.set_fill_value(np.array(fill, dtype=dt))
+    for vsel, sfile, sdset, sshape, smax, ssel in mappings:
+        vspace = h5s.create_simple(vshape, vmax)
+        vspace.select_hyperslab(*vsel)
+        sspace = h5s.create_simple(sshape, smax)
+        if ssel is not None:
+            sspace.select_hyperslab(*ssel)
+        dcpl.set_virtual(vspace, sfile.encode(), sdset.encode(), sspace)
+    space = h5s.create_simple(vshape, vmax)
+    h5d.create(f.id, name.encode(), h5t.py_create(dt), space, dcpl=dcpl)
+
+
+def _vds_unlimited_file(name):
+    """The virtual datasets of vds_unlim.h5 (written with libver latest)."""
+    U = h5py.h5s.UNLIMITED
+    with h5py.File(name, "w", libver="latest") as f:
+        # 1-D: the whole source, whose extent grows after this file is written
+        lay = h5py.VirtualLayout(shape=(5,), maxshape=(None,), dtype="<i4")
+        lay[0:U] = h5py.VirtualSource("vds_unlim_src.h5", "grow", shape=(5,), maxshape=(None,))[0:U]
+        f.create_virtual_dataset("grow", lay, fillvalue=-1)
+        # 1-D: blocks of 2 every 3 elements in the virtual dataset (the last one cut)
+        _vds_blocks(f, "strided", (3,), (U,), "<i4", -2,
+                    [(((1,), (U,), (3,), (2,)), "vds_unlim_src.h5", "grow", (5,), (U,),
+                      ((0,), (U,), (1,), (1,)))])
+        # 1-D: an unlimited mapping and a fixed one further out (the extent covers both)
+        lay = h5py.VirtualLayout(shape=(25,), maxshape=(None,), dtype="<i4")
+        lay[0:U] = h5py.VirtualSource("vds_unlim_src.h5", "grow", shape=(5,), maxshape=(None,))[0:U]
+        lay[20:25] = h5py.VirtualSource("vds_unlim_src.h5", "grow", shape=(5,), maxshape=(None,))[0:5]
+        f.create_virtual_dataset("with_fixed", lay, fillvalue=-3)
+        # 1-D: the unlimited source file does not exist (extent 0)
+        lay = h5py.VirtualLayout(shape=(4,), maxshape=(None,), dtype="<i4")
+        lay[0:U] = h5py.VirtualSource("vds_unlim_missing.h5", "grow", shape=(4,), maxshape=(None,))[0:U]
+        f.create_virtual_dataset("missing_source", lay, fillvalue=-4)
+        # 2-D with an unlimited first axis
+        lay = h5py.VirtualLayout(shape=(3, 4), maxshape=(None, 4), dtype="<f8")
+        lay[0:U, :] = h5py.VirtualSource("vds_unlim_src.h5", "rows", shape=(3, 4), maxshape=(None, 4))[0:U, :]
+        f.create_virtual_dataset("rows", lay, fillvalue=np.nan)
+        # 2-D: columns 1..2 of the source rows into the virtual columns 0..1, unlimited rows
+        lay = h5py.VirtualLayout(shape=(3, 3), maxshape=(None, 3), dtype="<f8")
+        lay[0:U, 0:2] = h5py.VirtualSource("vds_unlim_src.h5", "rows", shape=(3, 4), maxshape=(None, 4))[0:U, 1:3]
+        f.create_virtual_dataset("row_columns", lay, fillvalue=0.5)
+        # %b: one source file per block of 4, files 0, 1 and 3 exist (2 is missing: with
+        # libhdf5's default printf gap 0 the extent stops after block 1)
+        _vds_blocks(f, "printf_files", (4,), (U,), "<i4", -5,
+                    [(((0,), (U,), (4,), (4,)), "vds_unlim_p%b.h5", "data", (4,), None, None)])
+        # %b in 2-D (blocks of 2 rows, a row of fill between) and in the dataset name of
+        # this file's datasets, sources 0..2 of shape (2, 3)
+        _vds_blocks(f, "printf_2d", (3, 3), (U, 3), "<i2", 9,
+                    [(((0, 0), (U, 1), (3, 1), (2, 3)), ".", "/blocks/b%b", (2, 3), None, None)])
+        blocks = f.create_group("blocks")
+        for j in range(3):
+            blocks.create_dataset("b%d" % j, data=np.arange(6, dtype="<i2").reshape(2, 3) + 10 * j,
+                                  track_times=False)
+        # %% is a literal % in a source name
+        _vds_blocks(f, "printf_percent", (4,), (U,), "<i4", 0,
+                    [(((0,), (U,), (4,), (4,)), ".", "/pct%%_%b", (4,), None, None)])
+        f.create_dataset("pct%_0", data=np.arange(4, dtype="<i4") * -1, track_times=False)
+        # source -> virtual type conversions (libhdf5 converts on read)
+        conv = f.create_group("convert")
+        for dname, src, vt, fill in (("i2_to_i4", "i2", "<i4", -1), ("i8_to_i1", "i8", "i1", 0),
+                                     ("f8_to_f4", "f8", "<f4", 0.0), ("f8_to_i4", "f8", "<i4", 0),
+                                     ("u1_to_f8", "u1", "<f8", 0.0), ("i4_to_u2", "i4", "<u2", 7),
+                                     ("f4_to_f8be", "f4", ">f8", 0.0)):
+            n = {"i2": 6, "i8": 6, "f8": 8, "u1": 5, "i4": 6, "f4": 5}[src]
+            lay = h5py.VirtualLayout(shape=(n + 2,), dtype=vt)
+            lay[1:n + 1] = h5py.VirtualSource("vds_unlim_src.h5", "conv_" + src, shape=(n,))
+            conv.create_virtual_dataset(dname, lay, fillvalue=fill)
+
+
+def gen_virtual_unlimited():
+    """vds_unlim.h5: unlimited virtual dataset mappings (the extent follows the sources'
+    current extents, libhdf5's default view LAST_AVAILABLE): a 1-D source extended after
+    the virtual dataset was written, a strided unlimited virtual selection with a cut last
+    block, an unlimited mapping next to a fixed one, a missing unlimited source, 2-D with an
+    unlimited first axis (whole rows, a column range); `%b` printf-named sources (files
+    vds_unlim_p0/1/3.h5 with 2 missing; datasets of this file in 2-D; `%%`); numeric
+    source -> virtual type conversions (clamping, truncation, rounding, byte order);
+    hostile/vds_printf.h5 (no reference dump) names `%b` sources outside the directory."""
+    rng = np.random.default_rng(17)
+    src = os.path.join(HERE, "vds_unlim_src.h5")
+    with h5py.File(src, "w", libver="latest") as f:
+        f.create_dataset("grow", data=np.arange(5, dtype="<i4"), maxshape=(None,), chunks=(4,),
+                         track_times=False)
+        f.create_dataset("rows", data=rng.standard_normal((3, 4)), maxshape=(None, 4),
+                         chunks=(2, 4), track_times=False)
+        f.create_dataset("conv_i2", data=np.array([-32768, -1, 0, 1, 300, 32767], dtype="<i2"),
+                         track_times=False)
+        f.create_dataset("conv_i8", data=np.array([-2**40, -129, -128, 127, 128, 2**40], dtype="<i8"),
+                         track_times=False)
+        f.create_dataset("conv_f8", data=np.array([0.1, -2.7, 2.7, 1e300, -1e300, np.inf, -np.inf,
+                                                   3.4e38], dtype="<f8"), track_times=False)
+        f.create_dataset("conv_u1", data=np.array([0, 1, 127, 128, 255], dtype="u1"),
+                         track_times=False)
+        f.create_dataset("conv_i4", data=np.array([-5, 0, 65535, 65536, 2**31 - 1, 7], dtype=">i4"),
+                         track_times=False)
+        f.create_dataset("conv_f4", data=np.array([0.1, -0.0, np.nan, np.inf, 1e-45], dtype="<f4"),
+                         track_times=False)
+    for j in (0, 1, 3):
+        with h5py.File(os.path.join(HERE, "vds_unlim_p%d.h5" % j), "w", libver="earliest") as f:
+            f.create_dataset("data", data=np.arange(4, dtype="<i4") + 100 * (j + 1), track_times=False)
+    cwd = os.getcwd()
+    os.chdir(HERE)  # source names are stored as given, relative to this folder
+    try:
+        _vds_unlimited_file("vds_unlim.h5")
+        os.makedirs("hostile", exist_ok=True)
+        with h5py.File(os.path.join("hostile", "vds_printf.h5"), "w", libver="latest") as f:
+            U = h5py.h5s.UNLIMITED
+            for dname, srcname in (("parent", "../vds_unlim_p%b.h5"), ("absolute", "/etc/host%bname")):
+                _vds_blocks(f, dname, (4,), (U,), "<i4", 0,
+                            [(((0,), (U,), (4,), (4,)), srcname, "data", (4,), None, None)])
+    finally:
+        os.chdir(cwd)
+    # The sources grow after the virtual datasets were written.
+    with h5py.File(src, "a") as f:
+        f["grow"].resize((12,))
+        f["grow"][5:] = np.arange(100, 107, dtype="<i4")
+        f["rows"].resize((7, 4))
+        f["rows"][3:] = rng.standard_normal((4, 4))
+    generate.finish("vds_unlim_src.h5", ["unlimited virtual dataset sources (vds_unlim.h5)"])
+    for j in (0, 1, 3):
+        generate.finish("vds_unlim_p%d.h5" % j, ["%b-named virtual dataset source (vds_unlim.h5)"])
+    generate.finish("vds_unlim.h5", ["unlimited virtual dataset mappings: a source extended "
+                                     "later, strided blocks with a cut last block, next to a "
+                                     "fixed mapping, a missing source, 2-D unlimited rows; %b "
+                                     "source files with a gap, %b dataset names in 2-D, %%; "
+                                     "numeric source -> virtual type conversions"])
 
 
 def gen_all():
@@ -598,10 +831,18 @@ def gen_all():
     gen_virtual()
     gen_blosc2()
     gen_b2nd()
+    gen_float_layouts()
+    gen_virtual_unlimited()
 
 
-def main():
-    gen_all()
+def main(argv):
+    # With arguments, only those generators: `generate_formats.py float_layouts` runs
+    # gen_float_layouts() (the other fixtures' bytes stay as they are).
+    if argv:
+        for name in argv:
+            globals()["gen_" + name]()
+    else:
+        gen_all()
     path = os.path.join(HERE, "manifest.json")
     with open(path, encoding="utf-8") as fh:
         manifest = json.load(fh)
@@ -613,4 +854,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -63,6 +63,15 @@ def _is_ieee(t):
         return False
 
 
+def _custom_float_size(t):
+    """The numpy float size h5py reads a non-IEEE float type as, if 2, 4 or 8."""
+    try:
+        size = t.dtype.itemsize
+    except Exception:  # noqa: BLE001 - h5py has no numpy type for it
+        return None
+    return size if size in (2, 4, 8) else None
+
+
 def _enum_members(t):
     out = []
     for i in range(t.get_nmembers()):
@@ -92,7 +101,12 @@ def dtype_str(t):
         return ("i" if t.get_sign() == h5t.SGN_2 else "u") + str(size)
     if c == h5t.FLOAT:
         if not _is_ieee(t):
-            return "unsupported:float%d" % (t.get_size() * 8)
+            # Another layout: h5py reads it as the numpy float it picks (libhdf5 converts);
+            # one wider than binary64 (long double) is unsupported.
+            size = _custom_float_size(t)
+            if size is None:
+                return "unsupported:float%d" % (t.get_size() * 8)
+            return "f%d" % size
         return "f" + str(t.get_size())
     if c == h5t.STRING:
         if t.is_variable_str():
@@ -146,6 +160,8 @@ def _needs_conversion(t):
         return True
     if c == h5t.STRING:
         return bool(t.is_variable_str())
+    if c == h5t.FLOAT:
+        return not _is_ieee(t)  # other layouts: values as libhdf5 converts them
     if c == h5t.COMPOUND:
         return any(_needs_conversion(t.get_member_type(i)) for i in range(t.get_nmembers()))
     if c in (h5t.ARRAY, h5t.ENUM):
@@ -333,6 +349,10 @@ def _values(t, shape, raw_reader, conv_reader, fobj):
             flat = [decode_raw(t, data[i * size : (i + 1) * size]) for i in range(n)]
         return _nest(flat, list(shape))
     arr = conv_reader()
+    if t.get_class() == h5t.ARRAY and shape:
+        # numpy expands the subarray dtype into trailing axes: one element per row
+        rows = np.asarray(arr).reshape((n, -1))
+        return _nest([decode_conv(t, r, fobj) for r in rows], list(shape))
     flat = [decode_conv(t, x, fobj) for x in np.asarray(arr, dtype=object).reshape(-1)] if shape else [
         decode_conv(t, arr, fobj)
     ]

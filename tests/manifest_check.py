@@ -71,8 +71,25 @@ def plain_dtype(dt):
     return dt.kind in "iubSV" and dt.itemsize > 0
 
 
+def _ieee_layouts_only(tid):
+    """False for a float type (or compound member) of another bit layout than IEEE: h5py
+    reads it converted, its stored bytes are not the numpy type's."""
+    if isinstance(tid, h5py.h5t.TypeFloatID):
+        layouts = {2: ((15, 10, 5, 0, 10), 15), 4: ((31, 23, 8, 0, 23), 127),
+                   8: ((63, 52, 11, 0, 52), 1023)}
+        want = layouts.get(tid.get_size())
+        return want is not None and (tuple(tid.get_fields()), tid.get_ebias()) == want
+    if isinstance(tid, h5py.h5t.TypeCompoundID):
+        return all(_ieee_layouts_only(tid.get_member_type(i)) for i in range(tid.get_nmembers()))
+    if isinstance(tid, h5py.h5t.TypeArrayID):
+        return _ieee_layouts_only(tid.get_super())
+    return True
+
+
 def expressible(ds):
     if ds.shape is None:
+        return False
+    if not _ieee_layouts_only(ds.id.get_type()):
         return False
     if ds.dtype.subdtype is not None:  # array elements outside a compound
         return False

@@ -7,7 +7,7 @@
 use crate::cursor::{Sizes, UNDEF_ADDR};
 use crate::elem::ElemType;
 use crate::error::{Error, Result};
-use crate::read::datatype::{ByteOrder, Datatype, IeeeFloat, RefKind, StrPad};
+use crate::read::datatype::{ByteOrder, Datatype, FloatBits, IeeeFloat, Norm, RefKind, StrPad};
 
 /// One decoded element.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,8 +185,10 @@ fn int_bits(b: &[u8], order: ByteOrder, signed: bool, bit_offset: u16, precision
 /// Rewrite, in place, every integer of reduced precision or with a bit offset in `raw`
 /// (elements of `dtype` back to back, as stored — also inside compound, array and enum
 /// types) the way libhdf5 converts it on reading: shifted down and sign-extended to its full
-/// width, in its stored byte order. Raw bytes handed to a reader of the full-width type
-/// (numpy) then hold the values h5py shows. Other bytes are left as they are.
+/// width, in its stored byte order; likewise every float of another layout than IEEE that
+/// h5py reads as binary32/64 of the same width (into that format). Raw bytes handed to a
+/// reader of the full-width type (numpy) then hold the values h5py shows. Other bytes are
+/// left as they are.
 pub fn normalize_int_bits(dtype: &Datatype, raw: &mut [u8]) {
     let size = dtype.size();
     if size == 0 || !has_partial_ints(dtype) {
@@ -205,9 +207,23 @@ fn has_partial_ints(t: &Datatype) -> bool {
             precision,
             ..
         } => *bit_offset != 0 || u32::from(*precision) != size * 8,
+        Datatype::Float { size, .. } => same_width_layout(t, *size).is_some(),
         Datatype::Compound { members, .. } => members.iter().any(|m| has_partial_ints(&m.dtype)),
         Datatype::Array { base, .. } | Datatype::Enum { base, .. } => has_partial_ints(base),
         _ => false,
+    }
+}
+
+/// For a float of another layout than IEEE that h5py reads as binary32/64 of its own width,
+/// that format.
+fn same_width_layout(t: &Datatype, size: u32) -> Option<IeeeFloat> {
+    if t.ieee_float().is_some() {
+        return None;
+    }
+    match t.float_target()? {
+        k @ IeeeFloat::F32 if size == 4 => Some(k),
+        k @ IeeeFloat::F64 if size == 8 => Some(k),
+        _ => None,
     }
 }
 
@@ -233,6 +249,27 @@ fn normalize_elem(t: &Datatype, b: &mut [u8]) {
                                 *d = *s;
                             }
                         }
+                    }
+                }
+            }
+        }
+        Datatype::Float {
+            size, order, bits, ..
+        } => {
+            let Some(kind) = same_width_layout(t, *size) else {
+                return;
+            };
+            let v = float_bits_value(bits, b, *order);
+            let bytes = match kind {
+                IeeeFloat::F32 => u64::from((v as f32).to_bits()).to_le_bytes(),
+                _ => v.to_bits().to_le_bytes(),
+            };
+            let n = (*size as usize).min(b.len());
+            match order {
+                ByteOrder::Little => b[..n].copy_from_slice(&bytes[..n]),
+                ByteOrder::Big => {
+                    for (d, s) in b[..n].iter_mut().zip(bytes[..n].iter().rev()) {
+                        *d = *s;
                     }
                 }
             }
@@ -348,12 +385,80 @@ fn u32_at(b: &[u8], pos: usize) -> Result<u32> {
 }
 
 /// Decode one element whose bytes are exactly `b` (`b.len() == dtype.size()`).
+/// `x · 2^k` with a single rounding (at the end), for any `k`.
+fn scale2(mut x: f64, mut k: i64) -> f64 {
+    while k > 1000 {
+        x *= f64::powi(2.0, 1000);
+        k -= 1000;
+    }
+    while k < -1000 {
+        x *= f64::powi(2.0, -1000);
+        k += 1000;
+    }
+    x * f64::powi(2.0, k as i32)
+}
+
+/// The value of one element of a float type with any bit layout (sign, exponent and
+/// mantissa fields at any positions, any bias and normalization; padding bits ignored), as
+/// libhdf5's float-to-float conversion reads it: exponent and mantissa all zero is ±0;
+/// exponent all ones is ±infinity with a zero mantissa (or, without an implied bit, one
+/// whose only set bit is the leading one) and NaN otherwise; exponent zero (or no implied
+/// bit) is `m · 2^(e − bias + 1 − mant_size)` (and, without an implied bit, a zero mantissa
+/// under a nonzero exponent `2^(e − bias − mant_size)`, as libhdf5 reads it), else
+/// `(2^mant_size + m) · 2^(e − bias − mant_size)` with the implied leading bit. Exact in
+/// binary64 for every layout with a [`float_target`](Datatype::float_target).
+pub fn float_bits_value(bits: &FloatBits, b: &[u8], order: ByteOrder) -> f64 {
+    let raw = read_uint(&b[..b.len().min(8)], order);
+    let field = |pos: u8, n: u8| -> u64 {
+        let v = raw.checked_shr(u32::from(pos)).unwrap_or(0);
+        if n >= 64 {
+            v
+        } else {
+            v & ((1u64 << n) - 1)
+        }
+    };
+    let negative = field(bits.sign_pos, 1) == 1;
+    let e = field(bits.exp_pos, bits.exp_size);
+    let m = field(bits.mant_pos, bits.mant_size);
+    let e_ones = if bits.exp_size >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits.exp_size) - 1
+    };
+    let ms = i64::from(bits.mant_size);
+    let leading_only = ms > 0 && m == 1u64 << (ms - 1).min(63);
+    let v = if e == e_ones && (m == 0 || (bits.norm == Norm::None && leading_only)) {
+        f64::INFINITY
+    } else if e == e_ones {
+        return f64::NAN;
+    } else if m == 0 && e == 0 {
+        0.0
+    } else {
+        let bias = i64::from(bits.exp_bias);
+        let e = e as i64;
+        if m == 0 && bits.norm != Norm::Implied {
+            // libhdf5 looks for the leading one below the mantissa: 2^(e − bias − mant_size).
+            scale2(1.0, e - bias - ms)
+        } else if e == 0 || bits.norm != Norm::Implied {
+            scale2(m as f64, e - bias + 1 - ms)
+        } else {
+            scale2((m as f64) + scale2(1.0, ms), e - bias - ms)
+        }
+    };
+    if negative {
+        -v
+    } else {
+        v
+    }
+}
+
 fn decode_one(dtype: &Datatype, b: &[u8], sizes: Sizes, res: &dyn Resolver) -> Result<Value> {
     Ok(match dtype {
         Datatype::Integer { .. } => int_value(dtype, b).unwrap_or(Value::Unsupported),
-        Datatype::Float { order, .. } => match dtype.ieee_float() {
-            Some(kind) => Value::Float(float_value(kind, b, *order)),
-            None => Value::Unsupported,
+        Datatype::Float { order, bits, .. } => match (dtype.ieee_float(), dtype.float_target()) {
+            (Some(kind), _) => Value::Float(float_value(kind, b, *order)),
+            (None, Some(_)) => Value::Float(float_bits_value(bits, b, *order)),
+            (None, None) => Value::Unsupported,
         },
         Datatype::String { pad, .. } => Value::Str(fixed_string(b, *pad)),
         Datatype::Opaque { .. } => Value::Opaque(b.to_vec()),
@@ -523,6 +628,23 @@ fn each<T: Numeric, const N: usize>(src: &[u8], dst: &mut [T], f: impl Fn([u8; N
 /// Convert numeric elements of `dtype` in `src` into `dst` (`src.len()` must be
 /// `dst.len() * dtype.size()`).
 pub fn convert_into<T: Numeric>(dtype: &Datatype, src: &[u8], dst: &mut [T]) -> Result<()> {
+    if let (Datatype::Float { bits, order, size }, None, Some(_)) =
+        (dtype, dtype.ieee_float(), dtype.float_target())
+    {
+        // A float of another layout: each value as libhdf5 converts it.
+        let n = *size as usize;
+        if dst.len().checked_mul(n) != Some(src.len()) {
+            return Err(Error::Usage(format!(
+                "{} bytes of a {n}-byte float do not hold {} elements",
+                src.len(),
+                dst.len()
+            )));
+        }
+        for (d, s) in dst.iter_mut().zip(src.chunks_exact(n)) {
+            *d = T::from_f64(float_bits_value(bits, s, *order));
+        }
+        return Ok(());
+    }
     let (prim, order, partial) = numeric_source(dtype)
         .ok_or_else(|| Error::Usage(format!("datatype {} is not numeric", dtype.dtype_name())))?;
     let need = dst.len().checked_mul(prim.size());
@@ -589,4 +711,67 @@ pub fn convert<T: Numeric>(dtype: &Datatype, src: &[u8]) -> Result<Vec<T>> {
     let mut out = vec![T::zeroed(); src.len() / size];
     convert_into(dtype, src, &mut out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::datatype::FloatBits;
+
+    fn ieee(size: u32) -> Datatype {
+        let (sign_pos, exp_size, mant_size, exp_bias) = match size {
+            2 => (15, 5, 10, 15),
+            4 => (31, 8, 23, 127),
+            _ => (63, 11, 52, 1023),
+        };
+        Datatype::Float {
+            size,
+            order: ByteOrder::Little,
+            bits: FloatBits {
+                bit_offset: 0,
+                precision: (size * 8) as u16,
+                sign_pos,
+                exp_pos: mant_size,
+                exp_size,
+                mant_pos: 0,
+                mant_size,
+                exp_bias,
+                norm: Norm::Implied,
+            },
+        }
+    }
+
+    /// The general layout decoder agrees with the IEEE ones on IEEE layouts.
+    #[test]
+    fn any_layout_decoder_matches_ieee() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Some patterns with the exponent all zeros or all ones.
+            let v = match i % 4 {
+                0 => x & !(0x7ffu64 << 52) & !(0xffu64 << 23) & !(0x1fu64 << 10),
+                1 => x | (0x7ffu64 << 52) | (0xffu64 << 23) | (0x1fu64 << 10),
+                _ => x,
+            };
+            for (size, kind) in [
+                (2, IeeeFloat::F16),
+                (4, IeeeFloat::F32),
+                (8, IeeeFloat::F64),
+            ] {
+                let t = ieee(size);
+                let Datatype::Float { bits, .. } = &t else {
+                    unreachable!()
+                };
+                let b = &v.to_le_bytes()[..size as usize];
+                let want = float_value(kind, b, ByteOrder::Little);
+                let got = float_bits_value(bits, b, ByteOrder::Little);
+                assert!(
+                    want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                    "{size} bytes {v:#x}: {got} != {want}"
+                );
+            }
+        }
+    }
 }

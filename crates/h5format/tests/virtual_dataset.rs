@@ -19,6 +19,8 @@ fn flat_f64(v: &serde_json::Value, out: &mut Vec<f64>) {
     match v {
         serde_json::Value::Array(a) => a.iter().for_each(|x| flat_f64(x, out)),
         serde_json::Value::String(s) if s == "nan" => out.push(f64::NAN),
+        serde_json::Value::String(s) if s == "inf" => out.push(f64::INFINITY),
+        serde_json::Value::String(s) if s == "-inf" => out.push(f64::NEG_INFINITY),
         x => out.push(x.as_f64().unwrap()),
     }
 }
@@ -69,5 +71,73 @@ fn ranges_and_hyperslabs_match_the_reference() {
         for (a, b) in slab.iter().zip(&expect) {
             assert!(a == b || (a.is_nan() && b.is_nan()), "{name}: {a} vs {b}");
         }
+    }
+}
+
+/// Every dataset of vds_unlim.h5 (unlimited and `%b` mappings, type conversions): the shape
+/// libhdf5 computes from the sources' current extents and the values, whole and by element
+/// ranges (the path a streamed dump takes), equal h5py's.
+#[test]
+fn unlimited_and_printf_mappings_match_the_reference() {
+    let f = File::open(testdata().join("vds_unlim.h5"))
+        .unwrap()
+        .with_external_dirs([testdata()]);
+    let r = reference("vds_unlim.h5");
+    let mut checked = 0;
+    let mut stack = vec![(String::new(), &r)];
+    while let Some((prefix, node)) = stack.pop() {
+        for (name, m) in node["members"].as_object().unwrap() {
+            let path = format!("{prefix}/{name}");
+            if m["kind"] == "group" {
+                stack.push((path, m));
+                continue;
+            }
+            let d = f.dataset(&path).unwrap();
+            let shape: Vec<u64> = serde_json::from_value(m["shape"].clone()).unwrap();
+            assert_eq!(d.shape(), &shape[..], "{path}");
+            let mut want = Vec::new();
+            flat_f64(&m["data"], &mut want);
+            let mut got = d.read::<f64>().unwrap();
+            assert_eq!(got.len(), want.len(), "{path}");
+            let same = |a: &f64, b: &f64| a == b || (a.is_nan() && b.is_nan());
+            for (a, b) in got.iter().zip(&want) {
+                assert!(same(a, b), "{path}: {a} vs {b}");
+            }
+            let n = got.len() as u64;
+            if n > 4 {
+                let part = d.read_ranges::<f64>(&[1..3, n - 2..n]).unwrap();
+                got = got[1..3]
+                    .iter()
+                    .chain(&got[n as usize - 2..])
+                    .copied()
+                    .collect();
+                assert!(part.iter().zip(&got).all(|(a, b)| same(a, b)), "{path}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 18, "{checked} datasets");
+}
+
+/// `%b` source names that resolve outside the allowed directories are errors naming the
+/// source (the extent of such a dataset is computed when it is opened).
+#[test]
+fn printf_sources_outside_the_allowed_directories_are_refused() {
+    let dir = testdata().join("hostile");
+    let f = File::open(dir.join("vds_printf.h5"))
+        .unwrap()
+        .with_external_dirs([dir]);
+    for (ds, source) in [
+        ("parent", "../vds_unlim_p0.h5"),
+        ("absolute", "/etc/host0name"),
+    ] {
+        let Err(e) = f.dataset(ds) else {
+            panic!("{ds} opened")
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.contains("outside the allowed") && msg.contains(source),
+            "{ds}: {msg}"
+        );
     }
 }

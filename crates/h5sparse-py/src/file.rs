@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use h5format::read::datatype::{ByteOrder, Datatype};
+use h5format::read::datatype::{ByteOrder, Datatype, IeeeFloat};
 use h5format::read::layout::Layout;
 use h5format::value::numeric_source;
 use h5format::{Dataset, Dataspace, ElemType, File, Object};
@@ -40,8 +40,34 @@ enum Kind {
     Other,
 }
 
+/// The primitive and byte order numeric data of `t` comes back as: `numeric_source`'s, and
+/// for floats of other layouts than IEEE the float h5py reads them as (libhdf5 converts).
+fn numeric(t: &Datatype) -> Option<(ElemType, ByteOrder)> {
+    if let Some((prim, order, _)) = numeric_source(t) {
+        return Some((prim, order));
+    }
+    match (t, t.float_target()?) {
+        (Datatype::Float { order, .. }, IeeeFloat::F16) => Some((ElemType::F16, *order)),
+        (Datatype::Float { order, .. }, IeeeFloat::F32) => Some((ElemType::F32, *order)),
+        (Datatype::Float { order, .. }, IeeeFloat::F64) => Some((ElemType::F64, *order)),
+        _ => None,
+    }
+}
+
+/// Whether `t` is or contains a float of a non-IEEE layout h5py reads as a wider type.
+fn has_widened_float(t: &Datatype) -> bool {
+    match t {
+        Datatype::Float { size, .. } => {
+            t.ieee_float().is_none() && numeric(t).is_some_and(|(p, _)| p.size() != *size as usize)
+        }
+        Datatype::Compound { members, .. } => members.iter().any(|m| has_widened_float(&m.dtype)),
+        Datatype::Array { base, .. } | Datatype::VarLen { base, .. } => has_widened_float(base),
+        _ => false,
+    }
+}
+
 fn kind_of(t: &Datatype) -> Kind {
-    if let Some((prim, _, _)) = numeric_source(t) {
+    if let Some((prim, _)) = numeric(t) {
         return Kind::Numeric(prim);
     }
     match t {
@@ -59,8 +85,8 @@ fn numpy_dtype(t: &Datatype) -> String {
     if t.is_h5py_bool() {
         return "|b1".into();
     }
-    match numeric_source(t) {
-        Some((prim, order, _)) => {
+    match numeric(t) {
+        Some((prim, order)) => {
             let size = prim.size();
             let kind = if prim.is_float() {
                 'f'
@@ -91,7 +117,14 @@ fn numpy_dtype(t: &Datatype) -> String {
 /// `("compound", [(name, offset, member)], size)`, `("opaque", size)`, or
 /// `("other", numpy dtype)` for what comes back as Python objects (references, …).
 fn describe(py: Python<'_>, t: &Datatype) -> PyResult<Py<PyAny>> {
-    if t.is_h5py_bool() || numeric_source(t).is_some() {
+    if !matches!(t, Datatype::Float { .. }) && has_widened_float(t) {
+        // Inside a compound, array or vlen its raw bytes cannot be handed out as h5py's type.
+        return Err(error::format(h5format::Error::unsupported(
+            "datatype",
+            "a float of a non-IEEE layout that h5py widens, inside a composite type",
+        )));
+    }
+    if t.is_h5py_bool() || numeric(t).is_some() {
         return ("num", numpy_dtype(t)).into_py_any(py);
     }
     match t {

@@ -123,7 +123,7 @@ impl Dataset {
             )?),
             None => None,
         };
-        Ok(Dataset {
+        let mut ds = Dataset {
             node,
             dtype,
             space,
@@ -131,7 +131,20 @@ impl Dataset {
             fill,
             filters,
             chunks: OnceLock::new(),
-        })
+        };
+        // A virtual dataset with unlimited mappings: its extent follows its sources.
+        if let Layout::Virtual {
+            heap_address,
+            heap_index,
+        } = ds.layout
+        {
+            let dims = virtual_source::current_dims(&ds, heap_address, heap_index)
+                .map_err(|e| e.in_object(&ds.node.path))?;
+            if let (Some(now), Dataspace::Simple { dims, .. }) = (dims, &mut ds.space) {
+                *dims = now;
+            }
+        }
+        Ok(ds)
     }
 
     /// The element datatype.

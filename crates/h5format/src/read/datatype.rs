@@ -320,6 +320,38 @@ impl Datatype {
         ok.then_some(kind)
     }
 
+    /// The IEEE format the values of this float type are read as: its own for IEEE
+    /// binary16/32/64 layouts, and for any other layout (reduced precision, custom exponent
+    /// or mantissa fields and bias) the smallest of binary16/32/64 that is at least as wide
+    /// and holds every value exactly — h5py's choice of numpy type, into which libhdf5
+    /// converts. `None` for layouts no binary64 holds (long double, ...), for MSB-set
+    /// normalization (libhdf5 does not convert it) and for non-floats.
+    pub fn float_target(&self) -> Option<IeeeFloat> {
+        if let Some(kind) = self.ieee_float() {
+            return Some(kind);
+        }
+        let Datatype::Float { size, bits, .. } = self else {
+            return None;
+        };
+        // libhdf5 cannot convert MSB-set normalization ("not implemented yet").
+        if bits.norm == Norm::MsbSet || bits.exp_size > 32 || bits.mant_size > 64 || *size > 8 {
+            return None;
+        }
+        // Largest exponent (a power of two values stay below) and smallest normal one.
+        let max_exp = (1i64 << bits.exp_size) - i64::from(bits.exp_bias) - 1;
+        let min_exp = 1 - i64::from(bits.exp_bias);
+        [
+            (IeeeFloat::F16, 2, 10, 16, -14),
+            (IeeeFloat::F32, 4, 23, 128, -126),
+            (IeeeFloat::F64, 8, 52, 1024, -1022),
+        ]
+        .into_iter()
+        .find(|&(_, width, nmant, maxexp, minexp)| {
+            width >= *size && bits.mant_size <= nmant && max_exp <= maxexp && min_exp >= minexp
+        })
+        .map(|(kind, ..)| kind)
+    }
+
     /// Why this type cannot be decoded, or `None` when every value of it can be. A compound,
     /// array, enum or variable-length type containing an unsupported type is unsupported.
     pub fn unsupported_reason(&self) -> Option<String> {
@@ -328,7 +360,7 @@ impl Datatype {
                 (!matches!(size, 1 | 2 | 4 | 8)).then(|| format!("int{}", u64::from(*size) * 8))
             }
             Datatype::Float { size, .. } => {
-                if self.ieee_float().is_some() {
+                if self.float_target().is_some() {
                     None
                 } else if *size > 8 {
                     Some("long double".into())
@@ -383,7 +415,11 @@ impl Datatype {
             Datatype::Integer { size, signed, .. } => {
                 format!("{}{}", if *signed { 'i' } else { 'u' }, size)
             }
-            Datatype::Float { size, .. } => format!("f{size}"),
+            Datatype::Float { .. } => match self.float_target() {
+                Some(IeeeFloat::F16) => "f2".into(),
+                Some(IeeeFloat::F32) => "f4".into(),
+                _ => "f8".into(),
+            },
             Datatype::String { size, .. } => format!("S{size}"),
             Datatype::Opaque { .. } => "opaque".into(),
             Datatype::Compound { .. } => "compound".into(),

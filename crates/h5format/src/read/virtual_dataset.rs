@@ -151,8 +151,24 @@ impl Selection {
     /// row-major element indices (points: in their order, one range each). At most `limit`
     /// ranges are produced (an error past it).
     pub fn ranges(&self, dims: &[u64], limit: usize) -> Result<Vec<Range<u64>>> {
-        let total: u64 = dims.iter().product();
+        self.ranges_clipped(dims, limit, None)
+    }
+
+    /// [`ranges`](Self::ranges) of the selection clipped to `clip = (axis, size)`: only
+    /// coordinates below `size` on `axis`. An unlimited regular hyperslab needs its
+    /// unlimited axis clipped (libhdf5's `H5S_hyper_clip_unlim`: the blocks starting below
+    /// the size, the last one cut).
+    pub fn ranges_clipped(
+        &self,
+        dims: &[u64],
+        limit: usize,
+        clip: Option<(usize, u64)>,
+    ) -> Result<Vec<Range<u64>>> {
         let bad = |d: String| Error::Usage(format!("virtual dataset selection: {d}"));
+        let total = dims
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d))
+            .ok_or_else(|| bad(format!("extent {dims:?} overflows")))?;
         let check_rank = |r: usize| {
             if r != dims.len() {
                 Err(bad(format!(
@@ -166,6 +182,9 @@ impl Selection {
         match self {
             Selection::None => Ok(Vec::new()),
             Selection::All => Ok(if total == 0 { vec![] } else { vec![0..total] }),
+            Selection::Points(_) | Selection::Blocks(_) if clip.is_some() => Err(
+                Error::unsupported("virtual dataset", "a clipped point or block-list selection"),
+            ),
             Selection::Points(points) => {
                 let mut out = Vec::with_capacity(points.len().min(limit));
                 for p in points {
@@ -193,29 +212,47 @@ impl Selection {
                 block,
             } => {
                 check_rank(start.len())?;
-                if count.contains(&UNLIMITED) || block.contains(&UNLIMITED) {
-                    return Err(Error::unsupported("virtual dataset", "unlimited mappings"));
-                }
                 // Per dimension the selected intervals; blocks are their product.
                 let mut per_dim: Vec<Vec<(u64, u64)>> = Vec::with_capacity(dims.len());
                 for d in 0..dims.len() {
-                    if block[d] == 0 || count[d] == 0 {
+                    let cap = clip.filter(|&(a, _)| a == d).map(|(_, c)| c);
+                    let (cnt, blk) = if count[d] == UNLIMITED || block[d] == UNLIMITED {
+                        let Some(c) = cap else {
+                            return Err(Error::unsupported(
+                                "virtual dataset",
+                                "an unlimited selection outside an unlimited mapping",
+                            ));
+                        };
+                        clip_diminfo(start[d], stride[d], count[d], block[d], c)
+                    } else {
+                        (count[d], block[d])
+                    };
+                    if blk == 0 || cnt == 0 || cap == Some(0) {
                         return Ok(Vec::new());
                     }
-                    let n = usize::try_from(count[d])
+                    let n = usize::try_from(cnt)
                         .ok()
                         .filter(|&n| n <= limit)
-                        .ok_or_else(|| bad(format!("count {} too large", count[d])))?;
+                        .ok_or_else(|| bad(format!("count {cnt} too large")))?;
                     let mut v = Vec::with_capacity(n);
-                    for i in 0..count[d] {
+                    for i in 0..cnt {
                         let s = stride[d]
                             .checked_mul(i)
                             .and_then(|o| o.checked_add(start[d]))
                             .ok_or_else(|| bad("hyperslab overflows".into()))?;
-                        let e = s
-                            .checked_add(block[d] - 1)
+                        let mut e = s
+                            .checked_add(blk - 1)
                             .ok_or_else(|| bad("hyperslab overflows".into()))?;
+                        if let Some(c) = cap {
+                            if s >= c {
+                                break;
+                            }
+                            e = e.min(c - 1);
+                        }
                         v.push((s, e));
+                    }
+                    if v.is_empty() {
+                        return Ok(Vec::new());
                     }
                     per_dim.push(v);
                 }
@@ -246,6 +283,242 @@ impl Selection {
             }
         }
     }
+}
+
+/// The unlimited-axis part of a regular hyperslab: start, stride, count, block.
+type AxisInfo = (u64, u64, u64, u64);
+
+impl Selection {
+    /// The axis in which this selection is unlimited (a regular hyperslab with an
+    /// `H5S_UNLIMITED` count or block there), if any.
+    pub fn unlimited_axis(&self) -> Option<usize> {
+        match self {
+            Selection::Regular { count, block, .. } => count
+                .iter()
+                .zip(block)
+                .position(|(&c, &b)| c == UNLIMITED || b == UNLIMITED),
+            _ => None,
+        }
+    }
+
+    fn axis(&self, d: usize) -> Option<AxisInfo> {
+        match self {
+            Selection::Regular {
+                start,
+                stride,
+                count,
+                block,
+            } => Some((
+                *start.get(d)?,
+                *stride.get(d)?,
+                *count.get(d)?,
+                *block.get(d)?,
+            )),
+            _ => None,
+        }
+    }
+
+    /// How many positions along its unlimited axis this selection holds below `size`
+    /// (libhdf5's `H5S_hyper_get_clip_extent_match`, first half).
+    pub fn slices_below(&self, size: u64) -> u64 {
+        let Some((start, stride, count, block)) = self.unlimited_axis().and_then(|d| self.axis(d))
+        else {
+            return 0;
+        };
+        let (c, b) = clip_diminfo(start, stride, count, block, size);
+        if b == 0 || c == 0 {
+            0
+        } else if c == 1 {
+            b
+        } else {
+            let span = stride.saturating_mul(c - 1).saturating_add(b);
+            let avail = size - start;
+            b.saturating_mul(c)
+                .saturating_sub(span.saturating_sub(avail))
+        }
+    }
+
+    /// The extent its unlimited axis must have for this selection to hold `slices` positions
+    /// there, ending at the end of the last block (libhdf5's
+    /// `H5S__hyper_get_clip_extent_real` without the trailing gap).
+    pub fn extent_for_slices(&self, slices: u64) -> u64 {
+        let Some((start, stride, _, block)) = self.unlimited_axis().and_then(|d| self.axis(d))
+        else {
+            return 0;
+        };
+        if slices == 0 {
+            0
+        } else if block == UNLIMITED || block == stride {
+            start.saturating_add(slices)
+        } else if let Some(n) = slices.checked_div(block) {
+            let rem = slices - n * block;
+            if rem > 0 {
+                start
+                    .saturating_add(n.saturating_mul(stride))
+                    .saturating_add(rem)
+            } else {
+                start
+                    .saturating_add((n - 1).saturating_mul(stride))
+                    .saturating_add(block)
+            }
+        } else {
+            start // block 0: nothing selected
+        }
+    }
+
+    /// Block `j` of a selection with an unlimited count (a `%b` mapping's virtual part for
+    /// source number `j`), and where that block starts and ends (exclusive) on the
+    /// unlimited axis.
+    pub fn unlimited_block(&self, j: u64) -> Result<(Selection, u64, u64)> {
+        let refuse = || {
+            Error::unsupported(
+                "virtual dataset",
+                "a printf-named mapping whose virtual selection has no unlimited count",
+            )
+        };
+        let d = self.unlimited_axis().ok_or_else(refuse)?;
+        let Selection::Regular {
+            start,
+            stride,
+            count,
+            block,
+        } = self
+        else {
+            return Err(refuse());
+        };
+        if count[d] != UNLIMITED || block[d] == UNLIMITED {
+            return Err(refuse());
+        }
+        let s = stride[d]
+            .checked_mul(j)
+            .and_then(|o| o.checked_add(start[d]))
+            .filter(|s| s.checked_add(block[d]).is_some())
+            .ok_or_else(|| Error::Usage("virtual dataset selection: block overflows".into()))?;
+        let mut start = start.clone();
+        let mut count = count.clone();
+        start[d] = s;
+        count[d] = 1;
+        let end = s + block[d];
+        Ok((
+            Selection::Regular {
+                start,
+                stride: stride.clone(),
+                count,
+                block: block.clone(),
+            },
+            s,
+            end,
+        ))
+    }
+
+    /// One past the largest selected coordinate per axis (`None` for no element); unlimited
+    /// axes are left out (`0`). `dims`: the extent an `All` selection covers.
+    pub fn bounds_end(&self, dims: &[u64]) -> Option<Vec<u64>> {
+        match self {
+            Selection::None => None,
+            Selection::All => Some(dims.to_vec()),
+            Selection::Points(points) => {
+                let rank = points.first()?.len();
+                Some(
+                    (0..rank)
+                        .map(|d| {
+                            points
+                                .iter()
+                                .map(|p| p[d].saturating_add(1))
+                                .max()
+                                .unwrap_or(0)
+                        })
+                        .collect(),
+                )
+            }
+            Selection::Blocks(blocks) => {
+                let rank = blocks.first()?.1.len();
+                Some(
+                    (0..rank)
+                        .map(|d| {
+                            blocks
+                                .iter()
+                                .map(|b| b.1[d].saturating_add(1))
+                                .max()
+                                .unwrap_or(0)
+                        })
+                        .collect(),
+                )
+            }
+            Selection::Regular {
+                start,
+                stride,
+                count,
+                block,
+            } => Some(
+                (0..start.len())
+                    .map(|d| {
+                        let none = [0, UNLIMITED];
+                        if none.contains(&count[d]) || none.contains(&block[d]) {
+                            0 // unlimited (left out) or nothing selected
+                        } else {
+                            start[d]
+                                .saturating_add(stride[d].saturating_mul(count[d] - 1))
+                                .saturating_add(block[d])
+                        }
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// libhdf5's `H5S__hyper_get_clip_diminfo`: the count and block of an unlimited axis
+/// clipped to extent `size`.
+fn clip_diminfo(start: u64, stride: u64, count: u64, block: u64, size: u64) -> (u64, u64) {
+    if start >= size {
+        if block == UNLIMITED {
+            (count, 0)
+        } else {
+            (0, block)
+        }
+    } else if block == UNLIMITED || block == stride {
+        (1, size - start)
+    } else if stride == 0 {
+        (1, block)
+    } else {
+        ((size - start).div_ceil(stride), block)
+    }
+}
+
+/// A source file or dataset name with libhdf5's printf substitutions: `%b` is the block
+/// number `block` (an error when `None`: only unlimited mappings have blocks), `%%` a `%`;
+/// any other `%` is an error (as libhdf5 refuses it).
+pub fn source_name(name: &str, block: Option<u64>) -> Result<String> {
+    let bad = |d: &str| Error::Usage(format!("virtual dataset source name {name:?}: {d}"));
+    let mut out = String::with_capacity(name.len());
+    let mut it = name.chars();
+    while let Some(ch) = it.next() {
+        if ch != '%' {
+            out.push(ch);
+            continue;
+        }
+        match it.next() {
+            Some('%') => out.push('%'),
+            Some('b') => match block {
+                Some(b) => out.push_str(&b.to_string()),
+                None => return Err(bad("%b outside an unlimited mapping")),
+            },
+            _ => return Err(bad("invalid format specifier")),
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a stored source name has a `%b` block specifier (a printf-named mapping).
+pub fn has_block_number(name: &str) -> bool {
+    let mut it = name.chars();
+    while let Some(ch) = it.next() {
+        if ch == '%' && it.next() == Some('b') {
+            return true;
+        }
+    }
+    false
 }
 
 fn enc_width(c: &mut Cursor<'_>) -> Result<usize> {
@@ -449,5 +722,59 @@ mod tests {
             block: vec![1, 1],
         };
         assert!(unlimited.ranges(&dims, 100).is_err());
+    }
+
+    #[test]
+    fn unlimited_selections_clip_as_libhdf5() {
+        // Blocks of 2 every 3 from 1, unlimited count.
+        let v = Selection::Regular {
+            start: vec![1],
+            stride: vec![3],
+            count: vec![UNLIMITED],
+            block: vec![2],
+        };
+        assert_eq!(v.unlimited_axis(), Some(0));
+        assert_eq!(
+            v.ranges_clipped(&[9], 100, Some((0, 9))).unwrap(),
+            vec![1..3, 4..6, 7..9]
+        );
+        assert_eq!(
+            v.ranges_clipped(&[8], 100, Some((0, 8))).unwrap(),
+            vec![1..3, 4..6, 7..8]
+        );
+        assert_eq!(v.slices_below(8), 5);
+        assert_eq!(v.slices_below(1), 0);
+        // 12 source elements fill six blocks: extent 18; 5 end inside the third block.
+        assert_eq!(v.extent_for_slices(12), 18);
+        assert_eq!(v.extent_for_slices(5), 8);
+        assert_eq!(v.extent_for_slices(0), 0);
+        let (b, start, end) = v.unlimited_block(2).unwrap();
+        assert_eq!((start, end), (7, 9));
+        assert_eq!(b.ranges(&[9], 10).unwrap(), vec![7..9]);
+        // An unlimited block: everything from the start.
+        let all = Selection::Regular {
+            start: vec![2, 0],
+            stride: vec![1, 1],
+            count: vec![1, 1],
+            block: vec![UNLIMITED, 3],
+        };
+        assert_eq!(all.slices_below(7), 5);
+        assert_eq!(all.extent_for_slices(5), 7);
+        assert_eq!(all.bounds_end(&[9, 3]), Some(vec![0, 3]));
+        assert!(all.unlimited_block(0).is_err());
+    }
+
+    #[test]
+    fn printf_names_substitute_blocks_and_percent() {
+        assert_eq!(
+            source_name("f%b_%%_%b.h5", Some(12)).unwrap(),
+            "f12_%_12.h5"
+        );
+        assert_eq!(source_name("plain%%", None).unwrap(), "plain%");
+        assert!(source_name("f%b", None).is_err());
+        assert!(source_name("f%d", Some(1)).is_err());
+        assert!(source_name("f%", Some(1)).is_err());
+        assert!(has_block_number("a%b"));
+        assert!(!has_block_number("a%%b"));
     }
 }
