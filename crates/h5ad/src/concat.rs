@@ -13,7 +13,7 @@
 //! appended to a chunked dataset (dense output, when every input is dense). A CSC input is
 //! first rewritten as CSR out of core ([`h5sparse::convert`]) into a temporary folder next
 //! to the output. The output goes to a temporary file renamed onto OUT at the end, so an
-//! interrupted run leaves no partial OUT. Appending to a file in place is [`crate::append`].
+//! interrupted run leaves no partial OUT. Appending to a file (atomically or in place) is [`mod@crate::append`].
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -70,7 +70,7 @@ pub struct ConcatStats {
     pub obsm: Vec<String>,
     /// `obsm` entries left out (not dense arrays in every input, or of different widths).
     pub obsm_skipped: Vec<String>,
-    /// For [`crate::append()`]: why the target was rewritten rather than grown in place
+    /// For [`crate::append_in_place()`]: why the target was rewritten rather than grown in place
     /// (`None`: in place, or not an append).
     pub rewritten: Option<String>,
 }
