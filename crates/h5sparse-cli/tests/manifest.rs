@@ -53,9 +53,12 @@ fn oracle() -> bool {
 
 /// Write the manifest of each fixture (`args_of(name)` gives the command's arguments) and
 /// check them all against h5py in one run of the checker.
-fn check_all(dir: &Path, args_of: impl Fn(&str) -> Vec<String>) {
+fn check_all(dir: &Path, skip: &[&str], args_of: impl Fn(&str) -> Vec<String>) {
     let mut pairs = Vec::new();
-    for name in fixtures() {
+    for name in fixtures()
+        .into_iter()
+        .filter(|n| !skip.contains(&n.as_str()))
+    {
         let args = args_of(&name);
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = run(&a);
@@ -98,7 +101,7 @@ fn every_fixture_local_equals_h5py() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    check_all(dir.path(), |n| vec!["manifest".into(), local(n)]);
+    check_all(dir.path(), &[], |n| vec!["manifest".into(), local(n)]);
 }
 
 #[test]
@@ -114,12 +117,14 @@ fn every_fixture_over_http_equals_h5py() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    // The file read over HTTP, chunks referenced there (URL defaults to FILE).
-    check_all(dir.path(), |n| {
+    // The file read over HTTP, chunks referenced there (URL defaults to FILE). A remote file
+    // has no directory its virtual sources could be allowed from, and vds_unlim.h5's
+    // unlimited / %b mappings need them for the extent at open (as remote.rs skips it too).
+    check_all(dir.path(), &["vds_unlim.h5"], |n| {
         vec!["manifest".into(), format!("{base}/{n}")]
     });
     // A local file, chunks referenced on the server (--url).
-    check_all(dir.path(), |n| {
+    check_all(dir.path(), &[], |n| {
         vec![
             "manifest".into(),
             local(n),
