@@ -11,6 +11,7 @@ Python process, a running maximum).
     python3 bench/remote.py [--file PATH] [--large PATH] [--delay-ms 20] [--no-build] [--exe PATH]
 """
 import argparse
+import email.utils
 import http.server
 import os
 import subprocess
@@ -35,6 +36,10 @@ class Stats:
 def make_handler(path, delay):
     size = os.path.getsize(path)
     name = "/" + os.path.basename(path)
+    # The validators nginx sends for a static file (ETag "mtime-size" in hex, Last-Modified).
+    mtime = int(os.path.getmtime(path))
+    etag = f'"{mtime:x}-{size:x}"'
+    last_modified = email.utils.formatdate(mtime, usegmt=True)
 
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -72,6 +77,8 @@ def make_handler(path, delay):
             self.send_header("Content-Length", str(n))
             self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
             self.send_header("Accept-Ranges", "bytes")
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", last_modified)
             self.end_headers()
             with open(path, "rb") as f:
                 f.seek(first)

@@ -130,8 +130,9 @@ impl SparseDataset {
                 .ok_or_else(|| not_sparse(format!("no {name} dataset")))
         };
         let (data, indices, indptr) = (get("data")?, get("indices")?, get("indptr")?);
-        // Remote files: the first nodes of the three chunk indexes in one burst (no-ops
-        // otherwise).
+        // Remote files: indptr is kept with the file's metadata for the next open, and the
+        // first nodes of the three chunk indexes are fetched in one burst (no-ops otherwise).
+        indptr.keep_for_reopen();
         for a in [&indptr, &indices, &data] {
             a.announce();
         }

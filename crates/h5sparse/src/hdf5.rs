@@ -115,6 +115,10 @@ impl Array1 for H5Array {
         self.ds.prefetch_index();
     }
 
+    fn keep_for_reopen(&self) {
+        self.ds.keep_for_reopen();
+    }
+
     fn prepare(&self) {
         let chunked = matches!(
             self.ds.layout(),

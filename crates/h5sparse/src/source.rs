@@ -48,6 +48,9 @@ pub trait Array1: Send + Sync {
     /// Remote storage: get ready to read (open the chunk index, reading what
     /// [`announce`](Self::announce) named). Errors are left to the reads. Default: nothing.
     fn prepare(&self) {}
+    /// Remote storage: keep what reads of this array fetch for the next open of the same
+    /// file (a small index into larger arrays, such as `indptr`). Default: nothing.
+    fn keep_for_reopen(&self) {}
 }
 
 /// A group: its attributes and member datasets.

@@ -25,6 +25,9 @@ pub struct Dataset {
     fill: FillValue,
     filters: Option<crate::filter::FilterPipeline>,
     chunks: OnceLock<Arc<crate::read::chunked::ChunkedReader>>,
+    /// Remote files: offer this dataset's values for the file's snapshot (see
+    /// [`keep_for_reopen`](Dataset::keep_for_reopen)); shared by clones.
+    keep: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The filter pipeline of a dataset as the chunk engine's decoder.
@@ -131,6 +134,7 @@ impl Dataset {
             fill,
             filters,
             chunks: OnceLock::new(),
+            keep: Default::default(),
         };
         // A virtual dataset with unlimited mappings: its extent follows its sources.
         if let Layout::Virtual {
@@ -229,7 +233,7 @@ impl Dataset {
 
     fn read_raw_inner(&self) -> Result<Vec<u8>> {
         let len = self.byte_len()?;
-        let source = self.node.file.source();
+        let source = &self.data_source();
         source.check_alloc("dataset", self.address(), len)?;
         if let Some(files) = self.external_files()? {
             let mut out = vec![0; len as usize];
@@ -302,7 +306,7 @@ impl Dataset {
             }
             total += (r.end - r.start) * esize;
         }
-        let source = self.node.file.source();
+        let source = &self.data_source();
         source.check_alloc("dataset selection", self.address(), total)?;
         let mut out = Vec::with_capacity(total as usize);
         if let Some(files) = self.external_files()? {
@@ -510,6 +514,25 @@ impl Dataset {
 }
 
 impl Dataset {
+    /// Remote files: keep the values this dataset's reads fetch in the file's metadata
+    /// snapshot, so that the next open of the same URL reads them without a request — for
+    /// small arrays that index larger ones, such as a sparse matrix's `indptr` (see
+    /// `io::snapshot`, feature `remote`). Call it before the first read. No effect on local
+    /// files.
+    pub fn keep_for_reopen(&self) {
+        self.keep.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The source the values are read from (offering them for the snapshot when asked).
+    fn data_source(&self) -> crate::io::Source {
+        let source = self.node.file.source();
+        if self.keep.load(std::sync::atomic::Ordering::Relaxed) {
+            source.keeping()
+        } else {
+            source.clone()
+        }
+    }
+
     /// Remote files: announce the first node (or header) of this chunked dataset's chunk
     /// index ([`crate::io::ByteSource::hint`]), so that the indexes of several datasets
     /// announced before any of them is opened ([`chunks`](Self::chunks)) are fetched in one
@@ -562,7 +585,7 @@ impl Dataset {
             _ => Vec::new(),
         };
         crate::read::chunked::ChunkedReader::new(crate::read::chunked::ChunkedConfig {
-            source: self.node.file.source().clone(),
+            source: self.data_source(),
             sizes: self.node.file.sizes(),
             layout: self.layout.clone(),
             dims: self.space.dims().to_vec(),

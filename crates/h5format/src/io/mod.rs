@@ -26,6 +26,8 @@ mod http;
 mod remote;
 #[cfg(feature = "remote")]
 mod sigv4;
+#[cfg(feature = "remote")]
+pub mod snapshot;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -74,6 +76,14 @@ pub trait ByteSource: Send + Sync {
     /// and announced reads: see [`hint`](Self::hint)).
     fn is_remote(&self) -> bool {
         false
+    }
+
+    /// Offer `bytes`, just read at `offset`, for the snapshot of this file the next open of
+    /// it starts from (metadata, or data a reader marked as worth keeping: see
+    /// `io::snapshot`, feature `remote`, and [`Source::keeping`]). Remote sources keep them
+    /// (bounded); others ignore it.
+    fn keep(&self, offset: u64, bytes: &[u8]) {
+        let _ = (offset, bytes);
     }
 }
 
@@ -155,6 +165,9 @@ impl<S: ByteSource> ByteSource for CountingSource<S> {
     fn is_remote(&self) -> bool {
         self.inner.is_remote()
     }
+    fn keep(&self, offset: u64, bytes: &[u8]) {
+        self.inner.keep(offset, bytes)
+    }
     // No `as_slice`: every access must be counted.
 }
 
@@ -174,6 +187,9 @@ impl<S: ByteSource + ?Sized> ByteSource for Arc<S> {
     fn is_remote(&self) -> bool {
         (**self).is_remote()
     }
+    fn keep(&self, offset: u64, bytes: &[u8]) {
+        (**self).keep(offset, bytes)
+    }
 }
 
 /// Default cap on a single allocation driven by sizes read from a file (1 GiB).
@@ -188,6 +204,19 @@ pub struct Source {
     /// Length seen from `base`.
     len: u64,
     alloc_limit: u64,
+    /// Offer data reads too, not only metadata, for a remote file's snapshot.
+    keep_data: bool,
+}
+
+/// Labels of reads that fetch a dataset's values rather than the file's structure: not
+/// offered for a remote file's snapshot unless the reader asks ([`Source::keeping`]).
+/// (Global heap collections are offered: they hold attributes' strings as well as
+/// datasets' — the snapshot's bound keeps the latter in check.)
+fn is_data(what: &str) -> bool {
+    matches!(
+        what,
+        "chunk" | "contiguous data" | "fractal heap huge object"
+    )
 }
 
 impl Source {
@@ -199,6 +228,24 @@ impl Source {
             base: 0,
             len,
             alloc_limit: DEFAULT_ALLOC_LIMIT,
+            keep_data: false,
+        }
+    }
+
+    /// The same source, offering its data reads (chunks, contiguous data) for a remote
+    /// file's snapshot as it offers metadata: for small data that describes a larger
+    /// array, such as a sparse matrix's `indptr` (see [`ByteSource::keep`]).
+    pub fn keeping(&self) -> Self {
+        Source {
+            keep_data: true,
+            ..self.clone()
+        }
+    }
+
+    /// Offer bytes just read for the snapshot (remote sources only).
+    fn offer(&self, what: &str, offset: u64, bytes: &[u8]) {
+        if self.inner.is_remote() && (self.keep_data || !is_data(what)) {
+            self.inner.keep(self.base + offset, bytes);
         }
     }
 
@@ -212,6 +259,7 @@ impl Source {
             base,
             len: total - base,
             alloc_limit: self.alloc_limit,
+            keep_data: self.keep_data,
         }
     }
 
@@ -305,6 +353,7 @@ impl Source {
         self.inner
             .read_exact_at(self.base + offset, &mut buf)
             .map_err(|source| Error::Io { offset, source })?;
+        self.offer(what, offset, &buf);
         Ok(Cow::Owned(buf))
     }
 
@@ -318,7 +367,9 @@ impl Source {
         self.check(what, offset, buf.len() as u64)?;
         self.inner
             .read_exact_at(self.base + offset, buf)
-            .map_err(|source| Error::Io { offset, source })
+            .map_err(|source| Error::Io { offset, source })?;
+        self.offer(what, offset, buf);
+        Ok(())
     }
 
     /// Read up to `len` bytes at `offset`, fewer if the source ends first.

@@ -17,8 +17,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::burst::{self, Extents, Pending};
-use super::http::{Client, Target};
+use super::http::{Client, Response, Target};
 use super::sigv4::{self, Credentials};
+use super::snapshot::{self, Snapshot, Version};
 use super::ByteSource;
 
 /// Bytes read by the first request (superblock, root group and usually all metadata).
@@ -67,6 +68,26 @@ pub struct RemoteSource {
     opened: std::time::Instant,
     /// Ends of the latest large reads (sequential reads are detected against them).
     recent_ends: Mutex<std::collections::VecDeque<u64>>,
+    /// The file's version (validator and length) every response must match; `None` when
+    /// the server names no version (then nothing is kept for a next open).
+    version: Option<Version>,
+    /// Freshness lifetime of what this open learned (`None`: the server forbids keeping it).
+    fresh_for: Option<u64>,
+    /// When a response last confirmed `version` (seconds since the Unix epoch).
+    confirmed_at: AtomicU64,
+    /// Metadata read so far, published as the URL's snapshot when the source is dropped.
+    kept: Mutex<snapshot::Ranges>,
+    /// A response showed another version of the file: nothing is published.
+    changed: std::sync::atomic::AtomicBool,
+}
+
+/// Response headers as `(lower-case name, value)`.
+type Headers = Vec<(String, String)>;
+
+/// A response's body and the file's total length.
+struct Reply {
+    body: Vec<u8>,
+    total: u64,
 }
 
 #[derive(Default)]
@@ -113,9 +134,48 @@ impl RemoteSource {
             trace: std::env::var_os("H5SPARSE_HTTP_TRACE").is_some_and(|v| !v.is_empty()),
             opened: std::time::Instant::now(),
             recent_ends: Mutex::new(std::collections::VecDeque::new()),
+            version: None,
+            fresh_for: None,
+            confirmed_at: AtomicU64::new(0),
+            kept: Mutex::new(snapshot::Ranges::default()),
+            changed: std::sync::atomic::AtomicBool::new(false),
         };
-        let (head, total) = src.fetch(0, HEAD_BYTES)?;
+        let known = snapshot::lookup(location);
+        if let Some(s) = known.as_ref().filter(|s| s.is_fresh()) {
+            // Within the snapshot's freshness lifetime: no request at open. Every response
+            // is still checked against its version.
+            src.len = s.version.len;
+            src.version = Some(s.version.clone());
+            src.fresh_for = Some(s.fresh_for);
+            src.confirmed_at.store(s.confirmed_at, Ordering::Relaxed);
+            src.seed(s)?;
+            if src.trace {
+                eprintln!(
+                    "h5sparse http: fresh snapshot of {location}: {} bytes of metadata, no request at open",
+                    s.ranges.bytes()
+                );
+            }
+            return Ok(src);
+        }
+        let (Reply { body: head, total }, headers) = src.fetch_head()?;
         src.len = total;
+        let validator = snapshot::validator(
+            header(&headers, "etag").as_deref(),
+            header(&headers, "last-modified").as_deref(),
+        );
+        src.version = validator.map(|validator| Version {
+            validator,
+            len: total,
+        });
+        src.fresh_for = snapshot::lifetime(|k| header(&headers, k));
+        src.confirmed_at
+            .store(snapshot::now_secs(), Ordering::Relaxed);
+        if let (Some(s), Some(v)) = (&known, &src.version) {
+            if s.version == *v && src.fresh_for.is_some() {
+                // Revalidated by the head request: the rest of the metadata chain is known.
+                src.seed(s)?;
+            }
+        }
         // The head fills the cache in whole blocks (and the file's tail block if short).
         let mut cache = src.cache.lock().map_err(|_| poisoned())?;
         let mut at = 0u64;
@@ -134,6 +194,30 @@ impl RemoteSource {
         Ok(src)
     }
 
+    /// Start from a snapshot's metadata: its ranges serve reads as a burst's extents do, and
+    /// are kept for the next snapshot.
+    fn seed(&self, s: &Snapshot) -> std::io::Result<()> {
+        let mut b = self.bursts.lock().map_err(|_| poisoned())?;
+        let mut kept = self.kept.lock().map_err(|_| poisoned())?;
+        for (start, data) in s.ranges.iter() {
+            b.extents.insert(start, data.to_vec());
+            kept.add(start, data);
+        }
+        Ok(())
+    }
+
+    /// The first request of a cold open: the head of the file, with the response's headers.
+    fn fetch_head(&self) -> std::io::Result<(Reply, Headers)> {
+        let headers = Mutex::new(Vec::new());
+        let reply = self.fetch_with(0, HEAD_BYTES, &|resp: &Response| {
+            if let Ok(mut h) = headers.lock() {
+                h.clone_from(&resp.headers);
+            }
+        })?;
+        let headers = headers.into_inner().map_err(|_| poisoned())?;
+        Ok((reply, headers))
+    }
+
     /// Requests made so far.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
@@ -147,12 +231,23 @@ impl RemoteSource {
     /// GET `len` bytes at `offset` (fewer at the end of the file), with retries. Returns
     /// the body and the file's total length.
     fn fetch(&self, offset: u64, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
+        let r = self.fetch_with(offset, len, &|_| {})?;
+        Ok((r.body, r.total))
+    }
+
+    /// [`fetch`](Self::fetch), showing the accepted response to `look` first.
+    fn fetch_with(
+        &self,
+        offset: u64,
+        len: u64,
+        look: &dyn Fn(&Response),
+    ) -> std::io::Result<Reply> {
         let end = offset + len.max(1) - 1;
         let mut delay = Duration::from_millis(100);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.fetch_once(offset, end, len);
+            let result = self.fetch_once(offset, end, len, look);
             match result {
                 Err(e) if attempt < ATTEMPTS && retryable(&e) => {
                     std::thread::sleep(delay);
@@ -177,7 +272,13 @@ impl RemoteSource {
         }
     }
 
-    fn fetch_once(&self, offset: u64, end: u64, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
+    fn fetch_once(
+        &self,
+        offset: u64,
+        end: u64,
+        len: u64,
+        look: &dyn Fn(&Response),
+    ) -> std::io::Result<Reply> {
         let extra = match &self.creds {
             Some(c) => {
                 let now = SystemTime::now()
@@ -258,7 +359,39 @@ impl RemoteSource {
                 format!("asked for bytes from {offset}, got {range:?}"),
             ));
         }
-        Ok((resp.body, total))
+        self.check_version(&resp, total)?;
+        look(&resp);
+        Ok(Reply {
+            body: resp.body,
+            total,
+        })
+    }
+
+    /// Every response must come from the version of the file this open started from (its
+    /// metadata, perhaps from a snapshot, says where everything is): another validator or
+    /// length is an error, and the URL's snapshot is forgotten.
+    fn check_version(&self, resp: &Response, total: u64) -> std::io::Result<()> {
+        let Some(v) = &self.version else {
+            return Ok(());
+        };
+        let got = snapshot::validator(resp.header("etag"), resp.header("last-modified"));
+        if got.as_deref() == Some(v.validator.as_str()) && total == v.len {
+            self.confirmed_at
+                .fetch_max(snapshot::now_secs(), Ordering::Relaxed);
+            return Ok(());
+        }
+        self.changed.store(true, Ordering::Relaxed);
+        snapshot::forget(&self.location);
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{}: the file changed on the server while it was read ({} bytes, version {} when opened; now {total} bytes, version {}): open it again",
+                self.location,
+                v.len,
+                v.validator,
+                got.as_deref().unwrap_or("unnamed")
+            ),
+        ))
     }
 
     /// Read `buf.len()` bytes at `offset` straight from the server.
@@ -466,14 +599,63 @@ impl RemoteSource {
     }
 }
 
+impl Drop for RemoteSource {
+    /// Publish what this open learned as the URL's snapshot (see [`snapshot`]).
+    fn drop(&mut self) {
+        let (Some(version), Some(fresh_for)) = (self.version.take(), self.fresh_for) else {
+            return;
+        };
+        if self.changed.load(Ordering::Relaxed) {
+            return;
+        }
+        let ranges = match self.kept.get_mut() {
+            Ok(k) => std::mem::take(k),
+            Err(_) => return,
+        };
+        if ranges.bytes() == 0 {
+            return;
+        }
+        snapshot::publish(
+            &self.location,
+            Snapshot {
+                version,
+                confirmed_at: self.confirmed_at.load(Ordering::Relaxed),
+                fresh_for,
+                ranges,
+            },
+        );
+    }
+}
+
 impl ByteSource for RemoteSource {
     fn len(&self) -> u64 {
         self.len
     }
 
+    fn keep(&self, offset: u64, bytes: &[u8]) {
+        if self.version.is_some() && self.fresh_for.is_some() {
+            if let Ok(mut k) = self.kept.lock() {
+                k.add(offset, bytes);
+            }
+        }
+    }
+
     fn hint(&self, offset: u64, len: u64) {
         let end = offset.saturating_add(len).min(self.len);
         if offset >= end {
+            return;
+        }
+        // Metadata the snapshot this open started from holds: a structure announced at its
+        // start (a node whose read will be shorter than the announced bound), or a header
+        // announced by position only (its whole block) where the snapshot holds metadata —
+        // the header is most likely among it (a wrong guess only costs a request later).
+        let known = self.kept.lock().is_ok_and(|k| {
+            k.touches(offset, offset + 1)
+                || (offset.is_multiple_of(BLOCK)
+                    && len == BLOCK
+                    && k.touches(offset, offset + BLOCK))
+        });
+        if known {
             return;
         }
         // Already in the block cache or a burst's extents: nothing to fetch.
@@ -560,6 +742,14 @@ fn retryable(e: &std::io::Error) -> bool {
             | UnexpectedEof
             | Interrupted
     )
+}
+
+/// The value of header `name` (lower case) in `headers`.
+fn header(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn poisoned() -> std::io::Error {
