@@ -65,7 +65,7 @@ impl Group {
         for addr in hard() {
             let start = addr / block * block;
             if start < source.len() {
-                source.hint(start, block.min(source.len() - start));
+                source.hint_maybe(start, block.min(source.len() - start));
             }
         }
     }

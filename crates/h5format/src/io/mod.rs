@@ -72,6 +72,14 @@ pub trait ByteSource: Send + Sync {
         let _ = (offset, len);
     }
 
+    /// Announce that `offset..offset + len` may be read soon (a guess: the children of an
+    /// index root, the headers of a group's members). Like [`hint`](Self::hint), except
+    /// that a source with reason to think the guess wrong may ignore it (a remote open that
+    /// started from a snapshot holding what the last open read). Never required.
+    fn hint_maybe(&self, offset: u64, len: u64) {
+        self.hint(offset, len)
+    }
+
     /// Whether each request costs a network round trip (readers then prefer fewer, larger
     /// and announced reads: see [`hint`](Self::hint)).
     fn is_remote(&self) -> bool {
@@ -162,6 +170,9 @@ impl<S: ByteSource> ByteSource for CountingSource<S> {
     fn hint(&self, offset: u64, len: u64) {
         self.inner.hint(offset, len)
     }
+    fn hint_maybe(&self, offset: u64, len: u64) {
+        self.inner.hint_maybe(offset, len)
+    }
     fn is_remote(&self) -> bool {
         self.inner.is_remote()
     }
@@ -183,6 +194,9 @@ impl<S: ByteSource + ?Sized> ByteSource for Arc<S> {
     }
     fn hint(&self, offset: u64, len: u64) {
         (**self).hint(offset, len)
+    }
+    fn hint_maybe(&self, offset: u64, len: u64) {
+        (**self).hint_maybe(offset, len)
     }
     fn is_remote(&self) -> bool {
         (**self).is_remote()
@@ -284,6 +298,14 @@ impl Source {
     pub fn hint(&self, offset: u64, len: u64) {
         if self.check("hint", offset, len).is_ok() {
             self.inner.hint(self.base + offset, len);
+        }
+    }
+
+    /// Announce that `len` bytes at `offset` may be read soon (see
+    /// [`ByteSource::hint_maybe`]); ranges outside the source are ignored.
+    pub fn hint_maybe(&self, offset: u64, len: u64) {
+        if self.check("hint", offset, len).is_ok() {
+            self.inner.hint_maybe(self.base + offset, len);
         }
     }
 

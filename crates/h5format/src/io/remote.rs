@@ -69,15 +69,14 @@ pub struct RemoteSource {
     /// Ends of the latest large reads (sequential reads are detected against them).
     recent_ends: Mutex<std::collections::VecDeque<u64>>,
     /// The file's version (validator and length) every response must match; `None` when
-    /// the server names no version (then nothing is kept for a next open).
+    /// the server names no version.
     version: Option<Version>,
-    /// Freshness lifetime of what this open learned (`None`: the server forbids keeping it).
-    fresh_for: Option<u64>,
-    /// When a response last confirmed `version` (seconds since the Unix epoch).
-    confirmed_at: AtomicU64,
-    /// Metadata read so far, published as the URL's snapshot when the source is dropped.
-    kept: Mutex<snapshot::Ranges>,
-    /// A response showed another version of the file: nothing is published.
+    /// The URL's snapshot this open adds the metadata it reads to (see [`snapshot`]);
+    /// `None` without a version or when the server forbids keeping responses.
+    snap: Option<Arc<Snapshot>>,
+    /// What the snapshot held when this open started (hints for it are not fetched).
+    seeded: snapshot::Ranges,
+    /// A response showed another version of the file: the snapshot is not stored.
     changed: std::sync::atomic::AtomicBool,
 }
 
@@ -135,26 +134,23 @@ impl RemoteSource {
             opened: std::time::Instant::now(),
             recent_ends: Mutex::new(std::collections::VecDeque::new()),
             version: None,
-            fresh_for: None,
-            confirmed_at: AtomicU64::new(0),
-            kept: Mutex::new(snapshot::Ranges::default()),
+            snap: None,
+            seeded: snapshot::Ranges::default(),
             changed: std::sync::atomic::AtomicBool::new(false),
         };
-        let known = snapshot::lookup(location);
-        if let Some(s) = known.as_ref().filter(|s| s.is_fresh()) {
+        if let Some(snap) = snapshot::lookup(location).filter(|s| s.is_fresh()) {
             // Within the snapshot's freshness lifetime: no request at open. Every response
             // is still checked against its version.
-            src.len = s.version.len;
-            src.version = Some(s.version.clone());
-            src.fresh_for = Some(s.fresh_for);
-            src.confirmed_at.store(s.confirmed_at, Ordering::Relaxed);
-            src.seed(s)?;
+            src.len = snap.version.len;
+            src.version = Some(snap.version.clone());
+            src.seed(&snap)?;
             if src.trace {
                 eprintln!(
                     "h5sparse http: fresh snapshot of {location}: {} bytes of metadata, no request at open",
-                    s.ranges.bytes()
+                    src.seeded.bytes()
                 );
             }
+            src.snap = Some(snap);
             return Ok(src);
         }
         let (Reply { body: head, total }, headers) = src.fetch_head()?;
@@ -167,14 +163,14 @@ impl RemoteSource {
             validator,
             len: total,
         });
-        src.fresh_for = snapshot::lifetime(|k| header(&headers, k));
-        src.confirmed_at
-            .store(snapshot::now_secs(), Ordering::Relaxed);
-        if let (Some(s), Some(v)) = (&known, &src.version) {
-            if s.version == *v && src.fresh_for.is_some() {
-                // Revalidated by the head request: the rest of the metadata chain is known.
-                src.seed(s)?;
-            }
+        if let (Some(v), Some(fresh_for)) =
+            (&src.version, snapshot::lifetime(|k| header(&headers, k)))
+        {
+            // Revalidated by the head request: what the snapshot holds (if it is of this
+            // version) spares the rest of the metadata chain.
+            let snap = snapshot::join(location, v, fresh_for);
+            src.seed(&snap)?;
+            src.snap = Some(snap);
         }
         // The head fills the cache in whole blocks (and the file's tail block if short).
         let mut cache = src.cache.lock().map_err(|_| poisoned())?;
@@ -194,14 +190,12 @@ impl RemoteSource {
         Ok(src)
     }
 
-    /// Start from a snapshot's metadata: its ranges serve reads as a burst's extents do, and
-    /// are kept for the next snapshot.
-    fn seed(&self, s: &Snapshot) -> std::io::Result<()> {
+    /// Start from a snapshot's metadata: its ranges serve reads as a burst's extents do.
+    fn seed(&mut self, s: &Snapshot) -> std::io::Result<()> {
+        self.seeded = s.ranges();
         let mut b = self.bursts.lock().map_err(|_| poisoned())?;
-        let mut kept = self.kept.lock().map_err(|_| poisoned())?;
-        for (start, data) in s.ranges.iter() {
+        for (start, data) in self.seeded.iter() {
             b.extents.insert(start, data.to_vec());
-            kept.add(start, data);
         }
         Ok(())
     }
@@ -376,8 +370,9 @@ impl RemoteSource {
         };
         let got = snapshot::validator(resp.header("etag"), resp.header("last-modified"));
         if got.as_deref() == Some(v.validator.as_str()) && total == v.len {
-            self.confirmed_at
-                .fetch_max(snapshot::now_secs(), Ordering::Relaxed);
+            if let Some(s) = &self.snap {
+                s.confirm();
+            }
             return Ok(());
         }
         self.changed.store(true, Ordering::Relaxed);
@@ -600,30 +595,13 @@ impl RemoteSource {
 }
 
 impl Drop for RemoteSource {
-    /// Publish what this open learned as the URL's snapshot (see [`snapshot`]).
+    /// Store the URL's snapshot for other processes (`H5SPARSE_CACHE_DIR`; see [`snapshot`]).
     fn drop(&mut self) {
-        let (Some(version), Some(fresh_for)) = (self.version.take(), self.fresh_for) else {
-            return;
-        };
-        if self.changed.load(Ordering::Relaxed) {
-            return;
+        if let Some(snap) = &self.snap {
+            if !self.changed.load(Ordering::Relaxed) && snap.ranges().bytes() > 0 {
+                snapshot::persist(&self.location, snap);
+            }
         }
-        let ranges = match self.kept.get_mut() {
-            Ok(k) => std::mem::take(k),
-            Err(_) => return,
-        };
-        if ranges.bytes() == 0 {
-            return;
-        }
-        snapshot::publish(
-            &self.location,
-            Snapshot {
-                version,
-                confirmed_at: self.confirmed_at.load(Ordering::Relaxed),
-                fresh_for,
-                ranges,
-            },
-        );
     }
 }
 
@@ -633,10 +611,8 @@ impl ByteSource for RemoteSource {
     }
 
     fn keep(&self, offset: u64, bytes: &[u8]) {
-        if self.version.is_some() && self.fresh_for.is_some() {
-            if let Ok(mut k) = self.kept.lock() {
-                k.add(offset, bytes);
-            }
+        if let Some(s) = &self.snap {
+            s.add(offset, bytes);
         }
     }
 
@@ -649,12 +625,9 @@ impl ByteSource for RemoteSource {
         // start (a node whose read will be shorter than the announced bound), or a header
         // announced by position only (its whole block) where the snapshot holds metadata —
         // the header is most likely among it (a wrong guess only costs a request later).
-        let known = self.kept.lock().is_ok_and(|k| {
-            k.touches(offset, offset + 1)
-                || (offset.is_multiple_of(BLOCK)
-                    && len == BLOCK
-                    && k.touches(offset, offset + BLOCK))
-        });
+        let k = &self.seeded;
+        let known = k.touches(offset, offset + 1)
+            || (offset.is_multiple_of(BLOCK) && len == BLOCK && k.touches(offset, offset + BLOCK));
         if known {
             return;
         }
@@ -670,6 +643,14 @@ impl ByteSource for RemoteSource {
             if !b.extents.covers(offset, end) {
                 b.pending.add(offset, end - offset);
             }
+        }
+    }
+
+    fn hint_maybe(&self, offset: u64, len: u64) {
+        // An open that started from a snapshot holds what the last open read; what that
+        // one did not read, this one most likely does not need either.
+        if self.seeded.bytes() == 0 {
+            self.hint(offset, len);
         }
     }
 

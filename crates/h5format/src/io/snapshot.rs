@@ -27,6 +27,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -122,33 +123,60 @@ impl Ranges {
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
-
-    fn merge_from(&mut self, other: &Ranges) {
-        for (s, d) in other.iter() {
-            self.add(s, d);
-        }
-    }
 }
 
-/// What one open learned about a remote file.
-#[derive(Clone, Debug)]
+/// What the opens of a remote file learned about it: shared by every open of the URL in this
+/// process (each adds what it reads), and stored on disk when `H5SPARSE_CACHE_DIR` is set.
+#[derive(Debug)]
 pub struct Snapshot {
-    /// The file's version when the ranges were read.
+    /// The file's version the ranges belong to.
     pub version: Version,
-    /// When the version was last confirmed by the server (seconds since the Unix epoch).
-    pub confirmed_at: u64,
-    /// How long after `confirmed_at` the snapshot may be used without asking the server.
+    /// How long after the last confirmation it may be used without asking the server.
     pub fresh_for: u64,
+    /// When a response last confirmed `version` (seconds since the Unix epoch).
+    confirmed_at: AtomicU64,
     /// The metadata bytes.
-    pub ranges: Ranges,
+    ranges: Mutex<Ranges>,
 }
 
 impl Snapshot {
+    /// An empty snapshot of `version`, confirmed now.
+    pub fn new(version: Version, fresh_for: u64) -> Self {
+        Snapshot {
+            version,
+            fresh_for,
+            confirmed_at: AtomicU64::new(now_secs()),
+            ranges: Mutex::new(Ranges::default()),
+        }
+    }
+
     /// Whether it may be used now without asking the server (`H5SPARSE_REMOTE_CACHE_TTL`,
     /// when set, replaces the lifetime it was stored with).
     pub fn is_fresh(&self) -> bool {
         let lifetime = ttl_override().unwrap_or(self.fresh_for);
-        now_secs() < self.confirmed_at.saturating_add(lifetime)
+        now_secs() < self.confirmed_at().saturating_add(lifetime)
+    }
+
+    /// When a response last confirmed the version.
+    pub fn confirmed_at(&self) -> u64 {
+        self.confirmed_at.load(Ordering::Relaxed)
+    }
+
+    /// A response just confirmed the version.
+    pub fn confirm(&self) {
+        self.confirmed_at.fetch_max(now_secs(), Ordering::Relaxed);
+    }
+
+    /// Keep `bytes`, read at `offset` (bounded: see [`MAX_SNAPSHOT_BYTES`]).
+    pub fn add(&self, offset: u64, bytes: &[u8]) {
+        if let Ok(mut r) = self.ranges.lock() {
+            r.add(offset, bytes);
+        }
+    }
+
+    /// A copy of the ranges held now.
+    pub fn ranges(&self) -> Ranges {
+        self.ranges.lock().map(|r| r.clone()).unwrap_or_default()
     }
 }
 
@@ -159,7 +187,7 @@ pub fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Snapshots of this process by location, with the order they were published in.
+/// Snapshots of this process by location, with the order they were made in.
 type Registry = Mutex<HashMap<String, (u64, Arc<Snapshot>)>>;
 
 fn registry() -> &'static Registry {
@@ -178,24 +206,24 @@ pub fn lookup(location: &str) -> Option<Arc<Snapshot>> {
     Some(snap)
 }
 
-/// Publish what an open of `location` learned: merged with the known snapshot of the same
-/// version, in this process and (when `H5SPARSE_CACHE_DIR` is set) on disk.
-pub fn publish(location: &str, snap: Snapshot) {
-    let merged = match lookup(location) {
-        Some(old) if old.version == snap.version => {
-            let mut s = snap;
-            let mut ranges = old.ranges.clone();
-            ranges.merge_from(&s.ranges);
-            s.ranges = ranges;
-            s
-        }
-        _ => snap,
-    };
-    if let Some(path) = cache_file(location) {
-        // A cache that cannot be written is only a slower next open.
-        let _ = store(&path, location, &merged);
+/// The snapshot an open of `location` that found `version` adds to: the known one when it
+/// is of that version (now confirmed), else a new, empty one that replaces it.
+pub fn join(location: &str, version: &Version, fresh_for: u64) -> Arc<Snapshot> {
+    if let Some(s) = lookup(location).filter(|s| s.version == *version) {
+        s.confirm();
+        return s;
     }
-    remember(location, Arc::new(merged));
+    let s = Arc::new(Snapshot::new(version.clone(), fresh_for));
+    remember(location, s.clone());
+    s
+}
+
+/// Store the snapshot of `location` in `H5SPARSE_CACHE_DIR`, when that is set (a cache
+/// that cannot be written only makes the next open slower).
+pub fn persist(location: &str, snap: &Snapshot) {
+    if let Some(path) = cache_file(location) {
+        let _ = store(&path, location, snap);
+    }
 }
 
 /// Forget the snapshot of `location` (the file changed on the server).
@@ -212,8 +240,8 @@ fn remember(location: &str, snap: Arc<Snapshot>) {
     let Ok(mut r) = registry().lock() else {
         return;
     };
-    static TICK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let t = TICK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    static TICK: AtomicU64 = AtomicU64::new(0);
+    let t = TICK.fetch_add(1, Ordering::Relaxed);
     r.insert(location.to_string(), (t, snap));
     while r.len() > MAX_IN_PROCESS {
         let oldest = r
@@ -241,17 +269,18 @@ fn cache_file(location: &str) -> Option<PathBuf> {
 fn store(path: &std::path::Path, location: &str, s: &Snapshot) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut out = Vec::with_capacity(s.ranges.bytes() as usize + 256);
+    let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     for text in [location, &s.version.validator] {
         out.extend_from_slice(&(text.len() as u64).to_le_bytes());
         out.extend_from_slice(text.as_bytes());
     }
-    let n = s.ranges.iter().count() as u64;
-    for v in [s.version.len, s.confirmed_at, s.fresh_for, n] {
+    let ranges = s.ranges();
+    let n = ranges.iter().count() as u64;
+    for v in [s.version.len, s.confirmed_at(), s.fresh_for, n] {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    for (start, data) in s.ranges.iter() {
+    for (start, data) in ranges.iter() {
         out.extend_from_slice(&start.to_le_bytes());
         out.extend_from_slice(&(data.len() as u64).to_le_bytes());
         out.extend_from_slice(data);
@@ -302,9 +331,9 @@ fn parse(bytes: &[u8], location: &str) -> Option<Snapshot> {
     }
     (r.at == bytes.len()).then_some(Snapshot {
         version: Version { validator, len },
-        confirmed_at,
         fresh_for,
-        ranges,
+        confirmed_at: AtomicU64::new(confirmed_at),
+        ranges: Mutex::new(ranges),
     })
 }
 
@@ -500,17 +529,17 @@ mod tests {
                 validator: "\"abc-123\"".into(),
                 len: 10_000,
             },
-            confirmed_at: 1_000,
             fresh_for: 60,
-            ranges,
+            confirmed_at: AtomicU64::new(1_000),
+            ranges: Mutex::new(ranges),
         };
         let dir = std::env::temp_dir().join(format!("h5snap-test-{}", std::process::id()));
         let path = dir.join("x.h5snap");
         store(&path, "http://h/f.h5", &s).unwrap();
         let back = load(&path, "http://h/f.h5").unwrap();
         assert_eq!(back.version, s.version);
-        assert_eq!((back.confirmed_at, back.fresh_for), (1_000, 60));
-        let got: Vec<(u64, Vec<u8>)> = back.ranges.iter().map(|(a, d)| (a, d.to_vec())).collect();
+        assert_eq!((back.confirmed_at(), back.fresh_for), (1_000, 60));
+        let got: Vec<(u64, Vec<u8>)> = back.ranges().iter().map(|(a, d)| (a, d.to_vec())).collect();
         assert_eq!(
             got,
             vec![(0, b"HDF5 head".to_vec()), (4096, vec![7u8; 100])]

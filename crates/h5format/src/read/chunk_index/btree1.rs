@@ -155,7 +155,7 @@ impl BTreeV1Index {
             for &child in &root.children {
                 if child != UNDEF_ADDR {
                     self.source
-                        .hint(child, node_bytes_estimate(self.sizes, self.key_size));
+                        .hint_maybe(child, node_bytes_estimate(self.sizes, self.key_size));
                 }
             }
         }
