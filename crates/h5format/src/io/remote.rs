@@ -9,7 +9,8 @@
 //! missing blocks of one read in one request); other large reads go straight to the server
 //! in one request each. Failed requests (5xx, connection errors, timeouts) are retried with
 //! backoff; a server that ignores ranges, a missing object or a timeout is an error, never a
-//! hang.
+//! hang. A reopen of the same URL starts from the metadata earlier opens read
+//! ([`snapshot`](super::snapshot)); every response is checked against the file's version.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
