@@ -120,7 +120,45 @@ def measure(fn, repeat=1):
     return counts[0], counts[1], sorted(times)[len(times) // 2]
 
 
+def worker(side, url, op, rows_file, n):
+    """One fresh Python process: imports first (untimed), then `n` timed runs of `op`; the
+    first is the first open of the URL in the process, the rest repeat it. Prints seconds."""
+    rand = np.loadtxt(rows_file, dtype=np.int64) if rows_file != "-" else None
+    if side == "h5py":
+        import fsspec
+        import h5py
+        from anndata.io import sparse_dataset
+
+        def run():
+            with fsspec.open(url, "rb") as fo:
+                with h5py.File(fo, "r") as h:
+                    if op == "info":
+                        g = h["X"]
+                        dict(g.attrs), g["data"].dtype, g["indices"].dtype, g["indptr"][-1]
+                        return
+                    m = sparse_dataset(h["X"])
+                    m[1:5] if op == "rows" else m[rand]
+    else:
+        import h5sparse
+
+        def run():
+            with h5sparse.File(url) as f:
+                m = h5sparse.sparse_dataset(f["X"])
+                if op == "info":
+                    m.shape, m.dtype, m.nnz
+                    return
+                m[1:5] if op == "rows" else m[rand]
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    print(" ".join(f"{x:.6f}" for x in times))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        return worker(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     ap = argparse.ArgumentParser()
     ap.add_argument("--file")
     ap.add_argument("--delay-ms", type=float, default=20)
@@ -142,8 +180,18 @@ def main():
     files = [path] + ([a.large] if a.large and os.path.exists(a.large) else [])
     print(f"{a.delay_ms:g} ms per request; h5sparse {exe}")
     print(f"{'file | operation':38} {'h5sparse req/MiB/s/RSS MiB':>30} {'h5py+fsspec req/MiB/s/RSS MiB':>32} {'speed-up':>9}")
+    rest = []
     for p in files:
-        bench_file(p, exe, a.delay_ms, a.ours_only, a.repeat)
+        rest.append(bench_file(p, exe, a.delay_ms, a.ours_only, a.repeat))
+    print()
+    print("Reopening (seconds; medians of --repeat; each Python side in a fresh process, imports")
+    print("untimed: 'first' = the first open of the URL in the process, 'again' = the runs after it;")
+    print("CLI 'warm' = a new process with H5SPARSE_CACHE_DIR holding the last run's snapshot)")
+    print(f"{'file | operation':38} {'CLI cold':>9} {'CLI warm':>9} {'req':>4} {'py first':>9} {'py again':>9}"
+          f" {'h5py first':>11} {'h5py again':>11} {'cold/first':>11} {'again/again':>12}")
+    for lines in rest:
+        for ln in lines:
+            print(ln)
 
 
 def bench_file(path, exe, delay_ms, ours_only=False, repeat=5):
@@ -193,6 +241,43 @@ def bench_file(path, exe, delay_ms, ours_only=False, repeat=5):
         ("info", ours("info", url, "/X"), theirs("info")),
     ]
     name = f"{os.path.basename(path)} ({os.path.getsize(path) / 2**20:,.0f} MiB)"
+    reopen = []
+    cache_dir = tempfile.mkdtemp(prefix="h5snap-")
+    env_warm = dict(os.environ, H5SPARSE_CACHE_DIR=cache_dir)
+    for (label, _, _), op in zip(cases, ("rows", "rand", "info")):
+        n = 1 if op == "rand" else repeat
+        args = {"rows": ["slice", url, "/X", "--rows", "1:5"],
+                "rand": ["slice", url, "/X", "--rows", "@" + rows_file],
+                "info": ["info", url, "/X"]}[op]
+        # CLI warm: prime the snapshot, then n runs (requests of the first of them).
+        subprocess.run([exe, *args], stdout=subprocess.DEVNULL, env=env_warm, check=True)
+        warm_t, warm_req = [], 0
+        for i in range(n):
+            Stats.requests = 0
+            t = time.perf_counter()
+            subprocess.run([exe, *args], stdout=subprocess.DEVNULL, env=env_warm, check=True)
+            warm_t.append(time.perf_counter() - t)
+            if i == 0:
+                warm_req = Stats.requests
+        cold_t = []
+        for _ in range(n):
+            t = time.perf_counter()
+            subprocess.run([exe, *args], stdout=subprocess.DEVNULL, check=True)
+            cold_t.append(time.perf_counter() - t)
+
+        def py(side):
+            out = subprocess.run([sys.executable, __file__, "--worker", side, url, op,
+                                  rows_file if op == "rand" else "-", str(n + 1)],
+                                 check=True, capture_output=True, text=True).stdout
+            t = [float(x) for x in out.split()]
+            return t[0], sorted(t[1:])[len(t[1:]) // 2]
+
+        med = lambda v: sorted(v)[len(v) // 2]
+        pf, pa = py("h5sparse")
+        hf, ha = py("h5py") if not ours_only else (float("nan"), float("nan"))
+        reopen.append(f"{name + ' | ' + label:38} {med(cold_t):9.3f} {med(warm_t):9.3f} {warm_req:4d}"
+                      f" {pf:9.3f} {pa:9.3f} {hf:11.3f} {ha:11.3f} {hf / med(cold_t):10.1f}x"
+                      f" {ha / pa:11.1f}x")
     for label, o, t in cases:
         n = 1 if label.startswith("1,000") else repeat
         ro = measure(o, n)
@@ -202,6 +287,7 @@ def bench_file(path, exe, delay_ms, ours_only=False, repeat=5):
               f" {rt[0]:8d} {rt[1]:8.2f} {rt[2]:8.3f} {rss_t:6.0f} {rt[2] / ro[2]:8.1f}x", flush=True)
     srv.shutdown()
     os.unlink(rows_file)
+    return reopen
 
 
 if __name__ == "__main__":

@@ -102,8 +102,8 @@ fn mapping<T>(
 #[pyo3(signature = (location, backed = false))]
 pub fn read_h5ad(py: Python<'_>, location: &str, backed: bool) -> PyResult<Py<PyAny>> {
     let file = py.detach(|| crate::file::open_location(location))?;
-    let a: AnnData = py
-        .detach(|| AnnData::from_file(&file, backed))
+    let remote = file.source().is_remote();
+    let a: AnnData = crate::pool::detach(py, remote, || AnnData::from_file(&file, backed))
         .map_err(error::h5ad)?;
     let d = PyDict::new(py);
     d.set_item("n_obs", a.n_obs)?;

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3::IntoPyObjectExt;
 
-use crate::{convert, error};
+use crate::{convert, error, pool};
 
 /// An open file. `close()` drops it; later calls raise `ValueError`.
 #[pyclass(module = "h5sparse._native", frozen)]
@@ -195,11 +195,12 @@ fn read_slab(
     count: &[u64],
     step: &[u64],
 ) -> PyResult<Py<PyAny>> {
+    let remote = ds.file().source().is_remote();
     macro_rules! typed {
         ($t:ty) => {{
-            let v: Vec<$t> = py
-                .detach(|| ds.read_hyperslab::<$t>(start, count, step))
-                .map_err(error::format)?;
+            let v: Vec<$t> =
+                pool::detach(py, remote, || ds.read_hyperslab::<$t>(start, count, step))
+                    .map_err(error::format)?;
             v.into_pyarray(py).into_any().unbind()
         }};
     }
@@ -218,16 +219,14 @@ fn read_slab(
             ElemType::F64 => typed!(f64),
         },
         Kind::FixedString(_) => {
-            let raw = py
-                .detach(|| ds.read_hyperslab_raw(start, count, step))
+            let raw = pool::detach(py, remote, || ds.read_hyperslab_raw(start, count, step))
                 .map_err(error::format)?;
             PyBytes::new(py, &fixed_strings(ds.dtype(), raw))
                 .into_any()
                 .unbind()
         }
         Kind::VarString | Kind::Other => {
-            let raw = py
-                .detach(|| ds.read_hyperslab_raw(start, count, step))
+            let raw = pool::detach(py, remote, || ds.read_hyperslab_raw(start, count, step))
                 .map_err(error::format)?;
             let n: u64 = count.iter().product();
             let file = ds.file();
@@ -399,15 +398,15 @@ impl Handle {
         step: Vec<u64>,
     ) -> PyResult<Py<PyAny>> {
         let ds = self.dataset(path)?;
-        let raw = py
-            .detach(|| {
-                let mut raw = ds.read_hyperslab_raw(&start, &count, &step)?;
-                // Integers of reduced precision (n-bit types, also inside compounds and
-                // arrays) as libhdf5 converts them.
-                h5format::value::normalize_int_bits(ds.dtype(), &mut raw);
-                Ok::<_, h5format::Error>(raw)
-            })
-            .map_err(error::format)?;
+        let remote = ds.file().source().is_remote();
+        let raw = pool::detach(py, remote, || {
+            let mut raw = ds.read_hyperslab_raw(&start, &count, &step)?;
+            // Integers of reduced precision (n-bit types, also inside compounds and
+            // arrays) as libhdf5 converts them.
+            h5format::value::normalize_int_bits(ds.dtype(), &mut raw);
+            Ok::<_, h5format::Error>(raw)
+        })
+        .map_err(error::format)?;
         Ok(PyBytes::new(py, &raw).into_any().unbind())
     }
 

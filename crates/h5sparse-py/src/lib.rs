@@ -12,6 +12,7 @@ mod convert;
 mod edit;
 mod error;
 mod file;
+mod pool;
 mod sparse;
 
 /// The extension module `h5sparse._native`.

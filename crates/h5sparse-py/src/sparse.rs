@@ -6,12 +6,14 @@ use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
 use crate::file::Handle;
-use crate::{convert, error};
+use crate::{convert, error, pool};
 
 /// A sparse matrix group, opened lazily (attributes only).
 #[pyclass(module = "h5sparse._native", frozen)]
 pub struct Sparse {
     m: SparseDataset,
+    /// The file is remote: reads run on the remote pool (see [`crate::pool`]).
+    remote: bool,
 }
 
 /// A resolved selection from Python: `None` (the whole axis), `(start, step, len)`, or a
@@ -54,10 +56,10 @@ impl Sparse {
     #[new]
     fn new(py: Python<'_>, handle: &Handle, path: &str) -> PyResult<Self> {
         let file = handle.file()?;
-        let m = py
-            .detach(|| h5sparse::hdf5::open(&file, path))
+        let remote = file.source().is_remote();
+        let m = pool::detach(py, remote, || h5sparse::hdf5::open(&file, path))
             .map_err(error::sparse)?;
-        Ok(Sparse { m })
+        Ok(Sparse { m, remote })
     }
 
     /// `(format, (rows, cols), nnz, data dtype, index dtype, encoding)`.
@@ -73,7 +75,7 @@ impl Sparse {
         &'static str,
         &'static str,
     )> {
-        let i = py.detach(|| self.m.info()).map_err(error::sparse)?;
+        let i = pool::detach(py, self.remote, || self.m.info()).map_err(error::sparse)?;
         Ok((
             i.format.as_str(),
             i.shape,
@@ -96,7 +98,7 @@ impl Sparse {
     ) -> PyResult<(Py<PyAny>, Py<PyAny>, Py<PyAny>, (usize, usize))> {
         let (nr, nc) = self.m.shape();
         let (r, c) = (selection(rows, nr)?, selection(cols, nc)?);
-        let res = py.detach(|| self.m.select(&r, &c)).map_err(error::sparse)?;
+        let res = pool::detach(py, self.remote, || self.m.select(&r, &c)).map_err(error::sparse)?;
         Ok((
             convert::values(py, res.data)?,
             convert::values(py, res.indices)?,
