@@ -24,11 +24,13 @@
 use std::collections::BTreeMap;
 
 use super::super::btree::{self, TreeKind};
+use super::super::chunk_index;
 use super::super::dataset::next;
 use super::super::dataspace;
 use super::super::encode::{product, to_usize, Put, UNDEF};
 use super::super::hyperslab::{copy_box, Place};
 use super::{Editor, Txn};
+use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::read::dataspace::{Dataspace, UNLIMITED};
 use crate::read::datatype::Datatype;
@@ -149,12 +151,17 @@ pub(crate) fn change(
                     "chunked layouts with unfiltered partial edge chunks",
                 ));
             }
+            // Layout version 4 (and later): keep a version 4 index, over the new shape.
+            let latest = msgs[li].body.first().is_some_and(|&v| v >= 4);
+            let max: Vec<Option<u64>> =
+                max.iter().map(|&m| (m != UNLIMITED).then_some(m)).collect();
             chunked(
                 ed,
                 &mut txn,
                 &ds,
                 (chunk_dims, *address),
                 (&old, &dims),
+                latest.then_some(max.as_slice()),
                 slab,
             )?
         }
@@ -210,14 +217,16 @@ fn patch(data: &mut [u8], dims: &[u64], slab: Option<Slab<'_>>, elem: u64) -> Re
     )
 }
 
-/// Re-encode the chunks `slab` touches, write a v1 B-tree over all chunks, and return the
-/// new (version 3) layout message.
+/// Re-encode the chunks `slab` touches, write an index over all chunks, and return the new
+/// layout message: version 4 with the index libhdf5 picks for `dims` and `latest` (the
+/// maximum dimensions, `None` unlimited) when given, else version 3 with a v1 B-tree.
 fn chunked(
     ed: &Editor,
     txn: &mut Txn,
     ds: &Dataset,
     (cdims, index): (&[u64], u64),
     (old, dims): (&[u64], &[u64]),
+    latest: Option<&[Option<u64>]>,
     slab: Option<Slab<'_>>,
 ) -> Result<Vec<u8>> {
     let rank = dims.len();
@@ -311,6 +320,40 @@ fn chunked(
                 break;
             }
         }
+    }
+    // Version 4 indexes record no filter mask per chunk (every filter applied): a chunk
+    // stored with a filter skipped keeps the v1 B-tree, which records it.
+    let latest = latest.filter(|_| map.values().all(|c| c.2 == 0));
+    if let Some(max) = latest {
+        let mut written = BTreeMap::new();
+        for (coord, &(addr, size, _)) in map.iter().filter(|c| c.1 .0 != UNDEF) {
+            let size = u32::try_from(size)
+                .map_err(|_| Error::unsupported("edit", "a chunk of 4 GiB or more"))?;
+            written.insert(coord.clone(), (addr, size));
+        }
+        let c = chunk_index::Chunked {
+            written: &written,
+            dims: cdims,
+            elem,
+            shape: dims,
+            max,
+            filtered: !codecs.is_empty(),
+        };
+        txn.out.record();
+        let layout = chunk_index::layout_v4(&mut txn.out, &c);
+        let regions = txn.out.recorded();
+        let layout = layout?;
+        // The single chunk index is the chunk's address itself (no regions of its own).
+        let sizes = txn.reader.sizes();
+        let mut cur = Cursor::new(&layout, ds.address(), "layout message", sizes);
+        let root = match Layout::parse(&mut cur)? {
+            Layout::Chunked { address, .. } => address,
+            _ => UNDEF,
+        };
+        let ledger = ed.ledger.borrow();
+        txn.changes
+            .replace(&ledger, ds.address(), index, root, regions);
+        return Ok(layout);
     }
     let k = usize::from(txn.reader.superblock().indexed_storage_k);
     txn.out.record();
