@@ -22,7 +22,7 @@ use h5format::edit::Editor;
 use h5format::read::layout::{ChunkIndexKind, Layout};
 use h5format::write::Durability;
 use serde_json::Value;
-use support::{have_h5py, python_ok, run_python};
+use support::{check_py, have_h5py, python_ok, run_python};
 
 /// One dataset of the base file and its edit.
 struct Case {
@@ -218,9 +218,8 @@ fn base_script(cases: &[&Case]) -> String {
 
 /// h5py doing every case's edit on `sys.argv[1]`.
 fn h5py_edit_script(cases: &[&Case]) -> String {
-    let mut s = String::from(
-        "import sys, h5py, numpy as np\nwith h5py.File(sys.argv[1], 'r+') as f:\n",
-    );
+    let mut s =
+        String::from("import sys, h5py, numpy as np\nwith h5py.File(sys.argv[1], 'r+') as f:\n");
     for c in cases {
         let n: u64 = c.count.iter().product();
         let shape: Vec<String> = c.count.iter().map(u64::to_string).collect();
@@ -322,7 +321,7 @@ fn dump(p: &Path, name: &str) -> Option<String> {
 fn check(dir: &Path, libver: &str, (o, l): (u8, u8)) {
     let cases: Vec<&Case> = CASES
         .iter()
-        .filter(|c| !(c.big && o == 2) && !(c.one_unlimited && l == 4))
+        .filter(|c| !((c.big && o == 2) || (c.one_unlimited && l == 4)))
         .collect();
     let tag = format!("{libver}_o{o}_l{l}");
     let base = dir.join(format!("{tag}.h5"));
@@ -401,7 +400,10 @@ fn check(dir: &Path, libver: &str, (o, l): (u8, u8)) {
                 "{tag} {}: h5dump",
                 c.name
             ),
-            None => eprintln!("{tag} {}: h5dump does not read h5py's copy: skipped", c.name),
+            None => eprintln!(
+                "{tag} {}: h5dump does not read h5py's copy: skipped",
+                c.name
+            ),
         }
     }
     h5format::walk::walk_all(&ours_f).unwrap();
@@ -418,4 +420,62 @@ fn v4_indexes_keep_their_kind() {
     check(dir.path(), "v110", (4, 4));
     check(dir.path(), "v110", (2, 8));
     check(dir.path(), "v110", (8, 4));
+}
+
+/// Repeated overwrites of one element of each index kind: from the third one on, each
+/// reuses the chunk and the index blocks the one two before it wrote (freed when the one in
+/// between committed), so the file stops growing; h5py reads the last values.
+#[test]
+fn repeated_edits_reuse_index_space() {
+    if !have_h5py() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("reuse.h5");
+    python_ok(
+        "base file",
+        r#"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], 'w', libver='latest') as f:
+    d = f.create_dataset('earray', shape=(0,), dtype='<i4', chunks=(1,), maxshape=(None,))
+    d.resize((3000,))
+    d[:] = np.arange(3000)
+    d = f.create_dataset('btree2', shape=(30, 40), dtype='<i4', chunks=(1, 1), maxshape=(None, None))
+    d[:] = 1
+    f.create_dataset('farray', data=np.arange(1500, dtype='<i4'), chunks=(1,), compression='gzip')
+    f.create_dataset('single', data=np.arange(64, dtype='<i4'), chunks=(64,), compression='gzip')
+"#,
+        &p,
+    );
+    let mut ed = Editor::open(&p).unwrap();
+    ed.set_durability(Durability::PageCache);
+    let len = || std::fs::metadata(&p).unwrap().len();
+    for (name, start) in [
+        ("/earray", &[100u64][..]),
+        ("/btree2", &[3, 3][..]),
+        ("/farray", &[100][..]),
+        ("/single", &[10][..]),
+    ] {
+        let count = vec![1; start.len()];
+        let mut sizes = Vec::new();
+        for v in 0..5i32 {
+            ed.write_hyperslab(name, start, &count, &v.to_le_bytes())
+                .unwrap();
+            sizes.push(len());
+        }
+        // (An edit starts allocating at the end of the file rounded up to 8 bytes.)
+        assert!(
+            sizes[4] <= sizes[2].div_ceil(8) * 8,
+            "{name}: the file keeps growing: {sizes:?}"
+        );
+    }
+    ed.close().unwrap();
+    check_py(
+        &p,
+        "f = h5py.File(p, 'r')\n\
+         assert f['earray'][100] == 4 and f['earray'][99] == 99 and f['earray'][2999] == 2999\n\
+         assert f['btree2'][3, 3] == 4 and f['btree2'][29, 39] == 1\n\
+         assert f['farray'][100] == 4 and f['farray'][1499] == 1499\n\
+         assert f['single'][10] == 4 and f['single'][63] == 63",
+    );
 }

@@ -60,7 +60,9 @@ impl Tree {
         }];
         for d in 1..=depth {
             let prev = &v[d - 1];
-            let ptr = Widths::current().o() as u64 + nrec_size as u64 + if d > 1 { prev.cum_size as u64 } else { 0 };
+            let ptr = Widths::current().o() as u64
+                + nrec_size as u64
+                + if d > 1 { prev.cum_size as u64 } else { 0 };
             let max_nrec = node.saturating_sub(PREFIX + ptr) / (rec + ptr);
             if max_nrec < 1 {
                 return Err(usage("v2 B-tree internal nodes too small"));

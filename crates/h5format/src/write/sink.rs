@@ -360,16 +360,12 @@ impl Out {
     }
 
     /// Reserve `len` bytes (reading as zeros) at the end of the file: never from the free
-    /// space, which holds old bytes. Logged as [`Out::alloc`] logs (what a structure
-    /// occupies includes its reserved parts).
+    /// space, which holds old bytes.
     pub fn reserve(&mut self, len: u64) -> Result<u64> {
         let addr = self.eof.div_ceil(8) * 8;
         self.eof = addr
             .checked_add(len)
             .ok_or_else(|| Error::Usage(format!("file would grow past 2^64 bytes ({len})")))?;
-        if let Some(log) = &mut self.space.log {
-            log.push((addr, len));
-        }
         Ok(addr)
     }
 }

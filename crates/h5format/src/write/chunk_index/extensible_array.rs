@@ -13,7 +13,7 @@ use super::{log2, EntryFormat};
 use crate::checksum::lookup3;
 use crate::error::Result;
 use crate::write::encode::{usage, Put, Widths, UNDEF};
-use crate::write::sink::{Out, Sink};
+use crate::write::sink::Out;
 
 /// Bits of the maximum number of elements.
 const MAX_BITS: u8 = 32;
@@ -98,7 +98,8 @@ pub(super) fn write(
              array's 2^{MAX_BITS}"
         )));
     }
-    let header = out.reserve(header_len())?;
+    // Allocated first (from free space when the editor has some), written last.
+    let header = out.alloc(header_len())?;
     let get = |i: u64| elements.get(&i).copied();
     let any_in = |lo: u64, n: u64| elements.range(lo..lo + n).next().is_some();
     let elen = fmt.len() as u64;
@@ -216,6 +217,6 @@ pub(super) fn write(
     h.put_len(nelmts);
     h.put_addr(iblock_at);
     seal(&mut h);
-    out.sink.write_at(header, &h)?;
+    out.write_at(header, &h)?;
     Ok(header)
 }

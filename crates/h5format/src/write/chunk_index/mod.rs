@@ -13,6 +13,11 @@
 //! (fixed array pages of 2^10 entries; extensible array of 2^32 elements at most, 4 in the
 //! index block, data blocks of at least 16, super blocks of at least 4 data blocks, pages of
 //! 2^10; B-tree nodes of 2048 bytes), so libhdf5 can extend what we write.
+//!
+//! Used by the writer (`Format::Latest`) and by the editor, which rewrites the index of a
+//! version 4 layout it changes (`write/edit/data.rs`): addresses and lengths take the
+//! current [`Widths`] (the edited file's), and blocks are allocated with [`Out::alloc`], so
+//! they reuse the editor's free space.
 
 mod btree2;
 mod extensible_array;

@@ -5,21 +5,33 @@
 //!   applied, and the layout message points to the copy (overwriting in place could be torn
 //!   by a kill);
 //! - chunked: every chunk the selection touches is read (decoded), patched, re-encoded with
-//!   the dataset's filters and appended; then the whole chunk index is written again as a
-//!   version 1 B-tree (whatever index the dataset had: layout version 4 indexes become a
-//!   version 3 layout, which libhdf5 1.8+ reads), and the layout message points to it. A
-//!   resize also replaces the dataspace message. Both messages change in one commit.
+//!   the dataset's filters and appended; then the whole chunk index is written again and the
+//!   layout message points to it. A resize also replaces the dataspace message. Both
+//!   messages change in one commit.
 //!
-//! Why the index kind is not kept (fixed and extensible arrays, v2 B-trees, single-chunk
-//! and implicit indexes all become a v1 B-tree): the writer has no encoder for the version 4
-//! indexes (the array headers, index, super and data blocks with their paging bitmaps,
-//! checksums and chunk-size fields whose width depends on the chunk size), and the v1 B-tree
-//! expresses every one of them: libhdf5 1.8+ and h5py read the version 3 layout whatever the
-//! file's `libver`, go on editing it in `r+` mode (growing any dimension up to the maximum
-//! shape, which lives in the dataspace, not in the index), and look chunks up in O(log n)
-//! as in an extensible array. What is lost is compactness (a v1 B-tree node has room for
-//! 2K children even for one chunk) and the version 4 layout itself: libhdf5 keeps the v1
-//! B-tree for later writes rather than converting back.
+//! Which index is written:
+//!
+//! - **layout version 3** (v1 B-tree): a v1 B-tree again, version 3 layout;
+//! - **layout version 4** (`libver` v110 and later): the version 4 index libhdf5 picks for
+//!   the dataset's new shape and maximum shape (`write/chunk_index`, the writer's
+//!   `Format::Latest` choice: one chunk covering fixed dimensions → single chunk; fixed
+//!   maximum dimensions → fixed array; one unlimited dimension → extensible array; several
+//!   → v2 B-tree), with a version 4 layout. The maximum shape never changes, so the index
+//!   kind is the one the dataset had — except the **implicit** index (unfiltered datasets
+//!   allocated early), which becomes a fixed array: libhdf5 reads and extends it, and it
+//!   saves rewriting every chunk at a new place (an implicit index is one extent holding all
+//!   chunks, which an edit could only overwrite in place, torn by a kill). The index blocks
+//!   are encoded in the file's widths of offsets and lengths (2, 4 or 8 bytes), as libhdf5
+//!   lays them out for those widths.
+//! - A chunk stored with a filter skipped (nonzero filter mask, which only optional filters
+//!   produce) keeps a v1 B-tree with a version 3 layout: version 4 indexes have no per-chunk
+//!   mask. libhdf5 1.8+ reads the version 3 layout whatever the file's `libver` and keeps
+//!   editing it.
+//!
+//! Space: replaced chunks are freed when the edit commits; the index blocks this editor
+//! wrote for the dataset are freed when a later edit replaces them (`space.rs`, `Ledger`).
+//! Index structures the file had when it was opened are not freed (their extents are not
+//! tracked), as before. A single chunk index has no blocks: its address is the chunk's.
 
 use std::collections::BTreeMap;
 
@@ -325,6 +337,21 @@ fn chunked(
     // stored with a filter skipped keeps the v1 B-tree, which records it.
     let latest = latest.filter(|_| map.values().all(|c| c.2 == 0));
     if let Some(max) = latest {
+        // A fixed array holds an entry (at most an address, an 8-byte size and a mask) for
+        // every chunk of the maximum shape, built in memory: within the reader's budget.
+        if max.iter().all(Option::is_some) {
+            let grid: Vec<u64> = max
+                .iter()
+                .zip(cdims)
+                .map(|(m, c)| m.unwrap_or(0).div_ceil((*c).max(1)))
+                .collect();
+            let bytes = product(&grid)?.saturating_mul(8 + 8 + 4);
+            ds.node().file().source().check_alloc(
+                "fixed array chunk index",
+                ds.address(),
+                bytes,
+            )?;
+        }
         let mut written = BTreeMap::new();
         for (coord, &(addr, size, _)) in map.iter().filter(|c| c.1 .0 != UNDEF) {
             let size = u32::try_from(size)
