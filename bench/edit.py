@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """In-place edits: h5format::edit::Editor vs h5py in r+ mode, same file, same run.
 
-    python3 bench/edit.py [N]        # N edits per operation (default 100)
+    python3 bench/edit.py [N] [LIBVER]   # N edits per operation (default 100), base libver
+                                         # (default earliest; latest: v4 chunk indexes)
 
-Base file (h5py, libver earliest): /x float32 (100000,), chunks 10000, gzip 4, unlimited;
+Base file (h5py, libver LIBVER): /x float32 (100000,), chunks 10000, gzip 4, unlimited;
 an empty group /g. Operations, N times each on a fresh copy:
   attrs      set attribute /g/a{i} (4 x int64)
   append     1000 rows appended to /x
@@ -30,8 +31,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "examples", "bench_edit")
 
 
-def base(path):
-    with h5py.File(path, "w", libver="earliest") as f:
+def base(path, libver):
+    with h5py.File(path, "w", libver=libver) as f:
         f.create_dataset("x", data=np.arange(100000, dtype="f4"), chunks=(10000,),
                          maxshape=(None,), compression="gzip", compression_opts=4)
         f.create_group("g")
@@ -80,14 +81,15 @@ def check(a, b, op):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    libver = sys.argv[2] if len(sys.argv) > 2 else "earliest"
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "h5format", "--example", "bench_edit"],
                    cwd=ROOT, check=True)
-    print(f"| operation (N={n}) | ours s | h5py s | time ratio | ours growth | ours growth, no reuse "
+    print(f"| operation (N={n}, {libver}) | ours s | h5py s | time ratio | ours growth | ours growth, no reuse "
           f"| h5py growth | ours RSS MiB | h5py RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as d:
         src = os.path.join(d, "base.h5")
-        base(src)
+        base(src, libver)
         for op in ["attrs", "append", "overwrite"]:
             a, b = os.path.join(d, f"ours-{op}.h5"), os.path.join(d, f"h5py-{op}.h5")
             c = os.path.join(d, f"ours-noreuse-{op}.h5")

@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use h5format::edit::{abort_after_writes, Editor};
+use h5format::read::layout::Layout;
 use h5format::write::{to_le_bytes, AttrValue, DType, DatasetSpec, Durability};
 use support::{have_h5py, run_python};
 
 /// The base file: h5py with `libver` (symbol tables and v1 headers, or link messages and v2
-/// headers with v4 chunk indexes).
+/// headers with version 4 chunk indexes: `gz` a fixed array, `grow` an extensible array,
+/// `grow2` a v2 B-tree, which the edits keep).
 const BASE: &str = r#"
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], 'w', libver=sys.argv[2]) as f:
@@ -23,6 +25,7 @@ with h5py.File(sys.argv[1], 'w', libver=sys.argv[2]) as f:
     d['contig'] = np.arange(12, dtype='f8')
     d.create_dataset('gz', data=np.arange(64, dtype='i4').reshape(8, 8), chunks=(4, 4), compression='gzip')
     d.create_dataset('grow', data=np.arange(10, dtype='i8'), chunks=(4,), maxshape=(None,))
+    d.create_dataset('grow2', data=np.arange(30, dtype='i2').reshape(5, 6), chunks=(2, 4), maxshape=(None, None), compression='gzip', shuffle=True)
 "#;
 
 /// Everything h5py sees, as one JSON line per file given.
@@ -94,22 +97,36 @@ fn sequence(p: &Path, mut progress: impl FnMut(usize)) {
     ed.write_hyperslab("/d/gz", &[0, 0], &[1, 1], &to_le_bytes(&[5i32]))
         .unwrap();
     progress(21);
-    let len = std::fs::metadata(p).unwrap().len();
     ed.write_hyperslab("/d/gz", &[0, 0], &[1, 1], &to_le_bytes(&[6i32]))
         .unwrap();
-    assert_eq!(
-        std::fs::metadata(p).unwrap().len(),
-        len,
-        "the second overwrite reuses the first one's chunk and index"
-    );
     progress(22);
-    ed.append("/d/grow", &to_le_bytes(&[25i64, 26])).unwrap();
+    // Each overwrite frees the chunk and index of the one before it when it commits: the
+    // next one reuses them. (The second one above may not fit into what the first one
+    // freed, the chunk of the larger overwrite before it: a fixed array's two blocks are
+    // placed after the chunk.)
+    // (An edit starts allocating at the end of the file rounded up to 8 bytes.)
+    let len = std::fs::metadata(p).unwrap().len().div_ceil(8) * 8;
+    ed.write_hyperslab("/d/gz", &[0, 0], &[1, 1], &to_le_bytes(&[7i32]))
+        .unwrap();
+    assert!(
+        std::fs::metadata(p).unwrap().len() <= len,
+        "the third overwrite reuses the first one's chunk and index"
+    );
     progress(23);
+    ed.append("/d/grow", &to_le_bytes(&[25i64, 26])).unwrap();
+    progress(24);
+    // Grow both unlimited dimensions of a v2 B-tree indexed dataset (a v1 B-tree in the
+    // `earliest` file), writing across the old edge chunks.
+    ed.resize("/d/grow2", &[7, 9]).unwrap();
+    progress(25);
+    ed.write_hyperslab("/d/grow2", &[3, 3], &[4, 6], &to_le_bytes(&[-3i16; 24]))
+        .unwrap();
+    progress(26);
     // Free space at the end of the file is cut off.
     ed.close().unwrap();
 }
 
-const STEPS: usize = 23;
+const STEPS: usize = 26;
 
 /// The child: run the sequence on `$EDIT_KILL_FILE`, aborting before write `$EDIT_KILL_N`,
 /// printing the number of finished edits as it goes.
@@ -171,6 +188,24 @@ fn killed_edits_leave_old_or_new_file() {
             states.push(snap);
         });
         assert_eq!(states.len(), STEPS + 1);
+        // The edited datasets keep their index kinds (version 4 ones in the `latest` file).
+        let kinds = |p: &Path| -> Vec<String> {
+            let f = h5format::File::open(p).unwrap();
+            ["/d/gz", "/d/grow", "/d/grow2"]
+                .iter()
+                .map(|d| match f.dataset(d).unwrap().layout() {
+                    Layout::Chunked { index, .. } => format!("{index:?}"),
+                    l => panic!("{d}: {l:?}"),
+                })
+                .collect()
+        };
+        let (first, last) = (kinds(&base), kinds(&states[STEPS]));
+        assert_eq!(first, last, "{libver}: index kinds");
+        assert_eq!(
+            first.iter().filter(|k| *k == "BTreeV1").count(),
+            if libver == "latest" { 0 } else { 3 },
+            "{libver}: {first:?}"
+        );
         // Kill at every write until the child finishes.
         let mut killed = Vec::new();
         for n in 0.. {

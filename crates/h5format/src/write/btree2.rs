@@ -9,7 +9,7 @@
 //! every node is at least about half full (libhdf5 reads any fill, and can insert into and
 //! split these nodes later).
 
-use super::encode::{usage, Put, UNDEF};
+use super::encode::{usage, Put, Widths, UNDEF};
 use super::sink::Out;
 use crate::checksum::lookup3;
 use crate::error::Result;
@@ -60,7 +60,9 @@ impl Tree {
         }];
         for d in 1..=depth {
             let prev = &v[d - 1];
-            let ptr = 8 + nrec_size as u64 + if d > 1 { prev.cum_size as u64 } else { 0 };
+            let ptr = Widths::current().o() as u64
+                + nrec_size as u64
+                + if d > 1 { prev.cum_size as u64 } else { 0 };
             let max_nrec = node.saturating_sub(PREFIX + ptr) / (rec + ptr);
             if max_nrec < 1 {
                 return Err(usage("v2 B-tree internal nodes too small"));
@@ -114,9 +116,9 @@ impl Tree {
         h.put_u16(depth as u16);
         h.put_u8(self.split_percent);
         h.put_u8(self.merge_percent);
-        h.put_u64(root);
+        h.put_addr(root);
         h.put_u16(u16::try_from(root_nrec).map_err(|_| usage("v2 B-tree root too full"))?);
-        h.put_u64(n);
+        h.put_len(n);
         let sum = lookup3(&h, 0);
         h.put_u32(sum);
         out.append(&h)
@@ -171,7 +173,7 @@ impl Builder<'_> {
                 b.extend_from_slice(&records[s]);
             }
             for (addr, child_nrec, total) in &children {
-                b.put_u64(*addr);
+                b.put_addr(*addr);
                 b.extend_from_slice(&child_nrec.to_le_bytes()[..self.nrec_size]);
                 if depth > 1 {
                     let w = self.depths[depth - 1].cum_size;

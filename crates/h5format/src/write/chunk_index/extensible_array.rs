@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use super::{log2, EntryFormat};
 use crate::checksum::lookup3;
 use crate::error::Result;
-use crate::write::encode::{usage, Put, UNDEF};
-use crate::write::sink::{Out, Sink};
+use crate::write::encode::{usage, Put, Widths, UNDEF};
+use crate::write::sink::Out;
 
 /// Bits of the maximum number of elements.
 const MAX_BITS: u8 = 32;
@@ -35,8 +35,11 @@ pub(super) const PARAMS: [u8; 5] = [
 ];
 /// Bytes of a block offset (enough for 2^MAX_BITS elements).
 const OFF_LEN: usize = (MAX_BITS as usize).div_ceil(8);
-/// Bytes of the header with 8-byte offsets and lengths.
-const HEADER_LEN: u64 = 12 + 6 * 8 + 8 + 4;
+/// Bytes of the header in the current widths (six lengths, one address).
+fn header_len() -> u64 {
+    let w = Widths::current();
+    (12 + 6 * w.l() + w.o() + 4) as u64
+}
 
 /// Geometry of one super block level: data blocks, elements per data block, and the index
 /// (after the index block's elements) of its first element.
@@ -77,7 +80,7 @@ fn prefix(sig: &[u8; 4], fmt: EntryFormat, header: u64) -> Vec<u8> {
     b.extend_from_slice(sig);
     b.put_u8(0);
     b.put_u8(fmt.client());
-    b.put_u64(header);
+    b.put_addr(header);
     b
 }
 
@@ -95,7 +98,8 @@ pub(super) fn write(
              array's 2^{MAX_BITS}"
         )));
     }
-    let header = out.reserve(HEADER_LEN)?;
+    // Allocated first (from free space when the editor has some), written last.
+    let header = out.alloc(header_len())?;
     let get = |i: u64| elements.get(&i).copied();
     let any_in = |lo: u64, n: u64| elements.range(lo..lo + n).next().is_some();
     let elen = fmt.len() as u64;
@@ -175,7 +179,7 @@ pub(super) fn write(
                 b.extend_from_slice(&bitmap);
             }
             for a in &addrs {
-                b.put_u64(*a);
+                b.put_addr(*a);
             }
             seal(&mut b);
             if let Some(slot) = iblock_sblks.get_mut(s - iblock_levels) {
@@ -189,13 +193,13 @@ pub(super) fn write(
             fmt.put(&mut b, get(i));
         }
         for a in iblock_dblks.iter().chain(&iblock_sblks) {
-            b.put_u64(*a);
+            b.put_addr(*a);
         }
         seal(&mut b);
         out.append(&b)?
     };
 
-    let mut h = Vec::with_capacity(HEADER_LEN as usize);
+    let mut h = Vec::with_capacity(header_len() as usize);
     h.extend_from_slice(b"EAHD");
     h.put_u8(0);
     h.put_u8(fmt.client());
@@ -205,14 +209,14 @@ pub(super) fn write(
     h.put_u8(DBLK_MIN_ELMTS as u8);
     h.put_u8(SBLK_MIN_PTRS as u8);
     h.put_u8(PAGE_BITS);
-    h.put_u64(nsblks);
-    h.put_u64(sblk_bytes);
-    h.put_u64(ndblks);
-    h.put_u64(dblk_bytes);
-    h.put_u64(max_idx_set);
-    h.put_u64(nelmts);
-    h.put_u64(iblock_at);
+    h.put_len(nsblks);
+    h.put_len(sblk_bytes);
+    h.put_len(ndblks);
+    h.put_len(dblk_bytes);
+    h.put_len(max_idx_set);
+    h.put_len(nelmts);
+    h.put_addr(iblock_at);
     seal(&mut h);
-    out.sink.write_at(header, &h)?;
+    out.write_at(header, &h)?;
     Ok(header)
 }

@@ -13,6 +13,11 @@
 //! (fixed array pages of 2^10 entries; extensible array of 2^32 elements at most, 4 in the
 //! index block, data blocks of at least 16, super blocks of at least 4 data blocks, pages of
 //! 2^10; B-tree nodes of 2048 bytes), so libhdf5 can extend what we write.
+//!
+//! Used by the writer (`Format::Latest`) and by the editor, which rewrites the index of a
+//! version 4 layout it changes (`write/edit/data.rs`): addresses and lengths take the
+//! current [`Widths`] (the edited file's), and blocks are allocated with [`Out::alloc`], so
+//! they reuse the editor's free space.
 
 mod btree2;
 mod extensible_array;
@@ -20,7 +25,7 @@ mod fixed_array;
 
 use std::collections::BTreeMap;
 
-use super::encode::{usage, Put, UNDEF};
+use super::encode::{usage, Put, Widths, UNDEF};
 use super::sink::Out;
 use crate::error::Result;
 
@@ -48,8 +53,9 @@ pub(crate) struct Chunked<'a> {
     pub filtered: bool,
 }
 
-/// How index entries are encoded: the address, and for filtered chunks the stored size in
-/// `size_len` bytes and a filter mask.
+/// How index entries are encoded: the address (in the file's width of offsets,
+/// [`Widths`]), and for filtered chunks the stored size in `size_len` bytes and a filter
+/// mask.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EntryFormat {
     /// Width of the chunk size field; 0 when unfiltered.
@@ -59,10 +65,11 @@ pub(crate) struct EntryFormat {
 impl EntryFormat {
     /// Bytes of one entry.
     pub fn len(&self) -> usize {
+        let o = Widths::current().o();
         if self.size_len == 0 {
-            8
+            o
         } else {
-            8 + self.size_len + 4
+            o + self.size_len + 4
         }
     }
 
@@ -74,7 +81,7 @@ impl EntryFormat {
     /// Append one entry (`None` = no chunk: undefined address, size and mask 0).
     pub fn put(&self, out: &mut Vec<u8>, entry: Option<(u64, u32)>) {
         let (addr, size) = entry.unwrap_or((UNDEF, 0));
-        out.put_u64(addr);
+        out.put_addr(addr);
         if self.size_len != 0 {
             out.extend_from_slice(&u64::from(size).to_le_bytes()[..self.size_len]);
             out.put_u32(0); // filter mask: every filter applied
@@ -143,7 +150,7 @@ pub(crate) fn layout_v4(out: &mut Out, c: &Chunked<'_>) -> Result<Vec<u8>> {
         SINGLE if c.filtered => {
             flags |= SINGLE_FILTERED;
             let size = c.written.values().next().map_or(0, |e| e.1);
-            params.put_u64(u64::from(size));
+            params.put_len(u64::from(size));
             params.put_u32(0); // filter mask
         }
         FIXED_ARRAY => params.put_u8(fixed_array::PAGE_BITS),
@@ -191,6 +198,6 @@ pub(crate) fn layout_v4(out: &mut Out, c: &Chunked<'_>) -> Result<Vec<u8>> {
     }
     body.put_u8(kind);
     body.extend_from_slice(&params);
-    body.put_u64(addr);
+    body.put_addr(addr);
     Ok(body)
 }

@@ -5,30 +5,44 @@
 //!   applied, and the layout message points to the copy (overwriting in place could be torn
 //!   by a kill);
 //! - chunked: every chunk the selection touches is read (decoded), patched, re-encoded with
-//!   the dataset's filters and appended; then the whole chunk index is written again as a
-//!   version 1 B-tree (whatever index the dataset had: layout version 4 indexes become a
-//!   version 3 layout, which libhdf5 1.8+ reads), and the layout message points to it. A
-//!   resize also replaces the dataspace message. Both messages change in one commit.
+//!   the dataset's filters and appended; then the whole chunk index is written again and the
+//!   layout message points to it. A resize also replaces the dataspace message. Both
+//!   messages change in one commit.
 //!
-//! Why the index kind is not kept (fixed and extensible arrays, v2 B-trees, single-chunk
-//! and implicit indexes all become a v1 B-tree): the writer has no encoder for the version 4
-//! indexes (the array headers, index, super and data blocks with their paging bitmaps,
-//! checksums and chunk-size fields whose width depends on the chunk size), and the v1 B-tree
-//! expresses every one of them: libhdf5 1.8+ and h5py read the version 3 layout whatever the
-//! file's `libver`, go on editing it in `r+` mode (growing any dimension up to the maximum
-//! shape, which lives in the dataspace, not in the index), and look chunks up in O(log n)
-//! as in an extensible array. What is lost is compactness (a v1 B-tree node has room for
-//! 2K children even for one chunk) and the version 4 layout itself: libhdf5 keeps the v1
-//! B-tree for later writes rather than converting back.
+//! Which index is written:
+//!
+//! - **layout version 3** (v1 B-tree): a v1 B-tree again, version 3 layout;
+//! - **layout version 4** (`libver` v110 and later): the version 4 index libhdf5 picks for
+//!   the dataset's new shape and maximum shape (`write/chunk_index`, the writer's
+//!   `Format::Latest` choice: one chunk covering fixed dimensions → single chunk; fixed
+//!   maximum dimensions → fixed array; one unlimited dimension → extensible array; several
+//!   → v2 B-tree), with a version 4 layout. The maximum shape never changes, so the index
+//!   kind is the one the dataset had — except the **implicit** index (unfiltered datasets
+//!   allocated early), which becomes a fixed array: libhdf5 reads and extends it, and it
+//!   saves rewriting every chunk at a new place (an implicit index is one extent holding all
+//!   chunks, which an edit could only overwrite in place, torn by a kill). The index blocks
+//!   are encoded in the file's widths of offsets and lengths (2, 4 or 8 bytes), as libhdf5
+//!   lays them out for those widths.
+//! - A chunk stored with a filter skipped (nonzero filter mask, which only optional filters
+//!   produce) keeps a v1 B-tree with a version 3 layout: version 4 indexes have no per-chunk
+//!   mask. libhdf5 1.8+ reads the version 3 layout whatever the file's `libver` and keeps
+//!   editing it.
+//!
+//! Space: replaced chunks are freed when the edit commits; the index blocks this editor
+//! wrote for the dataset are freed when a later edit replaces them (`space.rs`, `Ledger`).
+//! Index structures the file had when it was opened are not freed (their extents are not
+//! tracked), as before. A single chunk index has no blocks: its address is the chunk's.
 
 use std::collections::BTreeMap;
 
 use super::super::btree::{self, TreeKind};
+use super::super::chunk_index;
 use super::super::dataset::next;
 use super::super::dataspace;
 use super::super::encode::{product, to_usize, Put, UNDEF};
 use super::super::hyperslab::{copy_box, Place};
 use super::{Editor, Txn};
+use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::read::dataspace::{Dataspace, UNLIMITED};
 use crate::read::datatype::Datatype;
@@ -149,12 +163,17 @@ pub(crate) fn change(
                     "chunked layouts with unfiltered partial edge chunks",
                 ));
             }
+            // Layout version 4 (and later): keep a version 4 index, over the new shape.
+            let latest = msgs[li].body.first().is_some_and(|&v| v >= 4);
+            let max: Vec<Option<u64>> =
+                max.iter().map(|&m| (m != UNLIMITED).then_some(m)).collect();
             chunked(
                 ed,
                 &mut txn,
                 &ds,
                 (chunk_dims, *address),
                 (&old, &dims),
+                latest.then_some(max.as_slice()),
                 slab,
             )?
         }
@@ -210,14 +229,16 @@ fn patch(data: &mut [u8], dims: &[u64], slab: Option<Slab<'_>>, elem: u64) -> Re
     )
 }
 
-/// Re-encode the chunks `slab` touches, write a v1 B-tree over all chunks, and return the
-/// new (version 3) layout message.
+/// Re-encode the chunks `slab` touches, write an index over all chunks, and return the new
+/// layout message: version 4 with the index libhdf5 picks for `dims` and `latest` (the
+/// maximum dimensions, `None` unlimited) when given, else version 3 with a v1 B-tree.
 fn chunked(
     ed: &Editor,
     txn: &mut Txn,
     ds: &Dataset,
     (cdims, index): (&[u64], u64),
     (old, dims): (&[u64], &[u64]),
+    latest: Option<&[Option<u64>]>,
     slab: Option<Slab<'_>>,
 ) -> Result<Vec<u8>> {
     let rank = dims.len();
@@ -311,6 +332,55 @@ fn chunked(
                 break;
             }
         }
+    }
+    // Version 4 indexes record no filter mask per chunk (every filter applied): a chunk
+    // stored with a filter skipped keeps the v1 B-tree, which records it.
+    let latest = latest.filter(|_| map.values().all(|c| c.2 == 0));
+    if let Some(max) = latest {
+        // A fixed array holds an entry (at most an address, an 8-byte size and a mask) for
+        // every chunk of the maximum shape, built in memory: within the reader's budget.
+        if max.iter().all(Option::is_some) {
+            let grid: Vec<u64> = max
+                .iter()
+                .zip(cdims)
+                .map(|(m, c)| m.unwrap_or(0).div_ceil((*c).max(1)))
+                .collect();
+            let bytes = product(&grid)?.saturating_mul(8 + 8 + 4);
+            ds.node().file().source().check_alloc(
+                "fixed array chunk index",
+                ds.address(),
+                bytes,
+            )?;
+        }
+        let mut written = BTreeMap::new();
+        for (coord, &(addr, size, _)) in map.iter().filter(|c| c.1 .0 != UNDEF) {
+            let size = u32::try_from(size)
+                .map_err(|_| Error::unsupported("edit", "a chunk of 4 GiB or more"))?;
+            written.insert(coord.clone(), (addr, size));
+        }
+        let c = chunk_index::Chunked {
+            written: &written,
+            dims: cdims,
+            elem,
+            shape: dims,
+            max,
+            filtered: !codecs.is_empty(),
+        };
+        txn.out.record();
+        let layout = chunk_index::layout_v4(&mut txn.out, &c);
+        let regions = txn.out.recorded();
+        let layout = layout?;
+        // The single chunk index is the chunk's address itself (no regions of its own).
+        let sizes = txn.reader.sizes();
+        let mut cur = Cursor::new(&layout, ds.address(), "layout message", sizes);
+        let root = match Layout::parse(&mut cur)? {
+            Layout::Chunked { address, .. } => address,
+            _ => UNDEF,
+        };
+        let ledger = ed.ledger.borrow();
+        txn.changes
+            .replace(&ledger, ds.address(), index, root, regions);
+        return Ok(layout);
     }
     let k = usize::from(txn.reader.superblock().indexed_storage_k);
     txn.out.record();

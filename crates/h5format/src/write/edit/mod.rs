@@ -34,8 +34,9 @@
 //! The commit header per operation: the object itself for attributes; the parent group for
 //! links (a link message, or the symbol table message pointing to a group B-tree and local
 //! heap rebuilt in step 1); the dataset for raw data and shape (the layout message pointing to
-//! new storage or to a chunk index rebuilt in step 1 — a version 1 B-tree, whatever the
-//! dataset had — and the dataspace message). Chunk #0 is a few hundred bytes in the files
+//! new storage or to a chunk index rebuilt in step 1 — a v1 B-tree for a version 3 layout,
+//! the version 4 index libhdf5 picks for a version 4 layout, see `data.rs` — and the
+//! dataspace message). Chunk #0 is a few hundred bytes in the files
 //! h5py writes, one or two disk sectors. With [`Durability::Fsync`] the file is `fsync`ed
 //! after step 1, after step 2 and after step 3, so each step reaches the disk after what it
 //! depends on (a power loss can then only tear the commit write itself, which stays within
