@@ -120,24 +120,33 @@ def measure(fn, repeat=1):
     return counts[0], counts[1], sorted(times)[len(times) // 2]
 
 
+def h5py_op(url, op, rand):
+    """h5py + fsspec + anndata: open `url` and do `op` (rows 1:5, the rows `rand`, or what
+    `info` reports: shape, format, dtypes and nnz)."""
+    import fsspec
+    import h5py
+    from anndata.io import sparse_dataset
+
+    with fsspec.open(url, "rb") as fo:
+        with h5py.File(fo, "r") as h:
+            if op == "info":
+                g = h["X"]
+                dict(g.attrs), g["data"].dtype, g["indices"].dtype, g["indptr"][-1]
+                return
+            m = sparse_dataset(h["X"])
+            m[1:5] if op == "rows" else m[rand]
+
+
 def worker(side, url, op, rows_file, n):
     """One fresh Python process: imports first (untimed), then `n` timed runs of `op`; the
     first is the first open of the URL in the process, the rest repeat it. Prints seconds."""
     rand = np.loadtxt(rows_file, dtype=np.int64) if rows_file != "-" else None
     if side == "h5py":
-        import fsspec
-        import h5py
-        from anndata.io import sparse_dataset
+        import anndata.io  # noqa: F401  (with fsspec and h5py: imported before the clock starts)
+        import fsspec  # noqa: F401
 
         def run():
-            with fsspec.open(url, "rb") as fo:
-                with h5py.File(fo, "r") as h:
-                    if op == "info":
-                        g = h["X"]
-                        dict(g.attrs), g["data"].dtype, g["indices"].dtype, g["indptr"][-1]
-                        return
-                    m = sparse_dataset(h["X"])
-                    m[1:5] if op == "rows" else m[rand]
+            h5py_op(url, op, rand)
     else:
         import h5sparse
 
@@ -184,11 +193,14 @@ def main():
     for p in files:
         rest.append(bench_file(p, exe, a.delay_ms, a.ours_only, a.repeat))
     print()
-    print("Reopening (seconds; medians of --repeat; each Python side in a fresh process, imports")
-    print("untimed: 'first' = the first open of the URL in the process, 'again' = the runs after it;")
-    print("CLI 'warm' = a new process with H5SPARSE_CACHE_DIR holding the last run's snapshot)")
+    print("First opens and reopens (seconds; medians of --repeat). 'CLI cold': a fresh h5sparse")
+    print("process; 'CLI warm': the same with H5SPARSE_CACHE_DIR holding the last run's snapshot")
+    print("(req: its requests). 'py'/'h5py' first/again: the h5sparse Python package / h5py +")
+    print("fsspec + anndata in a fresh Python process, imports untimed; 'first' is the first open")
+    print("of the URL in the process, 'again' the reopens after it. 'h5py proc': a whole fresh")
+    print("Python process (interpreter, imports, open, read), as running a script costs.")
     print(f"{'file | operation':38} {'CLI cold':>9} {'CLI warm':>9} {'req':>4} {'py first':>9} {'py again':>9}"
-          f" {'h5py first':>11} {'h5py again':>11} {'cold/first':>11} {'again/again':>12}")
+          f" {'h5py first':>11} {'h5py again':>11} {'h5py proc':>9} {'proc/CLI':>10} {'first':>10} {'again':>10}")
     for lines in rest:
         for ln in lines:
             print(ln)
@@ -199,9 +211,7 @@ def bench_file(path, exe, delay_ms, ours_only=False, repeat=5):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_address[1]}/{os.path.basename(path)}"
 
-    import fsspec
     import h5py
-    from anndata.io import sparse_dataset
 
     nrows = h5py.File(path)["X"].attrs["shape"][0]
     rng = np.random.default_rng(0)
@@ -223,17 +233,7 @@ def bench_file(path, exe, delay_ms, ours_only=False, repeat=5):
         return run
 
     def theirs(op):
-        def run():
-            with fsspec.open(url, "rb") as fo:
-                with h5py.File(fo, "r") as h:
-                    if op == "info":
-                        # What `info` reports: shape, format, dtypes and nnz.
-                        g = h["X"]
-                        dict(g.attrs), g["data"].dtype, g["indices"].dtype, g["indptr"][-1]
-                        return
-                    m = sparse_dataset(h["X"])
-                    m[1:5] if op == "rows" else m[rand]
-        return run
+        return lambda: h5py_op(url, op, rand)
 
     cases = [
         ("slice --rows 1:5", ours("slice", url, "/X", "--rows", "1:5"), theirs("rows")),
@@ -272,12 +272,25 @@ def bench_file(path, exe, delay_ms, ours_only=False, repeat=5):
             t = [float(x) for x in out.split()]
             return t[0], sorted(t[1:])[len(t[1:]) // 2]
 
+        def whole_process(side):
+            # A fresh interpreter that imports, opens and reads once: what running a
+            # script costs, as running the CLI does.
+            w = []
+            for _ in range(n):
+                t = time.perf_counter()
+                subprocess.run([sys.executable, __file__, "--worker", side, url, op,
+                                rows_file if op == "rand" else "-", "1"],
+                               check=True, capture_output=True)
+                w.append(time.perf_counter() - t)
+            return sorted(w)[len(w) // 2]
+
         med = lambda v: sorted(v)[len(v) // 2]
         pf, pa = py("h5sparse")
         hf, ha = py("h5py") if not ours_only else (float("nan"), float("nan"))
+        hp = whole_process("h5py") if not ours_only else float("nan")
         reopen.append(f"{name + ' | ' + label:38} {med(cold_t):9.3f} {med(warm_t):9.3f} {warm_req:4d}"
-                      f" {pf:9.3f} {pa:9.3f} {hf:11.3f} {ha:11.3f} {hf / med(cold_t):10.1f}x"
-                      f" {ha / pa:11.1f}x")
+                      f" {pf:9.3f} {pa:9.3f} {hf:11.3f} {ha:11.3f} {hp:9.3f}"
+                      f" {hp / med(cold_t):9.1f}x {hf / pf:9.1f}x {ha / pa:9.1f}x")
     for label, o, t in cases:
         n = 1 if label.startswith("1,000") else repeat
         ro = measure(o, n)
