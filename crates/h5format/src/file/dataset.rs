@@ -25,6 +25,10 @@ pub struct Dataset {
     fill: FillValue,
     filters: Option<crate::filter::FilterPipeline>,
     chunks: OnceLock<Arc<crate::read::chunked::ChunkedReader>>,
+    /// Why the extent of a virtual dataset with unlimited mappings could not be computed
+    /// from its sources when it was opened (it then has its stored extent and every read is
+    /// an error).
+    unresolved: Option<Arc<Error>>,
 }
 
 /// The filter pipeline of a dataset as the chunk engine's decoder.
@@ -131,17 +135,23 @@ impl Dataset {
             fill,
             filters,
             chunks: OnceLock::new(),
+            unresolved: None,
         };
-        // A virtual dataset with unlimited mappings: its extent follows its sources.
+        // A virtual dataset with unlimited mappings: its extent follows its sources. Sources
+        // that cannot be opened (outside the allowed directories, a remote file) leave the
+        // stored extent, so the dataset can still be listed; its reads are errors.
         if let Layout::Virtual {
             heap_address,
             heap_index,
         } = ds.layout
         {
-            let dims = virtual_source::current_dims(&ds, heap_address, heap_index)
-                .map_err(|e| e.in_object(&ds.node.path))?;
-            if let (Some(now), Dataspace::Simple { dims, .. }) = (dims, &mut ds.space) {
-                *dims = now;
+            match virtual_source::current_dims(&ds, heap_address, heap_index) {
+                Ok(dims) => {
+                    if let (Some(now), Dataspace::Simple { dims, .. }) = (dims, &mut ds.space) {
+                        *dims = now;
+                    }
+                }
+                Err(e) => ds.unresolved = Some(Arc::new(e)),
             }
         }
         Ok(ds)
@@ -170,6 +180,13 @@ impl Dataset {
     /// The fill value.
     pub fn fill_value(&self) -> &FillValue {
         &self.fill
+    }
+    /// For a virtual dataset with unlimited or `%b` mappings whose sources could not be
+    /// opened when the dataset was (outside the allowed directories, a remote file): why.
+    /// Its [`shape`](Self::shape) is then the stored extent, not the sources', and every
+    /// read is an error. `None` for every other dataset.
+    pub fn unresolved_extent(&self) -> Option<&Error> {
+        self.unresolved.as_deref()
     }
     /// The common part.
     pub fn node(&self) -> &Node {
