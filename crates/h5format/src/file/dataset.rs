@@ -21,14 +21,14 @@ pub struct Dataset {
     pub(super) node: Node,
     dtype: Datatype,
     space: Dataspace,
-    layout: Layout,
-    fill: FillValue,
-    filters: Option<crate::filter::FilterPipeline>,
-    chunks: OnceLock<Arc<crate::read::chunked::ChunkedReader>>,
     /// Why the extent of a virtual dataset with unlimited mappings could not be computed
     /// from its sources when it was opened (it then has its stored extent and every read is
     /// an error).
     unresolved: Option<Arc<Error>>,
+    layout: Layout,
+    fill: FillValue,
+    filters: Option<crate::filter::FilterPipeline>,
+    chunks: OnceLock<Arc<crate::read::chunked::ChunkedReader>>,
 }
 
 /// The filter pipeline of a dataset as the chunk engine's decoder.
@@ -131,11 +131,11 @@ impl Dataset {
             node,
             dtype,
             space,
+            unresolved: None,
             layout,
             fill,
             filters,
             chunks: OnceLock::new(),
-            unresolved: None,
         };
         // A virtual dataset with unlimited mappings: its extent follows its sources. Sources
         // that cannot be opened (outside the allowed directories, a remote file) leave the
