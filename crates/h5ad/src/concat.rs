@@ -42,6 +42,9 @@ pub struct ConcatOptions {
     pub chunk_elems: u64,
     /// Entries (sparse) or values (dense) read per block of rows.
     pub block_elems: usize,
+    /// Structure versions of the output file (default [`h5format::write::Format::Earliest`];
+    /// `Latest` is h5py's `libver="latest"`).
+    pub libver: h5format::write::Format,
 }
 
 impl Default for ConcatOptions {
@@ -51,6 +54,7 @@ impl Default for ConcatOptions {
             gzip: None,
             chunk_elems: 1 << 16,
             block_elems: 1 << 21,
+            libver: h5format::write::Format::Earliest,
         }
     }
 }
@@ -190,6 +194,7 @@ pub fn concat(inputs: &[PathBuf], out: &Path, opts: &ConcatOptions) -> Result<Co
     };
     let tmp = tempfile_dir(&dir)?;
     let mut w = FileWriter::create(out).at(&out.display().to_string())?;
+    w.set_format(opts.libver).at("/")?;
     crate::set_encoding(&mut w, "/", "anndata", "0.1.0").at("/")?;
     write_dataframe(&mut w, "/obs", &obs)?;
     write_dataframe(&mut w, "/var", &DataFrame::from_index(var_names.clone()))?;

@@ -53,6 +53,7 @@ fn tiny_blocks_match_anndata() {
             gzip: Some(1),
             chunk_elems: 5,
             block_elems: 7,
+            ..ConcatOptions::default()
         };
         h5ad::concat(&ins, &out, &opts).expect("concat");
         let mut args = vec!["check", out.to_str().expect("utf-8"), join_name];

@@ -119,8 +119,9 @@ fn unlimited_and_printf_mappings_match_the_reference() {
     assert!(checked >= 18, "{checked} datasets");
 }
 
-/// `%b` source names that resolve outside the allowed directories are errors naming the
-/// source (the extent of such a dataset is computed when it is opened).
+/// `%b` source names that resolve outside the allowed directories: the dataset opens with its
+/// stored extent and says why its sources were not resolved; every read is an error naming
+/// the source (never fill values).
 #[test]
 fn printf_sources_outside_the_allowed_directories_are_refused() {
     let dir = testdata().join("hostile");
@@ -131,13 +132,38 @@ fn printf_sources_outside_the_allowed_directories_are_refused() {
         ("parent", "../vds_unlim_p0.h5"),
         ("absolute", "/etc/host0name"),
     ] {
-        let Err(e) = f.dataset(ds) else {
-            panic!("{ds} opened")
+        let d = f.dataset(ds).unwrap();
+        let refused = |msg: &str| msg.contains("outside the allowed") && msg.contains(source);
+        let why = d.unresolved_extent().expect("unresolved").to_string();
+        assert!(refused(&why), "{ds}: {why}");
+        let stored = match d.node().header().first(0x0001) {
+            Some(m) => h5format::read::dataspace::Dataspace::parse(
+                &mut m.cursor("dataspace message", f.sizes()),
+            )
+            .unwrap(),
+            None => panic!("{ds}: no dataspace message"),
         };
-        let msg = e.to_string();
+        assert_eq!(d.shape(), stored.dims(), "{ds}: the stored extent");
+        let Err(e) = d.read::<i32>() else {
+            panic!("{ds} read")
+        };
+        assert!(refused(&e.to_string()), "{ds}: {e}");
         assert!(
-            msg.contains("outside the allowed") && msg.contains(source),
-            "{ds}: {msg}"
+            d.read_ranges::<i32>(&[0..1, 2..3]).is_err(),
+            "{ds}: ranges read"
         );
+    }
+    // Datasets of the same file whose sources are allowed still resolve.
+    let f = File::open(testdata().join("vds_unlim.h5"))
+        .unwrap()
+        .with_external_dirs([testdata()]);
+    let r = reference("vds_unlim.h5");
+    for (name, m) in r["members"].as_object().unwrap() {
+        if m["kind"] == "dataset" {
+            assert!(
+                f.dataset(name).unwrap().unresolved_extent().is_none(),
+                "{name}"
+            );
+        }
     }
 }

@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use h5ad::{ConcatOptions, Join};
+use h5format::write::Format;
 
 use crate::UserError;
 
-fn options(join: &str, gzip: Option<u8>) -> Result<ConcatOptions, UserError> {
+fn options(join: &str, gzip: Option<u8>, libver: Format) -> Result<ConcatOptions, UserError> {
     let join = match join {
         "inner" => Join::Inner,
         "outer" => Join::Outer,
@@ -16,6 +17,7 @@ fn options(join: &str, gzip: Option<u8>) -> Result<ConcatOptions, UserError> {
     Ok(ConcatOptions {
         join,
         gzip,
+        libver,
         ..ConcatOptions::default()
     })
 }
@@ -26,8 +28,9 @@ pub fn run_concat(
     inputs: &[String],
     join: &str,
     gzip: Option<u8>,
+    libver: Format,
 ) -> Result<(), UserError> {
-    let opts = options(join, gzip)?;
+    let opts = options(join, gzip, libver)?;
     let inputs: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
     h5ad::concat(&inputs, out.as_ref(), &opts)?;
     Ok(())

@@ -9,7 +9,7 @@
 use crate::progress::ProgressSink;
 use std::path::Path;
 
-use h5format::write::FileWriter;
+use h5format::write::{FileWriter, Format};
 use h5sparse::convert::{convert, ConvertOptions};
 use h5sparse::hdf5::{H5Sink, SinkOptions};
 
@@ -25,6 +25,8 @@ pub struct ConvertArgs<'a> {
     pub chunk_elems: Option<u64>,
     /// Memory budget in MiB.
     pub mem_mib: Option<u64>,
+    /// Structure versions of OUT (`--libver`).
+    pub libver: Format,
 }
 
 /// Run the command.
@@ -77,6 +79,7 @@ pub fn run(input: &str, group: &str, output: &str, a: &ConvertArgs<'_>) -> Resul
         ..SinkOptions::default()
     };
     let mut w = FileWriter::create(output)?;
+    w.set_format(a.libver)?;
     let sink = H5Sink::new(&mut w, &out_group, sink_opts)?;
     let nnz = src.nnz().ok();
     convert(&src, ProgressSink::new(sink, "convert", nnz), &opts)?;

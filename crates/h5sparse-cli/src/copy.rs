@@ -16,7 +16,7 @@ use h5format::read::datatype::{Datatype, RefKind};
 use h5format::read::layout::Layout as InLayout;
 use h5format::value::{self, Value};
 use h5format::write::{
-    AttrValue, DType, DatasetId, DatasetSpec, FileWriter, Layout, Reference, MAX_COMPACT,
+    AttrValue, DType, DatasetId, DatasetSpec, FileWriter, Format, Layout, Reference, MAX_COMPACT,
 };
 use h5format::{Dataset, File, Group, LinkTarget, Node, Object};
 
@@ -31,6 +31,8 @@ pub struct CopyOptions {
     pub shuffle: bool,
     /// Elements per chunk when re-chunking.
     pub chunk_elems: Option<u64>,
+    /// Structure versions of OUT (`--libver`).
+    pub libver: Format,
 }
 
 impl CopyOptions {
@@ -69,6 +71,7 @@ pub fn run(input: &str, output: &str, opts: &CopyOptions) -> Result<(), UserErro
         .root()
         .map_err(|e| UserError(format!("{input}: {e}")))?;
     let mut w = FileWriter::create(output).map_err(|e| UserError(format!("{output}: {e}")))?;
+    w.set_format(opts.libver)?;
     let mut c = Copier {
         file: &file,
         w: &mut w,

@@ -23,6 +23,8 @@ pub struct ImportOptions<'a> {
     pub gzip: Option<u8>,
     /// Elements per chunk.
     pub chunk_elems: Option<u64>,
+    /// Structure versions of OUT (`--libver`).
+    pub libver: h5format::write::Format,
 }
 
 /// Run the command.
@@ -79,6 +81,7 @@ pub fn run(input: &str, output: &str, o: &ImportOptions<'_>) -> Result<(), UserE
 
     let h5ad = output.ends_with(".h5ad");
     let mut w = FileWriter::create(output)?;
+    w.set_format(o.libver)?;
     let group = if h5ad {
         "/X".to_string()
     } else {

@@ -27,6 +27,8 @@ pub struct Import10xOptions {
     pub gzip: Option<u8>,
     /// Elements per chunk of `X`'s datasets.
     pub chunk_elems: Option<u64>,
+    /// Structure versions of OUT (`--libver`).
+    pub libver: h5format::write::Format,
 }
 
 fn strings(file: &File, path: &str) -> Result<Vec<String>, UserError> {
@@ -157,6 +159,7 @@ pub fn run(input: &str, output: &str, o: &Import10xOptions) -> Result<(), UserEr
     }
 
     let mut w = FileWriter::create(output)?;
+    w.set_format(o.libver)?;
     h5ad::set_encoding(&mut w, "/", "anndata", "0.1.0")?;
     h5ad::write::write_dataframe(&mut w, "/obs", &obs)?;
     h5ad::write::write_dataframe(&mut w, "/var", &var)?;

@@ -89,7 +89,17 @@ impl<W: Write> Lister<'_, W> {
             Object::Datatype(_) => writeln!(self.out, "{path:<24} Type")?,
             Object::Dataset(d) => {
                 let shape = shape_text(d.space(), self.verbose);
-                writeln!(self.out, "{path:<24} Dataset {shape}")?;
+                match d.unresolved_extent() {
+                    // Still one line per object: its stored extent and why (reading it stays
+                    // an error).
+                    Some(why) => writeln!(
+                        self.out,
+                        "{path:<24} Dataset {shape} (stored extent; virtual sources not \
+                         resolved: {})",
+                        why.to_string().replace('\n', " ")
+                    )?,
+                    None => writeln!(self.out, "{path:<24} Dataset {shape}")?,
+                }
             }
         }
         if self.verbose {

@@ -98,6 +98,11 @@ enum Command {
         /// Deflate level of X and the layers.
         #[arg(long)]
         gzip: Option<u8>,
+        /// Structure versions of the file written (an extension): earliest (default;
+        /// superblock 0, v1 object headers, symbol-table groups, v1 B-tree chunk indexes) or
+        /// latest (h5py's libver="latest": superblock 3, v2 headers, link messages, layout 4).
+        #[arg(long, value_enum, default_value_t = LibVer::Earliest)]
+        libver: LibVer,
     },
     /// Append SRC's observations to TARGET (same var_names); rewrites TARGET atomically.
     Append {
@@ -142,6 +147,11 @@ enum Command {
         /// Elements per chunk.
         #[arg(long)]
         chunk_elems: Option<u64>,
+        /// Structure versions of the file written (an extension): earliest (default;
+        /// superblock 0, v1 object headers, symbol-table groups, v1 B-tree chunk indexes) or
+        /// latest (h5py's libver="latest": superblock 3, v2 headers, link messages, layout 4).
+        #[arg(long, value_enum, default_value_t = LibVer::Earliest)]
+        libver: LibVer,
     },
     /// Write a 10x Genomics matrix.h5 as an .h5ad file (cells x genes CSR).
     #[command(name = "import-10x")]
@@ -159,6 +169,11 @@ enum Command {
         /// Elements per chunk of X.
         #[arg(long)]
         chunk_elems: Option<u64>,
+        /// Structure versions of the file written (an extension): earliest (default;
+        /// superblock 0, v1 object headers, symbol-table groups, v1 B-tree chunk indexes) or
+        /// latest (h5py's libver="latest": superblock 3, v2 headers, link messages, layout 4).
+        #[arg(long, value_enum, default_value_t = LibVer::Earliest)]
+        libver: LibVer,
     },
     /// Replay the 2017 "Sparse matrices with h5py" notebook (writes files under DIR).
     Example {
@@ -180,6 +195,11 @@ enum Command {
         /// Elements per chunk when re-chunking.
         #[arg(long)]
         chunk_elems: Option<u64>,
+        /// Structure versions of the file written (an extension): earliest (default;
+        /// superblock 0, v1 object headers, symbol-table groups, v1 B-tree chunk indexes) or
+        /// latest (h5py's libver="latest": superblock 3, v2 headers, link messages, layout 4).
+        #[arg(long, value_enum, default_value_t = LibVer::Earliest)]
+        libver: LibVer,
     },
     /// Rewrite a sparse matrix group in the other storage order (CSR <-> CSC), out of core.
     Convert {
@@ -201,6 +221,11 @@ enum Command {
         /// Memory budget in MiB (default 256).
         #[arg(long)]
         mem_mib: Option<u64>,
+        /// Structure versions of the file written (an extension): earliest (default;
+        /// superblock 0, v1 object headers, symbol-table groups, v1 B-tree chunk indexes) or
+        /// latest (h5py's libver="latest": superblock 3, v2 headers, link messages, layout 4).
+        #[arg(long, value_enum, default_value_t = LibVer::Earliest)]
+        libver: LibVer,
     },
     /// Print a kerchunk reference set: the datasets as Zarr v2 arrays read from FILE.
     Manifest {
@@ -219,6 +244,25 @@ enum Command {
         /// The sparse matrix group.
         group: String,
     },
+}
+
+/// `--libver` of the commands that write a new file (h5py's name for the choice).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LibVer {
+    /// The oldest structure versions that express each object (today's output).
+    Earliest,
+    /// What libhdf5 1.10+ writes with h5py's `libver="latest"`.
+    Latest,
+}
+
+impl LibVer {
+    /// The writer's format.
+    fn format(self) -> h5format::write::Format {
+        match self {
+            LibVer::Earliest => h5format::write::Format::Earliest,
+            LibVer::Latest => h5format::write::Format::Latest,
+        }
+    }
 }
 
 /// Thread-pool size when a command reads a remote file.
@@ -304,6 +348,7 @@ fn main() -> ExitCode {
             encoding,
             gzip,
             chunk_elems,
+            libver,
         } => {
             let o = import::ImportOptions {
                 group: &group,
@@ -311,6 +356,7 @@ fn main() -> ExitCode {
                 encoding: &encoding,
                 gzip,
                 chunk_elems,
+                libver: libver.format(),
             };
             import::run(&input, &output, &o)
         }
@@ -320,6 +366,7 @@ fn main() -> ExitCode {
             var_names,
             gzip,
             chunk_elems,
+            libver,
         } => match var_names.as_str() {
             "gene_symbols" | "gene_ids" => import10x::run(
                 &input,
@@ -328,6 +375,7 @@ fn main() -> ExitCode {
                     var_ids: var_names == "gene_ids",
                     gzip,
                     chunk_elems,
+                    libver: libver.format(),
                 },
             ),
             v => Err(UserError(format!(
@@ -340,6 +388,7 @@ fn main() -> ExitCode {
             gzip,
             shuffle,
             chunk_elems,
+            libver,
         } => copy::run(
             &input,
             &output,
@@ -347,6 +396,7 @@ fn main() -> ExitCode {
                 gzip,
                 shuffle,
                 chunk_elems,
+                libver: libver.format(),
             },
         ),
         Command::Convert {
@@ -357,6 +407,7 @@ fn main() -> ExitCode {
             gzip,
             chunk_elems,
             mem_mib,
+            libver,
         } => convert::run(
             &input,
             &group,
@@ -366,6 +417,7 @@ fn main() -> ExitCode {
                 gzip,
                 chunk_elems,
                 mem_mib,
+                libver: libver.format(),
             },
         ),
         Command::Concat {
@@ -373,7 +425,8 @@ fn main() -> ExitCode {
             inputs,
             join,
             gzip,
-        } => concat::run_concat(&output, &inputs, &join, gzip),
+            libver,
+        } => concat::run_concat(&output, &inputs, &join, gzip, libver.format()),
         Command::Append {
             target,
             src,

@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{have_h5dump, python_or_skip, root};
+use support::{h5py_dump, have_h5dump, python_or_skip, root};
 
 /// Fixtures the copy refuses, with the object its error names (none: every fixture,
 /// including `everything_*.h5` and `groups_latest.h5`, round-trips).
@@ -37,21 +37,6 @@ fn copy(input: &Path, output: &Path, extra: &[&str]) -> std::process::Output {
         .args(extra)
         .output()
         .expect("run h5sparse")
-}
-
-fn h5py_dump(file: &Path) -> String {
-    let out = Command::new("python3")
-        .arg(root().join("testdata/h5py_dump.py"))
-        .arg(file)
-        .output()
-        .expect("run h5py_dump.py");
-    assert!(
-        out.status.success(),
-        "h5py_dump.py failed on {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 dump")
 }
 
 /// hdf5plugin's plugin folder, if it is installed.

@@ -526,6 +526,54 @@ fn virtual_sources_outside_the_file_directory_are_refused() {
     }
 }
 
+#[test]
+fn printf_virtual_sources_not_allowed_are_listed_but_not_read() {
+    // testdata/hostile/vds_printf.h5 (testdata/generate_formats.py): unlimited `%b`
+    // mappings whose sources are in the parent folder or at an absolute path. Their extent
+    // cannot be computed: `ls` lists them with the stored extent and a note naming the
+    // source on their line, `manifest` skips them, reading them is an error naming the source.
+    let file = testdata().join("hostile").join("vds_printf.h5");
+    let file = file.to_str().expect("utf-8 path");
+    let sources = [
+        ("/parent", "\"../vds_unlim_p0.h5\""),
+        ("/absolute", "\"/etc/host0name\""),
+    ];
+    let ls = run(&["ls", "-r", file], DUMP_TIMEOUT);
+    assert_eq!(ls.code, Some(0), "ls: {}", ls.describe());
+    let text = String::from_utf8_lossy(&ls.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    for (path, source) in sources {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("{path} ")))
+            .unwrap_or_else(|| panic!("{path} not listed: {text}"));
+        // One line per object, as the contract says: the note is on the dataset's line.
+        let note = lines[at];
+        assert!(note.contains("Dataset {"), "{note}");
+        assert!(
+            note.contains("not resolved")
+                && note.contains(source)
+                && note.contains("outside the allowed directories"),
+            "{path}: {note}"
+        );
+        let out = run(&["dump", "--json", file, path], DUMP_TIMEOUT);
+        if let Err(e) = clean_failure(&out) {
+            panic!("dump {path}: {e}");
+        }
+        assert!(out.stderr.contains(source), "{path}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{path}: no data may be printed");
+    }
+    let m = run(&["manifest", file], DUMP_TIMEOUT);
+    assert_eq!(m.code, Some(0), "manifest: {}", m.describe());
+    let refs: serde_json::Value = serde_json::from_slice(&m.stdout).expect("manifest JSON");
+    let attrs: serde_json::Value =
+        serde_json::from_str(refs["refs"][".zattrs"].as_str().expect(".zattrs")).expect("JSON");
+    assert_eq!(
+        attrs["h5sparse:skipped"],
+        serde_json::json!(["absolute", "parent"])
+    );
+}
+
 /// A failure is clean: exit 1, exactly one stderr line, starting with `error:`.
 fn clean_failure(out: &Outcome) -> Result<(), String> {
     if out.timed_out {

@@ -36,7 +36,8 @@ fn fixtures() -> Vec<String> {
         // Its raw data lives in files beside it: a remote file has no directory to read
         // them from, so it is an error there by design (tested below).
         .filter(|n| n != "external.h5")
-        // Likewise the virtual datasets' sources in files beside them.
+        // Likewise the virtual datasets' sources in files beside them (vds_unlim.h5 lists
+        // with stored extents over HTTP: tested on its own below).
         .filter(|n| n != "vds.h5" && n != "vds_latest.h5" && n != "vds_unlim.h5")
         .collect();
     v.sort();
@@ -158,6 +159,45 @@ fn missing_object_and_no_range_support_are_user_errors() {
         &[],
         "does not answer range requests",
     );
+}
+
+/// vds_unlim.h5 over HTTP: the sources of its unlimited / `%b` mappings (files beside it)
+/// cannot be opened from a remote file, so `ls` lists every object the local listing has,
+/// one line each, those datasets with their stored extent and a note, and reading one is an error naming
+/// the source (never fill values).
+#[test]
+fn unresolved_virtual_datasets_of_a_remote_file_are_listed_not_read() {
+    let Some(base) = env("H5SPARSE_TEST_HTTP") else {
+        return;
+    };
+    let url = format!("{base}/vds_unlim.h5");
+    let listing = |file: &str| {
+        let out = run(&["ls", "-r", file], &[]);
+        assert!(
+            out.status.success(),
+            "ls {file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let (remote, here) = (listing(&url), listing(&local("vds_unlim.h5")));
+    let paths = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with(' '))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(paths(&remote), paths(&here));
+    assert!(!here.contains("not resolved"), "{here}");
+    let noted: Vec<&str> = remote
+        .lines()
+        .filter(|l| l.contains("virtual sources not resolved"))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(!noted.is_empty(), "{remote}");
+    for path in noted {
+        user_error(&["dump", &url, path], &[], "virtual dataset source");
+    }
 }
 
 #[test]

@@ -21,6 +21,10 @@ pub struct Dataset {
     pub(super) node: Node,
     dtype: Datatype,
     space: Dataspace,
+    /// Why the extent of a virtual dataset with unlimited mappings could not be computed
+    /// from its sources when it was opened (it then has its stored extent and every read is
+    /// an error).
+    unresolved: Option<Arc<Error>>,
     layout: Layout,
     fill: FillValue,
     filters: Option<crate::filter::FilterPipeline>,
@@ -130,22 +134,28 @@ impl Dataset {
             node,
             dtype,
             space,
+            unresolved: None,
             layout,
             fill,
             filters,
             chunks: OnceLock::new(),
             keep: Default::default(),
         };
-        // A virtual dataset with unlimited mappings: its extent follows its sources.
+        // A virtual dataset with unlimited mappings: its extent follows its sources. Sources
+        // that cannot be opened (outside the allowed directories, a remote file) leave the
+        // stored extent, so the dataset can still be listed; its reads are errors.
         if let Layout::Virtual {
             heap_address,
             heap_index,
         } = ds.layout
         {
-            let dims = virtual_source::current_dims(&ds, heap_address, heap_index)
-                .map_err(|e| e.in_object(&ds.node.path))?;
-            if let (Some(now), Dataspace::Simple { dims, .. }) = (dims, &mut ds.space) {
-                *dims = now;
+            match virtual_source::current_dims(&ds, heap_address, heap_index) {
+                Ok(dims) => {
+                    if let (Some(now), Dataspace::Simple { dims, .. }) = (dims, &mut ds.space) {
+                        *dims = now;
+                    }
+                }
+                Err(e) => ds.unresolved = Some(Arc::new(e)),
             }
         }
         Ok(ds)
@@ -174,6 +184,13 @@ impl Dataset {
     /// The fill value.
     pub fn fill_value(&self) -> &FillValue {
         &self.fill
+    }
+    /// For a virtual dataset with unlimited or `%b` mappings whose sources could not be
+    /// opened when the dataset was (outside the allowed directories, a remote file): why.
+    /// Its [`shape`](Self::shape) is then the stored extent, not the sources', and every
+    /// read is an error. `None` for every other dataset.
+    pub fn unresolved_extent(&self) -> Option<&Error> {
+        self.unresolved.as_deref()
     }
     /// The common part.
     pub fn node(&self) -> &Node {

@@ -1,4 +1,5 @@
-//! Copying n-dimensional boxes between row-major arrays, as runs of contiguous bytes.
+//! Copying n-dimensional boxes between row-major arrays, as runs of contiguous bytes; walking
+//! the coordinates of a box; arrays filled with a fill value.
 
 use crate::error::{Error, Result};
 
@@ -107,6 +108,28 @@ pub(crate) fn copy_box(
             _ => Err(Error::Usage("hyperslab copy out of range".into())),
         }
     })
+}
+
+/// `len` bytes of the fill value `fill` repeated (zeros without one).
+pub(crate) fn fill_pattern(fill: Option<&[u8]>, elem: usize, len: usize) -> Vec<u8> {
+    match fill {
+        Some(f) if f.iter().any(|&b| b != 0) && f.len() == elem => {
+            f.iter().copied().cycle().take(len).collect()
+        }
+        _ => vec![0u8; len],
+    }
+}
+
+/// Advance `coord` in the box `lo..=hi` (row-major); false when done.
+pub(crate) fn next(coord: &mut [u64], lo: &[u64], hi: &[u64]) -> bool {
+    for d in (0..coord.len()).rev() {
+        if coord[d] < hi[d] {
+            coord[d] += 1;
+            return true;
+        }
+        coord[d] = lo[d];
+    }
+    false
 }
 
 #[cfg(test)]

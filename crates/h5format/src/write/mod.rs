@@ -34,6 +34,7 @@ mod attribute;
 mod btree;
 mod btree2;
 mod chunk_index;
+mod chunked;
 mod dataset;
 mod dataspace;
 mod datatype;

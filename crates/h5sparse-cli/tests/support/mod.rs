@@ -31,6 +31,23 @@ pub fn python_or_skip(modules: &str, skip: &str) -> bool {
     ok
 }
 
+/// The dump of `file` by the h5py oracle `testdata/h5py_dump.py` (what `dump --json` must
+/// print); it must succeed.
+pub fn h5py_dump(file: &Path) -> String {
+    let out = Command::new("python3")
+        .arg(root().join("testdata/h5py_dump.py"))
+        .arg(file)
+        .output()
+        .expect("run h5py_dump.py");
+    assert!(
+        out.status.success(),
+        "h5py_dump.py failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 dump")
+}
+
 /// Whether `h5dump` can be run.
 pub fn have_h5dump() -> bool {
     Command::new("h5dump").arg("--version").output().is_ok()

@@ -85,6 +85,14 @@ pub(crate) fn read_ranges(
     index: u32,
     ranges: &[Range<u64>],
 ) -> Result<Vec<u8>> {
+    if let Some(why) = ds.unresolved_extent() {
+        // Never the fill value where the sources could not be opened: their error again
+        // (or the one of the open, should they have become readable since).
+        current_dims(ds, heap_addr, index)?;
+        return Err(Error::Usage(format!(
+            "the extent of this virtual dataset could not be resolved when it was opened: {why}"
+        )));
+    }
     nested(|| read_ranges_inner(ds, heap_addr, index, ranges))
 }
 

@@ -1,8 +1,9 @@
 //! New objects for an existing file: a [`FileWriter`] whose output starts past the file's
 //! end, finished without a superblock; its root group's members become new links.
 
-use super::super::sink::Out;
+use super::super::sink::{Backend, Out};
 use super::super::{Child, FileWriter};
+use super::Txn;
 use crate::error::{Error, Result};
 
 /// A link to add to an existing group.
@@ -22,6 +23,16 @@ impl NewLink {
             NewLink::Hard(n, _) | NewLink::Soft(n, _) | NewLink::External(n, _, _) => n,
         }
     }
+}
+
+/// A writer whose output starts past the end of the file `txn` edits (it takes the
+/// transaction's output; [`finish`] gives it back).
+pub(crate) fn writer(txn: &mut Txn) -> FileWriter {
+    let out = std::mem::replace(&mut txn.out, Out::new(Backend::Mem(Vec::new()), 0));
+    let mut w = FileWriter::with_backend(out.sink);
+    w.out.eof = out.eof;
+    w.out.space = out.space;
+    w
 }
 
 /// Write every object of `w` (appended past the existing file's end) and return the links

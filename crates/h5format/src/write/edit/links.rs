@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 use crate::read::link::LinkTarget;
 use crate::read::object_header::msg;
 
-/// Add `adds` to the group `parent` and remove the link `remove`, in one commit.
+/// Add `adds` to the group `parent` and remove the link `remove`, in one commit. A symbol
+/// table the editor wrote is recorded in the ledger, so that the next change of the group
+/// frees it.
 pub(crate) fn change(
     ed: &Editor,
     mut txn: Txn,
@@ -28,21 +30,53 @@ pub(crate) fn change(
     adds: Vec<NewLink>,
     remove: Option<&str>,
 ) -> Result<()> {
-    let group = txn.reader.group(parent)?;
-    let hdr = txn.header(group.address())?;
+    let addr = txn.reader.group(parent)?.address();
+    let hdr = txn.header(addr)?;
     let mut msgs = hdr.msgs.clone();
+    let unlink: Vec<String> = remove.into_iter().map(str::to_owned).collect();
+    let stab = msgs.iter().position(|m| m.kind == msg::SYMBOL_TABLE);
+    let old_tree = stab.map(|i| messages::stab_tree(&msgs[i])).transpose()?;
+    txn.out.record();
+    let relinked = relink(&mut txn, parent, &mut msgs, adds, &unlink);
+    let regions = txn.out.recorded();
+    relinked?;
+    if let (Some(i), Some(old_tree)) = (stab, old_tree) {
+        let tree = messages::stab_tree(&msgs[i])?;
+        txn.changes
+            .replace(&ed.ledger.borrow(), addr, old_tree, tree, regions);
+    }
+    ed.commit(txn, &hdr, &msgs)
+}
+
+/// Remove the links `unlink` from the group `parent` (header messages `msgs`) and add
+/// `adds`: a new symbol table appended for a symbol-table group, link messages changed for
+/// a group of link messages (dense link storage becomes link messages). A removed name may
+/// be added again (the link then points to the new object); any other added name must be
+/// new.
+pub(crate) fn relink(
+    txn: &mut Txn,
+    parent: &str,
+    msgs: &mut Vec<RawMsg>,
+    adds: Vec<NewLink>,
+    unlink: &[String],
+) -> Result<()> {
+    let group = txn.reader.group(parent)?;
     let existing = group.links()?;
+    for name in unlink {
+        if !existing.iter().any(|l| &l.name == name) {
+            return Err(Error::NotFound(format!("{parent}: no link named {name:?}")));
+        }
+        if unlink.iter().filter(|n| *n == name).count() > 1 {
+            return Err(Error::Usage(format!("{parent}: {name:?} unlinked twice")));
+        }
+    }
+    let removed = |name: &str| unlink.iter().any(|n| n == name);
     for a in &adds {
-        if existing.iter().any(|l| l.name == a.name()) {
+        if existing.iter().any(|l| l.name == a.name()) && !removed(a.name()) {
             return Err(Error::Usage(format!(
                 "{parent}: a link named {:?} exists already",
                 a.name()
             )));
-        }
-    }
-    if let Some(name) = remove {
-        if !existing.iter().any(|l| l.name == name) {
-            return Err(Error::NotFound(format!("{parent}: no link named {name:?}")));
         }
     }
     if let Some(i) = msgs.iter().position(|m| m.kind == msg::SYMBOL_TABLE) {
@@ -60,10 +94,7 @@ pub(crate) fn change(
             ));
         }
         let mut members = Vec::with_capacity(existing.len() + adds.len());
-        for l in existing.iter() {
-            if Some(l.name.as_str()) == remove {
-                continue;
-            }
+        for l in existing.iter().filter(|l| !removed(&l.name)) {
             let (header, soft) = match &l.target {
                 LinkTarget::Hard(a) => (*a, None),
                 LinkTarget::Soft(t) => (u64::MAX, Some(t.clone())),
@@ -82,43 +113,28 @@ pub(crate) fn change(
             });
         }
         for a in adds {
-            members.push(match a {
-                NewLink::Hard(name, header) => Member {
-                    name,
-                    header,
-                    stab: None,
-                    soft: None,
-                },
-                NewLink::Soft(name, target) => Member {
-                    name,
-                    header: u64::MAX,
-                    stab: None,
-                    soft: Some(target),
-                },
+            let (name, header, soft) = match a {
+                NewLink::Hard(name, header) => (name, header, None),
+                NewLink::Soft(name, target) => (name, u64::MAX, Some(target)),
                 NewLink::External(..) => {
                     return Err(Error::unsupported(
                         "edit",
                         "external links in a symbol-table group",
                     ))
                 }
+            };
+            members.push(Member {
+                name,
+                header,
+                stab: None,
+                soft,
             });
         }
         // libhdf5 orders symbol table entries by strcmp of the names: byte order.
         members.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        txn.out.record();
-        let written = group::write(&mut txn.out, &members);
-        let regions = txn.out.recorded();
-        let (tree, heap) = written?;
-        let old_tree = messages::stab_tree(&msgs[i])?;
-        txn.changes.replace(
-            &ed.ledger.borrow(),
-            group.address(),
-            old_tree,
-            tree,
-            regions,
-        );
+        let (tree, heap) = group::write(&mut txn.out, &members)?;
         msgs[i].body = group::stab_message(tree, heap);
-        return ed.commit(txn, &hdr, &msgs);
+        return Ok(());
     }
     let Some(li) = msgs.iter().position(|m| m.kind == msg::LINK_INFO) else {
         return Err(Error::unsupported(
@@ -151,17 +167,22 @@ pub(crate) fn change(
             ));
         }
     }
-    if let Some(name) = remove {
-        let mut at = None;
-        for (i, m) in msgs.iter().enumerate() {
-            if m.kind == msg::LINK && messages::link_name(m)? == name {
-                at = Some(i);
+    if !unlink.is_empty() {
+        let mut kept = Vec::with_capacity(msgs.len());
+        let mut gone = 0;
+        for m in msgs.drain(..) {
+            if m.kind == msg::LINK && removed(&messages::link_name(&m)?) {
+                gone += 1;
+                continue;
             }
+            kept.push(m);
         }
-        let i = at.ok_or_else(|| {
-            Error::NotFound(format!("{parent}: link {name:?} is not a link message"))
-        })?;
-        msgs.remove(i);
+        *msgs = kept;
+        if gone < unlink.len() {
+            return Err(Error::NotFound(format!(
+                "{parent}: a link of {unlink:?} is not a link message"
+            )));
+        }
     }
     let mut next = info.next_order;
     for a in &adds {
@@ -179,5 +200,5 @@ pub(crate) fn change(
     if let (Some(n), Some(li)) = (next, msgs.iter().position(|m| m.kind == msg::LINK_INFO)) {
         info.set_next_order(&mut msgs[li], n)?;
     }
-    ed.commit(txn, &hdr, &msgs)
+    Ok(())
 }

@@ -368,47 +368,13 @@ impl Editor {
     }
 
     fn set_attr_inner(&self, obj_path: &str, name: &str, value: AttrValue) -> Result<()> {
-        if matches!(value, AttrValue::References { .. }) {
-            return Err(Error::unsupported(
-                "edit",
-                "reference attributes (write them with FileWriter)",
-            ));
-        }
-        value.validate()?;
+        check_attr(&value)?;
         let mut txn = self.begin()?;
         let addr = txn.reader.object(obj_path)?.node().address();
         let hdr = txn.header(addr)?;
         let mut msgs = hdr.msgs.clone();
         compact_attributes(&txn, obj_path, &mut msgs)?;
-        let existing = attribute_index(&msgs, name)?;
-        let order = next_attribute_order(&mut msgs, existing.is_none())?;
-        let strings = value.vlen_strings();
-        let refs = if strings.is_empty() {
-            Vec::new()
-        } else {
-            global_heap::write_strings(&mut txn.out, &strings)?
-        };
-        let body = value.message(name, &refs)?;
-        if body.len() > usize::from(u16::MAX) - 8 {
-            return Err(Error::unsupported(
-                "edit",
-                format!(
-                    "attribute {name:?} of {} bytes (over 64 KiB it needs dense storage)",
-                    body.len()
-                ),
-            ));
-        }
-        let mut m = RawMsg::new(msg::ATTRIBUTE, body);
-        match existing {
-            Some(i) => {
-                m.order = msgs[i].order;
-                msgs[i] = m;
-            }
-            None => {
-                m.order = order;
-                msgs.push(m);
-            }
-        }
+        put_attr(&mut txn, &mut msgs, name, value)?;
         self.commit(txn, &hdr, &msgs)
     }
 
@@ -454,10 +420,7 @@ impl Editor {
     ) -> Result<()> {
         self.run(parent, || {
             let mut txn = self.begin()?;
-            let out = std::mem::replace(&mut txn.out, Out::new(Backend::Mem(Vec::new()), 0));
-            let mut w = FileWriter::with_backend(out.sink);
-            w.out.eof = out.eof;
-            w.out.space = out.space;
+            let mut w = graft::writer(&mut txn);
             build(&mut w)?;
             let (members, out) = graft::finish(w)?;
             txn.out = out;
@@ -555,6 +518,53 @@ fn attribute_index(msgs: &[RawMsg], name: &str) -> Result<Option<usize>> {
         }
     }
     Ok(found)
+}
+
+/// An attribute value the editor can write: no references, and consistent.
+fn check_attr(value: &AttrValue) -> Result<()> {
+    if matches!(value, AttrValue::References { .. }) {
+        return Err(Error::unsupported(
+            "edit",
+            "reference attributes (write them with FileWriter)",
+        ));
+    }
+    value.validate()
+}
+
+/// Add or overwrite the attribute `name` in `msgs` (compact attribute storage): an
+/// overwritten attribute keeps its place and creation order, a new one gets the next.
+fn put_attr(txn: &mut Txn, msgs: &mut Vec<RawMsg>, name: &str, value: AttrValue) -> Result<()> {
+    check_attr(&value)?;
+    let existing = attribute_index(msgs, name)?;
+    let order = next_attribute_order(msgs, existing.is_none())?;
+    let strings = value.vlen_strings();
+    let refs = if strings.is_empty() {
+        Vec::new()
+    } else {
+        global_heap::write_strings(&mut txn.out, &strings)?
+    };
+    let body = value.message(name, &refs)?;
+    if body.len() > usize::from(u16::MAX) - 8 {
+        return Err(Error::unsupported(
+            "edit",
+            format!(
+                "attribute {name:?} of {} bytes (over 64 KiB it needs dense storage)",
+                body.len()
+            ),
+        ));
+    }
+    let mut m = RawMsg::new(msg::ATTRIBUTE, body);
+    match existing {
+        Some(i) => {
+            m.order = msgs[i].order;
+            msgs[i] = m;
+        }
+        None => {
+            m.order = order;
+            msgs.push(m);
+        }
+    }
+    Ok(())
 }
 
 /// Attributes in dense storage (a fractal heap) become attribute messages of the header,

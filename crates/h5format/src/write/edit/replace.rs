@@ -7,18 +7,10 @@
 //! column and its `column-order` attribute, or the old and the new object under one name.
 
 use super::super::attribute::AttrValue;
-use super::super::global_heap;
-use super::super::group::{self, Member};
-use super::super::link::{self, LinkValue};
-use super::super::sink::{Backend, Out};
 use super::super::FileWriter;
 use super::graft::{self, NewLink};
-use super::header::RawMsg;
-use super::messages::{self, Info};
-use super::{attribute_index, compact_attributes, next_attribute_order, Editor, Txn};
+use super::{attribute_index, compact_attributes, links, put_attr, Editor, Txn};
 use crate::error::{Error, Result};
-use crate::read::link::LinkTarget;
-use crate::read::object_header::msg;
 
 /// What [`Editor::change_group`] changes in a group besides the links its builder adds.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,7 +41,9 @@ impl Editor {
             let g = txn.reader.group(group)?;
             let hdr = txn.header(g.address())?;
             let mut msgs = hdr.msgs.clone();
-            relink(&mut txn, group, &mut msgs, adds, &change.unlink)?;
+            if !adds.is_empty() || !change.unlink.is_empty() {
+                links::relink(&mut txn, group, &mut msgs, adds, &change.unlink)?;
+            }
             if !change.delete_attrs.is_empty() || !change.set_attrs.is_empty() {
                 compact_attributes(&txn, group, &mut msgs)?;
             }
@@ -71,10 +65,7 @@ fn build_objects(
     txn: &mut Txn,
     build: impl FnOnce(&mut FileWriter) -> Result<()>,
 ) -> Result<Vec<NewLink>> {
-    let out = std::mem::replace(&mut txn.out, Out::new(Backend::Mem(Vec::new()), 0));
-    let mut w = FileWriter::with_backend(out.sink);
-    w.out.eof = out.eof;
-    w.out.space = out.space;
+    let mut w = graft::writer(txn);
     build(&mut w)?;
     let empty = w
         .groups
@@ -88,192 +79,6 @@ fn build_objects(
     let (adds, out) = graft::finish(w)?;
     txn.out = out;
     Ok(adds)
-}
-
-/// Add or overwrite the attribute `name` in `msgs` (as [`Editor::set_attr`] does).
-fn put_attr(txn: &mut Txn, msgs: &mut Vec<RawMsg>, name: &str, value: AttrValue) -> Result<()> {
-    if matches!(value, AttrValue::References { .. }) {
-        return Err(Error::unsupported(
-            "edit",
-            "reference attributes (write them with FileWriter)",
-        ));
-    }
-    value.validate()?;
-    let existing = attribute_index(msgs, name)?;
-    let order = next_attribute_order(msgs, existing.is_none())?;
-    let strings = value.vlen_strings();
-    let refs = if strings.is_empty() {
-        Vec::new()
-    } else {
-        global_heap::write_strings(&mut txn.out, &strings)?
-    };
-    let body = value.message(name, &refs)?;
-    if body.len() > usize::from(u16::MAX) - 8 {
-        return Err(Error::unsupported(
-            "edit",
-            format!(
-                "attribute {name:?} of {} bytes (over 64 KiB it needs dense storage)",
-                body.len()
-            ),
-        ));
-    }
-    let mut m = RawMsg::new(msg::ATTRIBUTE, body);
-    match existing {
-        Some(i) => {
-            m.order = msgs[i].order;
-            msgs[i] = m;
-        }
-        None => {
-            m.order = order;
-            msgs.push(m);
-        }
-    }
-    Ok(())
-}
-
-/// Remove the links `unlink` from the group `parent` (header messages `msgs`) and add
-/// `adds`: a new symbol table appended for a symbol-table group, link messages changed for
-/// a group of link messages (dense link storage becomes link messages).
-fn relink(
-    txn: &mut Txn,
-    parent: &str,
-    msgs: &mut Vec<RawMsg>,
-    adds: Vec<NewLink>,
-    unlink: &[String],
-) -> Result<()> {
-    if adds.is_empty() && unlink.is_empty() {
-        return Ok(());
-    }
-    let group = txn.reader.group(parent)?;
-    let existing = group.links()?;
-    for name in unlink {
-        if !existing.iter().any(|l| &l.name == name) {
-            return Err(Error::NotFound(format!("{parent}: no link named {name:?}")));
-        }
-        if unlink.iter().filter(|n| *n == name).count() > 1 {
-            return Err(Error::Usage(format!("{parent}: {name:?} unlinked twice")));
-        }
-    }
-    let removed = |name: &str| unlink.iter().any(|n| n == name);
-    for a in &adds {
-        if existing.iter().any(|l| l.name == a.name()) && !removed(a.name()) {
-            return Err(Error::Usage(format!(
-                "{parent}: a link named {:?} exists already",
-                a.name()
-            )));
-        }
-    }
-    if let Some(i) = msgs.iter().position(|m| m.kind == msg::SYMBOL_TABLE) {
-        let sb = txn.reader.superblock();
-        if (sb.group_leaf_k, sb.group_internal_k) != (group::LEAF_K, group::INTERNAL_K) {
-            return Err(Error::unsupported(
-                "edit",
-                format!(
-                    "symbol-table groups with B-tree K {}/{} (the editor writes {}/{})",
-                    sb.group_leaf_k,
-                    sb.group_internal_k,
-                    group::LEAF_K,
-                    group::INTERNAL_K
-                ),
-            ));
-        }
-        let mut members = Vec::with_capacity(existing.len() + adds.len());
-        for l in existing.iter().filter(|l| !removed(&l.name)) {
-            let (header, soft) = match &l.target {
-                LinkTarget::Hard(a) => (*a, None),
-                LinkTarget::Soft(t) => (u64::MAX, Some(t.clone())),
-                _ => {
-                    return Err(Error::unsupported(
-                        "edit",
-                        "a symbol-table group holding an external or user-defined link",
-                    ))
-                }
-            };
-            members.push(Member {
-                name: l.name.clone(),
-                header,
-                stab: None,
-                soft,
-            });
-        }
-        for a in adds {
-            let (name, header, soft) = match a {
-                NewLink::Hard(name, header) => (name, header, None),
-                NewLink::Soft(name, target) => (name, u64::MAX, Some(target)),
-                NewLink::External(..) => {
-                    return Err(Error::unsupported(
-                        "edit",
-                        "external links in a symbol-table group",
-                    ))
-                }
-            };
-            members.push(Member {
-                name,
-                header,
-                stab: None,
-                soft,
-            });
-        }
-        // libhdf5 orders symbol table entries by strcmp of the names: byte order.
-        members.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        let (tree, heap) = group::write(&mut txn.out, &members)?;
-        msgs[i].body = group::stab_message(tree, heap);
-        return Ok(());
-    }
-    let Some(li) = msgs.iter().position(|m| m.kind == msg::LINK_INFO) else {
-        return Err(Error::unsupported(
-            "edit",
-            "a group with neither a symbol table nor a link info message",
-        ));
-    };
-    let info = Info::link(&msgs[li])?;
-    if info.dense {
-        info.make_compact(&mut msgs[li])?;
-        let tracked = info.flags & 1 != 0;
-        for l in existing.iter() {
-            let value = match &l.target {
-                LinkTarget::Hard(a) => LinkValue::Hard(*a),
-                LinkTarget::Soft(t) => LinkValue::Soft(t),
-                LinkTarget::External { file, path } => LinkValue::External { file, path },
-                LinkTarget::UserDefined(t) => {
-                    return Err(Error::unsupported(
-                        "edit",
-                        format!("a dense group holding a user-defined link (type {t})"),
-                    ))
-                }
-            };
-            let order = tracked.then(|| l.creation_order.unwrap_or(0));
-            msgs.push(RawMsg::new(
-                msg::LINK,
-                link::message(&l.name, &value, order)?,
-            ));
-        }
-    }
-    let mut kept = Vec::with_capacity(msgs.len());
-    for m in msgs.drain(..) {
-        if m.kind == msg::LINK && removed(&messages::link_name(&m)?) {
-            continue;
-        }
-        kept.push(m);
-    }
-    *msgs = kept;
-    let mut next = info.next_order;
-    for a in &adds {
-        let value = match a {
-            NewLink::Hard(_, addr) => LinkValue::Hard(*addr),
-            NewLink::Soft(_, t) => LinkValue::Soft(t),
-            NewLink::External(_, file, path) => LinkValue::External { file, path },
-        };
-        msgs.push(RawMsg::new(
-            msg::LINK,
-            link::message(a.name(), &value, next)?,
-        ));
-        next = next.map(|n| n + 1);
-    }
-    if let (Some(n), Some(li)) = (next, msgs.iter().position(|m| m.kind == msg::LINK_INFO)) {
-        info.set_next_order(&mut msgs[li], n)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
