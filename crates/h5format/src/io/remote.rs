@@ -114,7 +114,7 @@ impl RemoteSource {
             .filter(|s| *s > 0.0)
             .map_or(Duration::from_secs(30), Duration::from_secs_f64);
         let (target, creds) = if let Some(rest) = location.strip_prefix("s3://") {
-            s3_target(location, rest)?
+            sigv4::s3_target(location, rest)?
         } else {
             (Target::parse(location)?, None)
         };
@@ -744,45 +744,6 @@ fn parse_content_range(v: &str) -> Option<(u64, u64)> {
     let (range, total) = rest.split_once('/')?;
     let (first, _) = range.split_once('-')?;
     Some((first.trim().parse().ok()?, total.trim().parse().ok()?))
-}
-
-/// The HTTP target and credentials of `s3://BUCKET/KEY`: path-style requests to
-/// `AWS_ENDPOINT_URL` (default `https://s3.REGION.amazonaws.com`), signed when
-/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set, anonymous otherwise.
-fn s3_target(location: &str, rest: &str) -> std::io::Result<(Target, Option<Credentials>)> {
-    let (bucket, key) = rest
-        .split_once('/')
-        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-        .ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{location}: expected s3://BUCKET/KEY"),
-            )
-        })?;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let region = env("AWS_REGION")
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| "us-east-1".to_string());
-    let endpoint =
-        env("AWS_ENDPOINT_URL").unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
-    let endpoint = endpoint.trim_end_matches('/');
-    let mut target = Target::parse(&format!("{endpoint}/"))?;
-    let base = target.path.trim_end_matches('/').to_string();
-    target.path = format!(
-        "{base}/{}/{}",
-        sigv4::uri_encode_path(bucket),
-        sigv4::uri_encode_path(key)
-    );
-    let creds = match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-        (Some(access_key), Some(secret_key)) => Some(Credentials {
-            access_key,
-            secret_key,
-            session_token: env("AWS_SESSION_TOKEN"),
-            region,
-        }),
-        _ => None,
-    };
-    Ok((target, creds))
 }
 
 #[cfg(test)]

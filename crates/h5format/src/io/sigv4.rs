@@ -1,5 +1,8 @@
 //! AWS Signature Version 4 for S3 GET requests: SHA-256, HMAC-SHA-256 and the canonical
-//! request, written out here so the remote feature adds no dependency (and no C).
+//! request, written out here so the remote feature adds no dependency (and no C); and the
+//! path-style address of an `s3://BUCKET/KEY` object.
+
+use super::http::Target;
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -184,6 +187,45 @@ fn amz_dates(now: u64) -> (String, String) {
         secs % 60
     );
     (date, time)
+}
+
+/// The HTTP target and credentials of `s3://BUCKET/KEY`: path-style requests to
+/// `AWS_ENDPOINT_URL` (default `https://s3.REGION.amazonaws.com`), signed when
+/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set, anonymous otherwise.
+pub fn s3_target(location: &str, rest: &str) -> std::io::Result<(Target, Option<Credentials>)> {
+    let (bucket, key) = rest
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{location}: expected s3://BUCKET/KEY"),
+            )
+        })?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let endpoint =
+        env("AWS_ENDPOINT_URL").unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+    let endpoint = endpoint.trim_end_matches('/');
+    let mut target = Target::parse(&format!("{endpoint}/"))?;
+    let base = target.path.trim_end_matches('/').to_string();
+    target.path = format!(
+        "{base}/{}/{}",
+        uri_encode_path(bucket),
+        uri_encode_path(key)
+    );
+    let creds = match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        (Some(access_key), Some(secret_key)) => Some(Credentials {
+            access_key,
+            secret_key,
+            session_token: env("AWS_SESSION_TOKEN"),
+            region,
+        }),
+        _ => None,
+    };
+    Ok((target, creds))
 }
 
 #[cfg(test)]
