@@ -145,6 +145,8 @@ impl Widths {
     }
 
     /// Largest defined address (all ones is the undefined address).
+    // The editor's (feature `fs`) alone use this and `take_overflow`.
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn max_addr(self) -> u64 {
         if self.offset >= 8 {
             u64::MAX - 1
@@ -155,6 +157,7 @@ impl Widths {
 
     /// The first value written since the last call that did not fit its width: (value,
     /// width in bytes).
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn take_overflow() -> Option<(u64, u8)> {
         OVERFLOW.with(|o| o.take())
     }

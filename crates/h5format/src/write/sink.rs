@@ -219,6 +219,8 @@ pub(crate) struct Space {
     pub log: Option<Vec<(u64, u64)>>,
 }
 
+// Freeing and reusing space is the editor's (feature `fs`).
+#[cfg_attr(not(feature = "fs"), allow(dead_code))]
 impl Space {
     /// Add a free region of `owner`, merged with touching regions of the same owner.
     pub fn release(&mut self, addr: u64, len: u64, owner: u64) {
@@ -350,11 +352,13 @@ impl Out {
     }
 
     /// Start logging allocations (what a structure about to be written occupies).
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub fn record(&mut self) {
         self.space.log = Some(Vec::new());
     }
 
     /// Stop logging; the allocations made since [`Out::record`].
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub fn recorded(&mut self) -> Vec<(u64, u64)> {
         self.space.log.take().unwrap_or_default()
     }
