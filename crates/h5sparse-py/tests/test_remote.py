@@ -96,3 +96,60 @@ def test_read_h5ad_over_the_network_equals_anndata():
         assert (got.X != want.X).nnz == 0
         assert list(got.obs.columns) == list(want.obs.columns)
         assert list(got.obs_names) == list(want.obs_names)
+
+
+def test_reopens_reuse_the_servers_connections():
+    """A reopen of a URL (and any file on the same server) takes idle keep-alive connections
+    from the process's pool instead of a new TCP (and TLS) handshake each: three reopens
+    after a first open add at most one connection (three or more without sharing)."""
+    import http.server
+    import threading
+
+    path = os.path.join(TESTDATA, "adata_csr.h5ad")
+    body = open(path, "rb").read()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            a, b = self.headers["Range"][len("bytes="):].split("-")
+            a, b = int(a), min(int(b), len(body) - 1)
+            self.send_response(206)
+            self.send_header("Content-Length", str(b - a + 1))
+            self.send_header("Content-Range", f"bytes {a}-{b}/{len(body)}")
+            self.end_headers()
+            self.wfile.write(body[a:b + 1])
+
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+        connections = 0
+
+        def get_request(self):
+            Server.connections += 1
+            return super().get_request()
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/adata_csr.h5ad"
+        with h5py.File(path) as h:
+            from anndata.io import sparse_dataset
+
+            want = sparse_dataset(h["X"])[1:5]
+
+        def read():
+            with h5sparse.File(url) as f:
+                got = h5sparse.sparse_dataset(f["X"])[1:5]
+            assert (got != want).nnz == 0
+
+        read()
+        first = Server.connections
+        for _ in range(3):
+            read()
+        assert first >= 1
+        assert Server.connections - first <= 1, (first, Server.connections)
+    finally:
+        srv.shutdown()

@@ -3,9 +3,10 @@
 //! and no C). One GET with a `Range` header per call, connections kept alive in a pool,
 //! timeouts on connect, read and write so a silent server is an error, never a hang.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Where requests go: host, port and the (already percent-encoded) path.
@@ -132,9 +133,29 @@ impl Write for Stream {
 pub struct Client {
     target: Target,
     timeout: Duration,
-    pool: Mutex<Vec<BufReader<Stream>>>,
+    /// Idle connections to the target's server, shared by every client of this process
+    /// with the same host, port, scheme and timeout (see [`Client::new`]).
+    pool: Arc<Mutex<Vec<BufReader<Stream>>>>,
     #[cfg(feature = "tls")]
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+/// Idle keep-alive connections per (host, port, TLS, timeout), shared by the clients of a
+/// process: a reopen of a file (or another file on the same server) reuses them instead of
+/// paying a TCP (and TLS) handshake again.
+type Pools = HashMap<(String, u16, bool, Duration), Arc<Mutex<Vec<BufReader<Stream>>>>>;
+
+/// Most idle connections kept per server.
+const MAX_IDLE: usize = 64;
+
+fn shared_pool(target: &Target, timeout: Duration) -> Arc<Mutex<Vec<BufReader<Stream>>>> {
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let key = (target.host.clone(), target.port, target.tls, timeout);
+    match POOLS.get_or_init(Default::default).lock() {
+        Ok(mut m) => m.entry(key).or_default().clone(),
+        // A poisoned registry only costs sharing.
+        Err(_) => Arc::default(),
+    }
 }
 
 /// Most bytes of an error body kept (the rest is discarded with the connection).
@@ -151,9 +172,9 @@ impl Client {
             None
         };
         Ok(Client {
+            pool: shared_pool(&target, timeout),
             target,
             timeout,
-            pool: Mutex::new(Vec::new()),
             #[cfg(feature = "tls")]
             tls,
         })
@@ -209,9 +230,7 @@ impl Client {
         match self.exchange(&mut conn, start, end_inclusive, extra, max_body) {
             Ok((resp, reusable)) => {
                 if reusable {
-                    if let Ok(mut p) = self.pool.lock() {
-                        p.push(conn);
-                    }
+                    self.put_back(conn);
                 }
                 Ok(resp)
             }
@@ -222,13 +241,20 @@ impl Client {
                 let (resp, reusable) =
                     self.exchange(&mut conn, start, end_inclusive, extra, max_body)?;
                 if reusable {
-                    if let Ok(mut p) = self.pool.lock() {
-                        p.push(conn);
-                    }
+                    self.put_back(conn);
                 }
                 Ok(resp)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Keep an idle connection for the next request (bounded).
+    fn put_back(&self, conn: BufReader<Stream>) {
+        if let Ok(mut p) = self.pool.lock() {
+            if p.len() < MAX_IDLE {
+                p.push(conn);
+            }
         }
     }
 
