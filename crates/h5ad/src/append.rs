@@ -67,8 +67,8 @@ use h5format::write::AttrValue;
 use h5sparse::hdf5::H5Array;
 use h5sparse::{Array1, ElemType, Encoding, Format, Values};
 
-use crate::array::convert_to;
 use crate::concat::{backed, concat, open_file, ConcatOptions, ConcatStats};
+use crate::concat_csr::{all_in_range, encode};
 use crate::concat_obs::{merge_obs, promote, Join};
 use crate::error::{Context, Error, Result};
 use crate::model::{AnnData, Column, DataFrame, Matrix};
@@ -150,16 +150,6 @@ struct Grow {
     indices: Vec<u8>,
     indptr: Vec<u8>,
     shape: (u64, u64),
-}
-
-/// Values as the little-endian bytes of `elem` (converted when their type differs).
-fn encode(v: Values, elem: ElemType, path: &str) -> Result<Vec<u8>> {
-    if v.elem() == elem.value_type() {
-        return Ok(v.to_le_bytes());
-    }
-    Ok(convert_to(&v, elem.value_type())
-        .map_err(|x| Error::element(path, x))?
-        .to_le_bytes())
 }
 
 /// The in-place append, prepared (everything read and checked; nothing written yet).
@@ -337,16 +327,7 @@ fn grow(
     let idx = s_ix
         .read_ranges_values(std::slice::from_ref(&range))
         .at(path)?;
-    let in_range = match &idx {
-        Values::I32(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n_vars),
-        Values::I64(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n_vars),
-        v => v
-            .to_i64()
-            .map_err(|e| Error::element(path, e))?
-            .iter()
-            .all(|&c| c >= 0 && (c as u64) < n_vars),
-    };
-    if !in_range {
+    if !all_in_range(&idx, n_vars, path)? {
         return Err(corrupt("column index out of range"));
     }
     let indices = encode(idx, ix_elem, path)?;

@@ -82,12 +82,25 @@ fn dataset_spec(elem: ElemType, o: &SinkOptions) -> DatasetSpec {
 }
 
 /// Values converted to `elem` (integers range-checked) as the bytes the writer appends.
-fn encode(v: Values, elem: ElemType, path: &str) -> Result<Vec<u8>> {
+pub(crate) fn encode(v: Values, elem: ElemType, path: &str) -> Result<Vec<u8>> {
     if v.elem() == elem.value_type() {
         return Ok(v.to_le_bytes());
     }
     let v = convert_to(&v, elem.value_type()).map_err(|e| Error::element(path, e))?;
     Ok(v.to_le_bytes())
+}
+
+/// Whether every value of `v` (integers) lies in `0..n`.
+pub(crate) fn all_in_range(v: &Values, n: u64, path: &str) -> Result<bool> {
+    Ok(match v {
+        Values::I32(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n),
+        Values::I64(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n),
+        v => v
+            .to_i64()
+            .map_err(|e| Error::element(path, e))?
+            .iter()
+            .all(|&c| c >= 0 && (c as u64) < n),
+    })
 }
 
 /// Whether every little-endian integer of `elem` in `bytes` lies in `0..n`; `None` when
@@ -222,16 +235,7 @@ impl CsrEncoder {
                     .arr
                     .read_ranges_values(std::slice::from_ref(&range))
                     .at(path)?;
-                let in_range = match &v {
-                    Values::I32(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n_vars),
-                    Values::I64(v) => v.iter().all(|&c| c >= 0 && (c as u64) < n_vars),
-                    v => v
-                        .to_i64()
-                        .map_err(|e| Error::element(path, e))?
-                        .iter()
-                        .all(|&c| c >= 0 && (c as u64) < n_vars),
-                };
-                if !in_range {
+                if !all_in_range(&v, n_vars, path)? {
                     return Err(corrupt("column index out of range"));
                 }
                 encode(v, self.index_elem, path)?
