@@ -57,6 +57,15 @@ impl Pending {
         self.ranges.iter().any(|&(s, e)| s < end && start < e)
     }
 
+    /// Whether a pending range overlaps `start..end` outside every request of `running`
+    /// (an announced part of a read that no running request fetches).
+    pub fn overlaps_outside(&self, start: u64, end: u64, running: &[(u64, u64)]) -> bool {
+        self.ranges.iter().any(|&(s, e)| {
+            let (s, e) = (s.max(start), e.min(end));
+            s < e && !running.iter().any(|&(rs, re)| rs <= s && e <= re)
+        })
+    }
+
     /// Take every pending range.
     pub fn take(&mut self) -> Vec<(u64, u64)> {
         self.bytes = 0;
@@ -219,6 +228,20 @@ mod tests {
         assert_eq!(p.last().unwrap().1, 40 << 20);
         // Clipped to the file.
         assert_eq!(plan(vec![(10, 100)], 50), vec![(10, 50)]);
+    }
+
+    #[test]
+    fn announced_parts_outside_running_requests() {
+        let mut p = Pending::default();
+        p.add(624, 256);
+        p.add(880, 256);
+        // A read of 612..1044 whose first bytes a running request (368..624) fetches.
+        let running = [(368, 624)];
+        assert!(p.overlaps_outside(612, 1044, &running));
+        // All of it running: nothing to start.
+        assert!(!p.overlaps_outside(612, 1044, &[(368, 1136)]));
+        // Announced ranges beside the read do not count.
+        assert!(!p.overlaps_outside(0, 600, &running));
     }
 
     #[test]

@@ -440,10 +440,15 @@ impl RemoteSource {
             if b.extents.read(offset, buf) {
                 return Ok(true);
             }
-            if b.in_flight.iter().any(|&(s, e)| s < end && offset < e) {
+            let running = b.in_flight.iter().any(|&(s, e)| s < end && offset < e);
+            if running && !b.pending.overlaps_outside(offset, end, &b.in_flight) {
                 b = self.burst_done.wait(b).map_err(|_| poisoned())?;
                 continue;
             }
+            // Part of the read is fetched by a running burst and part is announced but not
+            // fetched (another thread's burst took this thread's first announcements along
+            // while it was still announcing the rest): fetch that part now, beside the
+            // running burst, then wait for both — one round trip, not two.
             let announced = b.pending.overlaps(offset, end);
             let carried = carry && !b.pending.is_empty();
             if !announced && !carried {
@@ -457,7 +462,7 @@ impl RemoteSource {
             } else {
                 (offset / BLOCK * BLOCK, end.div_ceil(BLOCK) * BLOCK)
             };
-            if to - from <= burst::MAX_MERGED {
+            if !running && to - from <= burst::MAX_MERGED {
                 b.pending.add(from, to - from);
             }
             if !b.pending.overlaps(offset, end) {
