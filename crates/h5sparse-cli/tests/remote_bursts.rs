@@ -285,7 +285,7 @@ fn reopening_starts_from_the_snapshot_and_a_new_version_is_detected() {
             etag: Some("\"v1\"".into()),
             cache_control: Some("max-age=600".into()),
         },
-        Duration::from_millis(40),
+        Duration::from_millis(80),
     );
     let url = format!("{base}/f.h5ad");
     let (l1, l2) = (v1.to_string_lossy(), v2.to_string_lossy());
