@@ -59,9 +59,10 @@ fn run(
 /// pipeline on every core (rayon), nothing else — the pure-Rust inflate speed of the machine.
 ///
 /// With `fresh`, every repetition inflates into one newly allocated result of the whole
-/// decoded size (as a full load must: `h5format::alloc::zeroed_vec`, huge pages where the OS
-/// allows), chunk by chunk in place — the same work plus the first touch of the result's
-/// memory, which the reused per-chunk buffers of the plain baseline never pay.
+/// decoded size (as a full load of filtered chunks does: `h5format::alloc::output_vec`,
+/// huge pages faulted in up front where the OS allows), chunk by chunk in place — the same
+/// work plus the first touch of the result's memory, which the reused per-chunk buffers of
+/// the plain baseline never pay.
 fn inflate_baseline(
     file: &str,
     dataset: &str,
@@ -97,7 +98,7 @@ fn inflate_baseline(
         if fresh {
             let total = raws.len() * chunk_bytes;
             let t = Instant::now();
-            let mut out = h5format::alloc::zeroed_vec::<u8>(total);
+            let mut out = h5format::alloc::output_vec::<u8>(total);
             out.par_chunks_mut(chunk_bytes)
                 .zip(raws.par_iter())
                 .try_for_each(|(dst, (raw, mask, addr))| {

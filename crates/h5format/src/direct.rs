@@ -98,7 +98,14 @@ impl Dataset {
                     self.address(),
                     bytes,
                 )?;
-                let mut out = crate::alloc::zeroed_vec::<T>(n);
+                // Decoded chunks fill the result over seconds: fault it in first (see
+                // `output_vec`). Unfiltered chunks are copied in as fast as the pages are
+                // faulted, and a separate pass would only add one.
+                let mut out = if self.filters().is_some_and(|p| !p.is_empty()) {
+                    crate::alloc::output_vec::<T>(n)
+                } else {
+                    crate::alloc::zeroed_vec::<T>(n)
+                };
                 self.chunks()?
                     .read_ranges_into(ranges, bytemuck::cast_slice_mut(&mut out))?;
                 Ok(Some(out))
