@@ -604,7 +604,7 @@ impl Drop for RemoteSource {
     /// Store the URL's snapshot for other processes (`H5SPARSE_CACHE_DIR`; see [`snapshot`]).
     fn drop(&mut self) {
         if let Some(snap) = &self.snap {
-            if !self.changed.load(Ordering::Relaxed) && snap.ranges().bytes() > 0 {
+            if !self.changed.load(Ordering::Relaxed) && snap.bytes() > 0 {
                 snapshot::persist(&self.location, snap);
             }
         }

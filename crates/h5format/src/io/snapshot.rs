@@ -137,6 +137,9 @@ pub struct Snapshot {
     confirmed_at: AtomicU64,
     /// The metadata bytes.
     ranges: Mutex<Ranges>,
+    /// What the snapshot file in `H5SPARSE_CACHE_DIR` holds, as (bytes, `confirmed_at`):
+    /// `(0, 0)` when this process neither loaded nor stored one.
+    on_disk: Mutex<(u64, u64)>,
 }
 
 impl Snapshot {
@@ -147,6 +150,7 @@ impl Snapshot {
             fresh_for,
             confirmed_at: AtomicU64::new(now_secs()),
             ranges: Mutex::new(Ranges::default()),
+            on_disk: Mutex::new((0, 0)),
         }
     }
 
@@ -172,6 +176,22 @@ impl Snapshot {
         if let Ok(mut r) = self.ranges.lock() {
             r.add(offset, bytes);
         }
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> u64 {
+        self.ranges.lock().map_or(0, |r| r.bytes())
+    }
+
+    /// Whether the snapshot file lags behind this snapshot enough to rewrite it: it lacks
+    /// bytes read since, or its confirmation is more than half a lifetime older than the
+    /// latest one (later processes would otherwise ask the server again too soon). An open
+    /// that read nothing new rewrites nothing.
+    fn worth_storing(&self) -> bool {
+        let (bytes, confirmed) = self.on_disk.lock().map_or((0, 0), |d| *d);
+        let newer = self.fresh_for > 0
+            && self.confirmed_at() >= confirmed.saturating_add((self.fresh_for / 2).max(1));
+        self.bytes() != bytes || newer
     }
 
     /// A copy of the ranges held now.
@@ -221,7 +241,7 @@ pub fn join(location: &str, version: &Version, fresh_for: u64) -> Arc<Snapshot> 
 /// Store the snapshot of `location` in `H5SPARSE_CACHE_DIR`, when that is set (a cache
 /// that cannot be written only makes the next open slower).
 pub fn persist(location: &str, snap: &Snapshot) {
-    if let Some(path) = cache_file(location) {
+    if let Some(path) = cache_file(location).filter(|_| snap.worth_storing()) {
         let _ = store(&path, location, snap);
     }
 }
@@ -277,7 +297,8 @@ fn store(path: &std::path::Path, location: &str, s: &Snapshot) -> std::io::Resul
     }
     let ranges = s.ranges();
     let n = ranges.iter().count() as u64;
-    for v in [s.version.len, s.confirmed_at(), s.fresh_for, n] {
+    let confirmed = s.confirmed_at();
+    for v in [s.version.len, confirmed, s.fresh_for, n] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     for (start, data) in ranges.iter() {
@@ -291,7 +312,11 @@ fn store(path: &std::path::Path, location: &str, s: &Snapshot) -> std::io::Resul
     drop(f);
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-    })
+    })?;
+    if let Ok(mut d) = s.on_disk.lock() {
+        *d = (ranges.bytes(), confirmed);
+    }
+    Ok(())
 }
 
 /// Read a snapshot file; `None` when missing, damaged, or of another location.
@@ -333,6 +358,7 @@ fn parse(bytes: &[u8], location: &str) -> Option<Snapshot> {
         version: Version { validator, len },
         fresh_for,
         confirmed_at: AtomicU64::new(confirmed_at),
+        on_disk: Mutex::new((ranges.bytes(), confirmed_at)),
         ranges: Mutex::new(ranges),
     })
 }
@@ -532,7 +558,9 @@ mod tests {
             fresh_for: 60,
             confirmed_at: AtomicU64::new(1_000),
             ranges: Mutex::new(ranges),
+            on_disk: Mutex::new((0, 0)),
         };
+        assert!(s.worth_storing());
         let dir = std::env::temp_dir().join(format!("h5snap-test-{}", std::process::id()));
         let path = dir.join("x.h5snap");
         store(&path, "http://h/f.h5", &s).unwrap();
@@ -554,6 +582,35 @@ mod tests {
         let at = bad.len() - 100 - 16;
         bad[at..at + 8].copy_from_slice(&9_990u64.to_le_bytes());
         assert!(parse(&bad, "http://h/f.h5").is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_snapshot_file_is_rewritten_only_when_it_lags() {
+        let s = Snapshot::new(
+            Version {
+                validator: "\"v\"".into(),
+                len: 1 << 20,
+            },
+            600,
+        );
+        s.add(0, &[1; 64]);
+        assert!(s.worth_storing(), "never stored");
+        let dir = std::env::temp_dir().join(format!("h5snap-lag-{}", std::process::id()));
+        let path = dir.join("x.h5snap");
+        store(&path, "http://h/f.h5", &s).unwrap();
+        assert!(!s.worth_storing(), "nothing new since the store");
+        // A load holds what the file holds: nothing to write back.
+        let back = load(&path, "http://h/f.h5").unwrap();
+        assert!(!back.worth_storing());
+        // A confirmation within half the lifetime is not worth a rewrite; later it is.
+        back.confirmed_at.fetch_add(200, Ordering::Relaxed);
+        assert!(!back.worth_storing());
+        back.confirmed_at.fetch_add(200, Ordering::Relaxed);
+        assert!(back.worth_storing());
+        // New bytes are.
+        s.add(4096, &[2; 10]);
+        assert!(s.worth_storing());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
