@@ -5,8 +5,10 @@
 //! Times (median of N) reading the whole of FILE with T positioned reads in parallel into one
 //! fresh buffer (the page cache to user memory copy a load of uncompressed data cannot beat),
 //! and a parallel `memcpy` of the same number of bytes between two buffers in memory (fresh
-//! destination each time, like a load's result; at most 1 GiB copied, the time scaled). Prints one JSON line
-//! `{"bytes", "threads", "pread_s", "memcpy_s"}`.
+//! destination each time, like a load's result; at most 1 GiB copied, the time scaled).
+//! Fresh buffers come from `h5format::alloc::zeroed_vec`, as a load's result does (huge
+//! pages where the OS allows), so the baselines pay the same page faults a load pays.
+//! Prints one JSON line `{"bytes", "threads", "pread_s", "memcpy_s"}`.
 
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
@@ -35,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut pread = Vec::new();
     for _ in 0..repeat {
         let t = Instant::now();
-        let mut buf = vec![0u8; len];
+        let mut buf = h5format::alloc::zeroed_vec::<u8>(len);
         std::thread::scope(|s| -> Result<(), std::io::Error> {
             let hs: Vec<_> = buf
                 .chunks_mut(part)
@@ -61,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut copy = Vec::new();
     for _ in 0..repeat {
         let t = Instant::now();
-        let mut dst = vec![0u8; n];
+        let mut dst = h5format::alloc::zeroed_vec::<u8>(n);
         std::thread::scope(|s| {
             for (d, sr) in dst.chunks_mut(part).zip(src.chunks(part)) {
                 s.spawn(move || d.copy_from_slice(sr));
