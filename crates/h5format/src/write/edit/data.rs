@@ -30,8 +30,10 @@
 //!
 //! Space: replaced chunks are freed when the edit commits; the index blocks this editor
 //! wrote for the dataset are freed when a later edit replaces them (`space.rs`, `Ledger`).
-//! Index structures the file had when it was opened are not freed (their extents are not
-//! tracked), as before. A single chunk index has no blocks: its address is the chunk's.
+//! A v1 B-tree index the file came with is walked for its nodes when first replaced and
+//! freed the same way (`original.rs`); version 4 index blocks the file came with are not
+//! freed (their kinds are not walked for extents yet). A single chunk index has no blocks:
+//! its address is the chunk's; an implicit one's extent holds the chunks.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +43,7 @@ use super::super::dataset::next;
 use super::super::dataspace;
 use super::super::encode::{product, to_usize, Put, UNDEF};
 use super::super::hyperslab::{copy_box, Place};
+use super::original::{self, Keep};
 use super::{Editor, Txn};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
@@ -49,6 +52,10 @@ use crate::read::datatype::Datatype;
 use crate::read::layout::Layout;
 use crate::read::object_header::msg;
 use crate::Dataset;
+
+/// For a v1 B-tree chunk index the file may have come with: the dataset's header chunks
+/// (address, length), which the walked index must not overlap.
+type OldV1<'a> = Option<&'a [(u64, u64)]>;
 
 /// A hyperslab to write: start, count, raw elements.
 pub(crate) type Slab<'a> = (&'a [u64], &'a [u64], &'a [u8]);
@@ -167,11 +174,15 @@ pub(crate) fn change(
             let latest = msgs[li].body.first().is_some_and(|&v| v >= 4);
             let max: Vec<Option<u64>> =
                 max.iter().map(|&m| (m != UNLIMITED).then_some(m)).collect();
+            // A v1 B-tree index the file came with is walked for its nodes (freed once
+            // the edit commits); other kinds the file came with stay (see `original.rs`).
+            let v1 = msgs[li].body.first().is_some_and(|&v| v <= 3);
+            let keep = v1.then(|| hdr.extents());
             chunked(
                 ed,
                 &mut txn,
                 &ds,
-                (chunk_dims, *address),
+                (chunk_dims, *address, keep.as_deref()),
                 (&old, &dims),
                 latest.then_some(max.as_slice()),
                 slab,
@@ -236,7 +247,7 @@ fn chunked(
     ed: &Editor,
     txn: &mut Txn,
     ds: &Dataset,
-    (cdims, index): (&[u64], u64),
+    (cdims, index, header): (&[u64], u64, OldV1<'_>),
     (old, dims): (&[u64], &[u64]),
     latest: Option<&[Option<u64>]>,
     slab: Option<Slab<'_>>,
@@ -378,8 +389,12 @@ fn chunked(
             _ => UNDEF,
         };
         let ledger = ed.ledger.borrow();
+        let bounds = (txn.spot.end(txn.base), txn.spot.eoa);
+        let reader = &txn.reader;
+        let original =
+            |free: &[(u64, u64)]| old_index(reader, (index, rank), header, &map, free, bounds);
         txn.changes
-            .replace(&ledger, ds.address(), index, root, regions);
+            .replace(&ledger, (ds.address(), index), root, regions, original);
         return Ok(layout);
     }
     let k = usize::from(txn.reader.superblock().indexed_storage_k);
@@ -388,8 +403,12 @@ fn chunked(
     let regions = txn.out.recorded();
     let root = root?;
     let ledger = ed.ledger.borrow();
+    let bounds = (txn.spot.end(txn.base), txn.spot.eoa);
+    let reader = &txn.reader;
+    let original =
+        |free: &[(u64, u64)]| old_index(reader, (index, rank), header, &map, free, bounds);
     txn.changes
-        .replace(&ledger, ds.address(), index, root, regions);
+        .replace(&ledger, (ds.address(), index), root, regions, original);
     let mut b = vec![3, 2, rank as u8 + 1];
     b.put_addr(root);
     for &d in cdims {
@@ -400,6 +419,31 @@ fn chunked(
     }
     b.put_u32(u32::try_from(elem).map_err(|_| Error::Usage("element size".into()))?);
     Ok(b)
+}
+
+/// The blocks of the v1 B-tree chunk index at `index` the file came with (for a dataset of
+/// rank `rank`), when `header` (the dataset's header chunks) is given: they must not overlap
+/// the header, the chunks of `map` (the new index's) or the `free` regions, and lie within
+/// `bounds` (see `original.rs`).
+fn old_index(
+    reader: &crate::File,
+    (index, rank): (u64, usize),
+    header: OldV1<'_>,
+    map: &BTreeMap<Vec<u64>, (u64, u64, u32)>,
+    free: &[(u64, u64)],
+    (low, high): (u64, u64),
+) -> Vec<(u64, u64)> {
+    let Some(header) = header else {
+        return Vec::new();
+    };
+    let mut keep: Vec<(u64, u64)> = header.iter().chain(free).copied().collect();
+    keep.extend(map.values().filter(|c| c.0 != UNDEF).map(|c| (c.0, c.1)));
+    let keep = Keep {
+        regions: &keep,
+        low,
+        high,
+    };
+    original::chunk_btree(reader, index, rank, &keep)
 }
 
 /// Read the part of the chunk at `cstart` inside the old shape into `buf` (a whole chunk).
