@@ -30,10 +30,11 @@
 //!
 //! Space: replaced chunks are freed when the edit commits; the index blocks this editor
 //! wrote for the dataset are freed when a later edit replaces them (`space.rs`, `Ledger`).
-//! A v1 B-tree index the file came with is walked for its nodes when first replaced and
-//! freed the same way (`original.rs`); version 4 index blocks the file came with are not
-//! freed (their kinds are not walked for extents yet). A single chunk index has no blocks:
-//! its address is the chunk's; an implicit one's extent holds the chunks.
+//! An index the file came with is walked for its blocks when first replaced and freed the
+//! same way (`original.rs`): v1 B-tree nodes, a fixed array's header and data block, a v2
+//! B-tree's header and nodes; an extensible array's blocks are not freed (not walked yet).
+//! A single chunk index has no blocks: its address is the chunk's; an implicit one's extent
+//! holds the chunks.
 
 use std::collections::BTreeMap;
 
@@ -47,15 +48,16 @@ use super::original::{self, Keep};
 use super::{Editor, Txn};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::read::chunked::ChunkedReader;
 use crate::read::dataspace::{Dataspace, UNLIMITED};
 use crate::read::datatype::Datatype;
-use crate::read::layout::Layout;
+use crate::read::layout::{ChunkIndexKind, Layout};
 use crate::read::object_header::msg;
 use crate::Dataset;
 
-/// For a v1 B-tree chunk index the file may have come with: the dataset's header chunks
-/// (address, length), which the walked index must not overlap.
-type OldV1<'a> = Option<&'a [(u64, u64)]>;
+/// The dataset's header chunks (address, length), which the walked old index must not
+/// overlap.
+type HeaderChunks<'a> = &'a [(u64, u64)];
 
 /// A hyperslab to write: start, count, raw elements.
 pub(crate) type Slab<'a> = (&'a [u64], &'a [u64], &'a [u8]);
@@ -174,15 +176,14 @@ pub(crate) fn change(
             let latest = msgs[li].body.first().is_some_and(|&v| v >= 4);
             let max: Vec<Option<u64>> =
                 max.iter().map(|&m| (m != UNLIMITED).then_some(m)).collect();
-            // A v1 B-tree index the file came with is walked for its nodes (freed once
-            // the edit commits); other kinds the file came with stay (see `original.rs`).
-            let v1 = msgs[li].body.first().is_some_and(|&v| v <= 3);
-            let keep = v1.then(|| hdr.extents());
+            // The index the file came with is walked for its blocks, freed once the edit
+            // commits (see `original.rs`); they must not overlap the header.
+            let keep = hdr.extents();
             chunked(
                 ed,
                 &mut txn,
                 &ds,
-                (chunk_dims, *address, keep.as_deref()),
+                (chunk_dims, *address, &keep),
                 (&old, &dims),
                 latest.then_some(max.as_slice()),
                 slab,
@@ -247,7 +248,7 @@ fn chunked(
     ed: &Editor,
     txn: &mut Txn,
     ds: &Dataset,
-    (cdims, index, header): (&[u64], u64, OldV1<'_>),
+    (cdims, index, header): (&[u64], u64, HeaderChunks<'_>),
     (old, dims): (&[u64], &[u64]),
     latest: Option<&[Option<u64>]>,
     slab: Option<Slab<'_>>,
@@ -390,9 +391,9 @@ fn chunked(
         };
         let ledger = ed.ledger.borrow();
         let bounds = (txn.spot.end(txn.base), txn.spot.eoa);
-        let reader = &txn.reader;
-        let original =
-            |free: &[(u64, u64)]| old_index(reader, (index, rank), header, &map, free, bounds);
+        let file = &txn.reader;
+        let old = (file, &*reader, index, rank);
+        let original = |free: &[(u64, u64)]| old_index(old, header, &map, free, bounds);
         txn.changes
             .replace(&ledger, (ds.address(), index), root, regions, original);
         return Ok(layout);
@@ -404,9 +405,9 @@ fn chunked(
     let root = root?;
     let ledger = ed.ledger.borrow();
     let bounds = (txn.spot.end(txn.base), txn.spot.eoa);
-    let reader = &txn.reader;
-    let original =
-        |free: &[(u64, u64)]| old_index(reader, (index, rank), header, &map, free, bounds);
+    let file = &txn.reader;
+    let old = (file, &*reader, index, rank);
+    let original = |free: &[(u64, u64)]| old_index(old, header, &map, free, bounds);
     txn.changes
         .replace(&ledger, (ds.address(), index), root, regions, original);
     let mut b = vec![3, 2, rank as u8 + 1];
@@ -421,21 +422,17 @@ fn chunked(
     Ok(b)
 }
 
-/// The blocks of the v1 B-tree chunk index at `index` the file came with (for a dataset of
-/// rank `rank`), when `header` (the dataset's header chunks) is given: they must not overlap
-/// the header, the chunks of `map` (the new index's) or the `free` regions, and lie within
-/// `bounds` (see `original.rs`).
+/// The blocks of the chunk index the file came with (`chunks` reads it; the v1 B-tree at
+/// `index` of a dataset of rank `rank` in `file`): they must not overlap `header` (the
+/// dataset's header chunks), the chunks of `map` (the new index's) or the `free` regions,
+/// and must lie within `bounds` (see `original.rs`).
 fn old_index(
-    reader: &crate::File,
-    (index, rank): (u64, usize),
-    header: OldV1<'_>,
+    (file, chunks, index, rank): (&crate::File, &ChunkedReader, u64, usize),
+    header: HeaderChunks<'_>,
     map: &BTreeMap<Vec<u64>, (u64, u64, u32)>,
     free: &[(u64, u64)],
     (low, high): (u64, u64),
 ) -> Vec<(u64, u64)> {
-    let Some(header) = header else {
-        return Vec::new();
-    };
     let mut keep: Vec<(u64, u64)> = header.iter().chain(free).copied().collect();
     keep.extend(map.values().filter(|c| c.0 != UNDEF).map(|c| (c.0, c.1)));
     let keep = Keep {
@@ -443,7 +440,10 @@ fn old_index(
         low,
         high,
     };
-    original::chunk_btree(reader, index, rank, &keep)
+    match chunks.index_kind() {
+        ChunkIndexKind::BTreeV1 => original::chunk_btree(file, index, rank, &keep),
+        _ => original::chunk_index(chunks, &keep),
+    }
 }
 
 /// Read the part of the chunk at `cstart` inside the old shape into `buf` (a whole chunk).

@@ -3,9 +3,13 @@
 //! editor wrote, see `space.rs`).
 //!
 //! The structure is walked with the readers (v1 B-tree nodes, symbol table nodes, the local
-//! heap) and each block counted at the size libhdf5 allocates for it: a v1 B-tree node holds
-//! 2K children and 2K + 1 keys whatever it uses, a symbol table node 2 × leaf K entries.
-//! Chunks are not part of it (they stay referenced unless the edit rewrote them).
+//! heap; a version 4 index's blocks as its reader tells them: a fixed array's header and
+//! data block, a v2 B-tree's header and nodes) and each block counted at the size libhdf5
+//! allocates for it: a v1 B-tree node holds 2K children and 2K + 1 keys whatever it uses, a
+//! symbol table node 2 × leaf K entries, a v2 B-tree node the header's node size. Chunks
+//! are not part of it (they stay referenced unless the edit rewrote them). Extensible
+//! arrays, implicit and single-chunk indexes free nothing (the latter two have no blocks of
+//! their own; the extensible array's are not walked yet).
 //!
 //! What is freed must be referenced by nothing else once the edit commits. libhdf5 gives
 //! each block to one structure; a file that does not (crafted, or damaged) frees nothing:
@@ -22,6 +26,7 @@ use crate::cursor::{Cursor, Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
 use crate::io::Source;
 use crate::read::btree1::{self, Node};
+use crate::read::chunked::ChunkedReader;
 use crate::read::local_heap::LocalHeap;
 
 /// Most blocks one walk visits (a crafted file cannot make it run without end).
@@ -110,6 +115,15 @@ pub(crate) fn chunk_btree(file: &crate::File, root: u64, rank: usize, keep: &Kee
     let key_size = 8 + 8 * (rank + 1);
     let walked = btree_blocks(file.source(), file.sizes(), root, 1, key_size, two_k, 0);
     checked(walked, keep)
+}
+
+/// The blocks of a version 4 chunk index (layout version 4: fixed array, v2 B-tree — kinds
+/// whose reader tells its blocks) read by `chunks` (empty when unsure or for other kinds).
+pub(crate) fn chunk_index(chunks: &ChunkedReader, keep: &Keep) -> Regions {
+    match chunks.index_blocks() {
+        Some(walked) => checked(walked, keep),
+        None => Vec::new(),
+    }
 }
 
 /// The regions of a group's symbol table: its v1 B-tree (type 0), symbol table nodes and

@@ -3,9 +3,9 @@
 //! An edit that replaces a structure leaves the old one unreferenced once it commits: the
 //! chunks it re-encoded, a contiguous dataset's old extent, the chunk index or symbol table
 //! it rewrote (when this editor wrote that one too: see [`Ledger::owned`]; else the blocks
-//! of a v1 B-tree chunk index or symbol table the file came with, walked: `original.rs`),
-//! the continuation chunks of a header laid out again. Those regions go to the editor's free list **after**
-//! the commit write (and its `fsync`, when durable) — never during the edit that frees them,
+//! of the chunk index or symbol table the file came with, walked: `original.rs`), the
+//! continuation chunks of a header laid out again. Those regions go to the editor's free
+//! list **after** the commit write (and its `fsync`, when durable) — never during the edit that frees them,
 //! whose old state still points there until the commit. Later edits allocate from the free
 //! list first (first fit, 8-byte aligned), so the state on disk never points into a region
 //! being written: a kill or a failed edit leaves it exactly as the crash rule requires.
