@@ -31,8 +31,8 @@
 //! Space: replaced chunks are freed when the edit commits; the index blocks this editor
 //! wrote for the dataset are freed when a later edit replaces them (`space.rs`, `Ledger`).
 //! An index the file came with is walked for its blocks when first replaced and freed the
-//! same way (`original.rs`): v1 B-tree nodes, a fixed array's header and data block, a v2
-//! B-tree's header and nodes; an extensible array's blocks are not freed (not walked yet).
+//! same way (`original.rs`): v1 B-tree nodes, a fixed array's header and data block, an
+//! extensible array's header, index, super and data blocks, a v2 B-tree's header and nodes.
 //! A single chunk index has no blocks: its address is the chunk's; an implicit one's extent
 //! holds the chunks.
 

@@ -79,8 +79,7 @@
 //! the old state used become free — the chunks it replaced, a contiguous dataset's old
 //! extent, the chunk index or symbol table it replaced (when this editor wrote that one, the regions
 //! it recorded; else, for a chunk index or a symbol table the file came with, the blocks a
-//! walk finds, see `original.rs` — extensible arrays the file came with are left behind),
-//! the continuation chunks of a header laid out again. Later
+//! walk finds, see `original.rs`), the continuation chunks of a header laid out again. Later
 //! edits allocate from those regions first: the smallest region the edited object freed that
 //! holds the new structure, else a close fit among other objects' regions, else the end of
 //! the file. An edit never writes into what it frees itself. Header changes cost nothing

@@ -4,12 +4,12 @@
 //!
 //! The structure is walked with the readers (v1 B-tree nodes, symbol table nodes, the local
 //! heap; a version 4 index's blocks as its reader tells them: a fixed array's header and
-//! data block, a v2 B-tree's header and nodes) and each block counted at the size libhdf5
-//! allocates for it: a v1 B-tree node holds 2K children and 2K + 1 keys whatever it uses, a
-//! symbol table node 2 × leaf K entries, a v2 B-tree node the header's node size. Chunks
-//! are not part of it (they stay referenced unless the edit rewrote them). Extensible
-//! arrays, implicit and single-chunk indexes free nothing (the latter two have no blocks of
-//! their own; the extensible array's are not walked yet).
+//! data block, an extensible array's header, index block, super blocks and data blocks, a
+//! v2 B-tree's header and nodes) and each block counted at the size libhdf5 allocates for
+//! it: a v1 B-tree node holds 2K children and 2K + 1 keys whatever it uses, a symbol table
+//! node 2 × leaf K entries, a v2 B-tree node the header's node size. Chunks are not part of
+//! it (they stay referenced unless the edit rewrote them). Implicit and single-chunk
+//! indexes have no blocks of their own.
 //!
 //! What is freed must be referenced by nothing else once the edit commits. libhdf5 gives
 //! each block to one structure; a file that does not (crafted, or damaged) frees nothing:
@@ -117,8 +117,9 @@ pub(crate) fn chunk_btree(file: &crate::File, root: u64, rank: usize, keep: &Kee
     checked(walked, keep)
 }
 
-/// The blocks of a version 4 chunk index (layout version 4: fixed array, v2 B-tree — kinds
-/// whose reader tells its blocks) read by `chunks` (empty when unsure or for other kinds).
+/// The blocks of a version 4 chunk index (layout version 4: fixed array, extensible array,
+/// v2 B-tree — kinds whose reader tells its blocks) read by `chunks` (empty when unsure or
+/// for other kinds).
 pub(crate) fn chunk_index(chunks: &ChunkedReader, keep: &Keep) -> Regions {
     match chunks.index_blocks() {
         Some(walked) => checked(walked, keep),
