@@ -80,6 +80,11 @@ struct HeaderFields {
     total_records: u64,
 }
 
+/// Bytes of a header, its checksum included.
+fn header_len(sizes: Sizes) -> u64 {
+    4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + u64::from(sizes.offset) + 2 + u64::from(sizes.length) + 4
+}
+
 /// Bytes needed to encode values up to `limit` (libhdf5's "limit encode size").
 fn limit_enc_size(limit: u64) -> usize {
     let log2 = 63 - limit.max(1).leading_zeros();
@@ -90,18 +95,7 @@ impl Header {
     /// Read and verify the header at `address`.
     pub fn read(source: &Source, sizes: Sizes, address: u64) -> Result<Self> {
         const WHAT: &str = "v2 B-tree header";
-        let len = 4
-            + 1
-            + 1
-            + 4
-            + 2
-            + 2
-            + 1
-            + 1
-            + u64::from(sizes.offset)
-            + 2
-            + u64::from(sizes.length)
-            + 4;
+        let len = header_len(sizes);
         let bytes = source.read(WHAT, address, len)?;
         verify_checksum(WHAT, address, &bytes)?;
         let (h, _) = fixed::parse::<HeaderFields>(&bytes, address, WHAT, (sizes,))?;
@@ -273,6 +267,30 @@ impl BTree2 {
             depth: self.header.depth,
             records: self.header.root_records,
         })
+    }
+
+    /// The blocks of the tree in the file (address, length): its header and every node, at
+    /// the header's node size (libhdf5 allocates each node at it). A node reached twice is
+    /// an error.
+    pub fn blocks(&self) -> Result<Vec<(u64, u64)>> {
+        /// Most nodes walked (a crafted file cannot make the walk run without end).
+        const MAX_NODES: usize = 1 << 20;
+        let mut out = vec![(self.header.address, header_len(self.sizes))];
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<NodePtr> = self.root().into_iter().collect();
+        while let Some(p) = stack.pop() {
+            if !seen.insert(p.address) || seen.len() > MAX_NODES {
+                return Err(Error::Cycle {
+                    what: "v2 B-tree",
+                    offset: p.address,
+                });
+            }
+            out.push((p.address, u64::from(self.header.node_size)));
+            if p.depth > 0 {
+                stack.extend(self.node(p)?.children.iter().copied());
+            }
+        }
+        Ok(out)
     }
 
     /// Read (or recall) the node `ptr` points to.

@@ -204,6 +204,12 @@ impl ChunkedReader {
         &self.geom
     }
 
+    /// The blocks of the chunk index in the file (see [`ChunkIndex::blocks`]); `None` for
+    /// kinds that do not tell.
+    pub fn index_blocks(&self) -> Option<Result<Vec<(u64, u64)>>> {
+        self.index.blocks()
+    }
+
     /// The chunk index kind, as the layout message declares it.
     pub fn index_kind(&self) -> &ChunkIndexKind {
         &self.kind

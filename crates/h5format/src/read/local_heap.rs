@@ -43,6 +43,16 @@ impl LocalHeap {
         Ok(LocalHeap { address, data })
     }
 
+    /// The header's size and its data segment's (address, size), without reading the
+    /// segment: the regions the heap occupies.
+    pub fn extent(source: &Source, sizes: Sizes, address: u64) -> Result<(u64, (u64, u64))> {
+        const WHAT: &str = "local heap";
+        let len = 8 + 2 * u64::from(sizes.length) + u64::from(sizes.offset);
+        let head = source.read(WHAT, address, len)?;
+        let (h, _) = fixed::parse::<HeaderFields>(&head, address, WHAT, (sizes,))?;
+        Ok((len, (h.data_segment_address, h.data_segment_size)))
+    }
+
     /// The NUL-terminated string at `offset` in the data segment.
     pub fn string(&self, offset: u64) -> Result<&[u8]> {
         let bad = || {

@@ -118,4 +118,8 @@ impl ChunkIndex for BTreeV2Index {
             Ok(())
         })
     }
+
+    fn blocks(&self) -> Option<Result<Vec<(u64, u64)>>> {
+        Some(self.tree.blocks())
+    }
 }

@@ -54,6 +54,8 @@ pub struct ExtensibleArrayIndex {
     /// Super blocks whose data blocks the index block points to directly.
     iblock_nsblks: usize,
     header: u64,
+    /// The index block (address, length), when there is one.
+    iblock: Option<(u64, u64)>,
     iblock_elmts: Vec<u8>,
     iblock_dblks: Vec<u64>,
     iblock_sblks: Vec<u64>,
@@ -167,6 +169,7 @@ impl ExtensibleArrayIndex {
             sblk_info,
             iblock_nsblks,
             header: address,
+            iblock: None,
             iblock_elmts: Vec::new(),
             iblock_dblks: Vec::new(),
             iblock_sblks: Vec::new(),
@@ -189,6 +192,7 @@ impl ExtensibleArrayIndex {
         me.iblock_elmts = c.bytes(elen)?.to_vec();
         me.iblock_dblks = (0..ndblk_addrs).map(|_| c.addr()).collect::<Result<_>>()?;
         me.iblock_sblks = (0..nsblk_addrs).map(|_| c.addr()).collect::<Result<_>>()?;
+        me.iblock = Some((iblock, len));
         Ok(me)
     }
 
@@ -220,19 +224,38 @@ impl ExtensibleArrayIndex {
         4 + 1 + 1 + u64::from(self.sizes.offset) + self.arr_off_size as u64
     }
 
+    /// Bytes of a data block of `nelmts` elements: prefix, elements, and one checksum for
+    /// the block, or one after the prefix and one per page when paged.
+    fn dblk_len(&self, nelmts: u64) -> u64 {
+        let body = nelmts.saturating_mul(self.elem_size as u64);
+        let sums = 4u64.saturating_mul(self.dblk_npages(nelmts).saturating_add(1));
+        self.dblk_prefix().saturating_add(body).saturating_add(sums)
+    }
+
+    /// Bytes of a super block of level `info`.
+    fn sblk_len(&self, info: SblkInfo) -> u64 {
+        let off = u64::from(self.sizes.offset);
+        let npages = self.dblk_npages(info.dblk_nelmts);
+        let bitmap_len = if npages > 0 {
+            info.ndblks.saturating_mul(npages.div_ceil(8))
+        } else {
+            0
+        };
+        (4 + 1 + 1 + off + self.arr_off_size as u64)
+            .saturating_add(bitmap_len)
+            .saturating_add(info.ndblks.saturating_mul(off))
+            .saturating_add(4)
+    }
+
     fn sblock(&self, addr: u64, info: SblkInfo) -> Result<Arc<SuperBlock>> {
         self.sblocks.get_or_load(addr, || {
-            let off = u64::from(self.sizes.offset);
             let npages = self.dblk_npages(info.dblk_nelmts);
             let bitmap_len = if npages > 0 {
                 info.ndblks.saturating_mul(npages.div_ceil(8))
             } else {
                 0
             };
-            let len = (4 + 1 + 1 + off + self.arr_off_size as u64)
-                .saturating_add(bitmap_len)
-                .saturating_add(info.ndblks.saturating_mul(off))
-                .saturating_add(4);
+            let len = self.sblk_len(info);
             let b = self.source.read(SBLK, addr, len)?;
             verify_checksum(SBLK, addr, &b)?;
             let mut c = Cursor::new(&b, addr, SBLK, self.sizes);
@@ -389,6 +412,48 @@ impl ExtensibleArrayIndex {
 impl ChunkIndex for ExtensibleArrayIndex {
     fn kind(&self) -> &'static str {
         "extensible array"
+    }
+
+    /// The header, the index block, and the super blocks and data blocks holding elements
+    /// up to the last one set.
+    fn blocks(&self) -> Option<Result<Vec<(u64, u64)>>> {
+        let (off, len) = (u64::from(self.sizes.offset), u64::from(self.sizes.length));
+        let mut out = vec![(self.header, 4 + 1 + 1 + 6 + 6 * len + off + 4)];
+        let Some(iblock) = self.iblock else {
+            return Some(Ok(out));
+        };
+        out.push(iblock);
+        for (s, info) in self.sblk_info.iter().enumerate() {
+            // No block holds an element past the last one set (as in `for_each`).
+            if self.iblk_elmts.saturating_add(info.start_idx) >= self.max_idx_set {
+                break;
+            }
+            let dblks: Vec<u64> = if s < self.iblock_nsblks {
+                let start = usize::try_from(info.start_dblk).unwrap_or(usize::MAX);
+                let end = start.saturating_add(usize::try_from(info.ndblks).unwrap_or(0));
+                self.iblock_dblks
+                    .get(start..end)
+                    .unwrap_or_default()
+                    .to_vec()
+            } else {
+                let Some(&saddr) = self.iblock_sblks.get(s - self.iblock_nsblks) else {
+                    break;
+                };
+                if saddr == UNDEF_ADDR {
+                    continue;
+                }
+                let sb = match self.sblock(saddr, *info) {
+                    Ok(sb) => sb,
+                    Err(e) => return Some(Err(e)),
+                };
+                out.push((saddr, self.sblk_len(*info)));
+                sb.dblk_addrs.clone()
+            };
+            for d in dblks.into_iter().filter(|&d| d != UNDEF_ADDR) {
+                out.push((d, self.dblk_len(info.dblk_nelmts)));
+            }
+        }
+        Some(Ok(out))
     }
 
     fn lookup(&self, scaled: &[u64]) -> Result<Option<ChunkLocation>> {

@@ -31,6 +31,8 @@ pub struct FixedArrayIndex {
     size_width: usize,
     chunk_bytes: u64,
     max_chunks: Vec<u64>,
+    /// Address of the header.
+    header: u64,
     dblock: u64,
     /// Unpaged: all entries. Paged: empty.
     entries: Vec<u8>,
@@ -100,6 +102,7 @@ impl FixedArrayIndex {
             size_width,
             chunk_bytes: geom.chunk_bytes,
             max_chunks,
+            header: address,
             dblock,
             entries: Vec::new(),
             paged: None,
@@ -237,5 +240,28 @@ impl ChunkIndex for FixedArrayIndex {
             }
         }
         Ok(())
+    }
+    fn blocks(&self) -> Option<Result<Vec<(u64, u64)>>> {
+        // The header, and the data block: its prefix (with the page bitmap and its checksum
+        // when paged), every entry, and one checksum per page (or for the whole block).
+        let (off, len) = (u64::from(self.sizes.offset), u64::from(self.sizes.length));
+        let mut out = vec![(self.header, 4 + 1 + 1 + 1 + 1 + len + off + 4)];
+        if self.dblock != UNDEF_ADDR {
+            let entries = self.nelmts.checked_mul(self.entry_size as u64);
+            let size = match &self.paged {
+                Some(p) => entries.and_then(|e| {
+                    let pages = self.nelmts.div_ceil(p.page_nelmts);
+                    (p.first_page - self.dblock)
+                        .checked_add(e)?
+                        .checked_add(4 * pages)
+                }),
+                None => entries.and_then(|e| e.checked_add(4 + 1 + 1 + off + 4)),
+            };
+            match size {
+                Some(s) => out.push((self.dblock, s)),
+                None => return Some(Err(Error::malformed(DBLK, self.dblock, "size overflows"))),
+            }
+        }
+        Some(Ok(out))
     }
 }

@@ -131,6 +131,12 @@ pub trait ChunkIndex: Send + Sync {
     /// ([`Source::hint`]) the few nodes of the next one, so that they are fetched with the
     /// next burst of reads. Never required; errors are left to the lookups. Default: nothing.
     fn warm(&self) {}
+    /// The blocks the index occupies in the file (address, length: its header, nodes, data
+    /// blocks — not the chunks), at the sizes libhdf5 allocates for them; `None` for kinds
+    /// that do not tell (default).
+    fn blocks(&self) -> Option<Result<Vec<(u64, u64)>>> {
+        None
+    }
 }
 
 /// An index with no chunk (undefined index address).

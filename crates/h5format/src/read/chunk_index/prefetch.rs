@@ -108,4 +108,8 @@ impl ChunkIndex for Prefetching {
     fn warm(&self) {
         self.inner.warm()
     }
+
+    fn blocks(&self) -> Option<Result<Vec<(u64, u64)>>> {
+        self.inner.blocks()
+    }
 }

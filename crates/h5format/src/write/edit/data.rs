@@ -30,8 +30,11 @@
 //!
 //! Space: replaced chunks are freed when the edit commits; the index blocks this editor
 //! wrote for the dataset are freed when a later edit replaces them (`space.rs`, `Ledger`).
-//! Index structures the file had when it was opened are not freed (their extents are not
-//! tracked), as before. A single chunk index has no blocks: its address is the chunk's.
+//! An index the file came with is walked for its blocks when first replaced and freed the
+//! same way (`original.rs`): v1 B-tree nodes, a fixed array's header and data block, an
+//! extensible array's header, index, super and data blocks, a v2 B-tree's header and nodes.
+//! A single chunk index has no blocks: its address is the chunk's; an implicit one's extent
+//! holds the chunks.
 
 use std::collections::BTreeMap;
 
@@ -41,14 +44,20 @@ use super::super::dataset::next;
 use super::super::dataspace;
 use super::super::encode::{product, to_usize, Put, UNDEF};
 use super::super::hyperslab::{copy_box, Place};
+use super::original::{self, Keep};
 use super::{Editor, Txn};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::read::chunked::ChunkedReader;
 use crate::read::dataspace::{Dataspace, UNLIMITED};
 use crate::read::datatype::Datatype;
-use crate::read::layout::Layout;
+use crate::read::layout::{ChunkIndexKind, Layout};
 use crate::read::object_header::msg;
 use crate::Dataset;
+
+/// The dataset's header chunks (address, length), which the walked old index must not
+/// overlap.
+type HeaderChunks<'a> = &'a [(u64, u64)];
 
 /// A hyperslab to write: start, count, raw elements.
 pub(crate) type Slab<'a> = (&'a [u64], &'a [u64], &'a [u8]);
@@ -167,11 +176,14 @@ pub(crate) fn change(
             let latest = msgs[li].body.first().is_some_and(|&v| v >= 4);
             let max: Vec<Option<u64>> =
                 max.iter().map(|&m| (m != UNLIMITED).then_some(m)).collect();
+            // The index the file came with is walked for its blocks, freed once the edit
+            // commits (see `original.rs`); they must not overlap the header.
+            let keep = hdr.extents();
             chunked(
                 ed,
                 &mut txn,
                 &ds,
-                (chunk_dims, *address),
+                (chunk_dims, *address, &keep),
                 (&old, &dims),
                 latest.then_some(max.as_slice()),
                 slab,
@@ -236,7 +248,7 @@ fn chunked(
     ed: &Editor,
     txn: &mut Txn,
     ds: &Dataset,
-    (cdims, index): (&[u64], u64),
+    (cdims, index, header): (&[u64], u64, HeaderChunks<'_>),
     (old, dims): (&[u64], &[u64]),
     latest: Option<&[Option<u64>]>,
     slab: Option<Slab<'_>>,
@@ -378,8 +390,12 @@ fn chunked(
             _ => UNDEF,
         };
         let ledger = ed.ledger.borrow();
+        let bounds = (txn.spot.end(txn.base), txn.spot.eoa);
+        let file = &txn.reader;
+        let old = (file, &*reader, index, rank);
+        let original = |free: &[(u64, u64)]| old_index(old, header, &map, free, bounds);
         txn.changes
-            .replace(&ledger, ds.address(), index, root, regions);
+            .replace(&ledger, (ds.address(), index), root, regions, original);
         return Ok(layout);
     }
     let k = usize::from(txn.reader.superblock().indexed_storage_k);
@@ -388,8 +404,12 @@ fn chunked(
     let regions = txn.out.recorded();
     let root = root?;
     let ledger = ed.ledger.borrow();
+    let bounds = (txn.spot.end(txn.base), txn.spot.eoa);
+    let file = &txn.reader;
+    let old = (file, &*reader, index, rank);
+    let original = |free: &[(u64, u64)]| old_index(old, header, &map, free, bounds);
     txn.changes
-        .replace(&ledger, ds.address(), index, root, regions);
+        .replace(&ledger, (ds.address(), index), root, regions, original);
     let mut b = vec![3, 2, rank as u8 + 1];
     b.put_addr(root);
     for &d in cdims {
@@ -400,6 +420,30 @@ fn chunked(
     }
     b.put_u32(u32::try_from(elem).map_err(|_| Error::Usage("element size".into()))?);
     Ok(b)
+}
+
+/// The blocks of the chunk index the file came with (`chunks` reads it; the v1 B-tree at
+/// `index` of a dataset of rank `rank` in `file`): they must not overlap `header` (the
+/// dataset's header chunks), the chunks of `map` (the new index's) or the `free` regions,
+/// and must lie within `bounds` (see `original.rs`).
+fn old_index(
+    (file, chunks, index, rank): (&crate::File, &ChunkedReader, u64, usize),
+    header: HeaderChunks<'_>,
+    map: &BTreeMap<Vec<u64>, (u64, u64, u32)>,
+    free: &[(u64, u64)],
+    (low, high): (u64, u64),
+) -> Vec<(u64, u64)> {
+    let mut keep: Vec<(u64, u64)> = header.iter().chain(free).copied().collect();
+    keep.extend(map.values().filter(|c| c.0 != UNDEF).map(|c| (c.0, c.1)));
+    let keep = Keep {
+        regions: &keep,
+        low,
+        high,
+    };
+    match chunks.index_kind() {
+        ChunkIndexKind::BTreeV1 => original::chunk_btree(file, index, rank, &keep),
+        _ => original::chunk_index(chunks, &keep),
+    }
 }
 
 /// Read the part of the chunk at `cstart` inside the old shape into `buf` (a whole chunk).

@@ -207,6 +207,16 @@ impl EditHeader {
             .collect()
     }
 
+    /// Every chunk of the header (address, length; chunk #0 with its prefix, and its
+    /// checksum in version 2): what a freed region must not overlap.
+    pub(crate) fn extents(&self) -> Vec<(u64, u64)> {
+        let checksum = if self.version == 2 { 4 } else { 0 };
+        let first = (self.prefix.len() + self.capacity + checksum) as u64;
+        std::iter::once((self.addr, first))
+            .chain(self.continuations())
+            .collect()
+    }
+
     /// Encode `msgs` as this header's new content; returns the one write that commits it
     /// (address, bytes) and whether the old continuation chunks are left unreferenced by it.
     /// When the change lies within one chunk and fits there, that chunk is rewritten in

@@ -13,8 +13,9 @@
 use super::super::group::{self, Member};
 use super::super::link::{self, LinkValue};
 use super::graft::NewLink;
-use super::header::RawMsg;
+use super::header::{EditHeader, RawMsg};
 use super::messages::{self, Info};
+use super::original::{self, Keep};
 use super::{Editor, Txn};
 use crate::error::{Error, Result};
 use crate::read::link::LinkTarget;
@@ -34,18 +35,63 @@ pub(crate) fn change(
     let hdr = txn.header(addr)?;
     let mut msgs = hdr.msgs.clone();
     let unlink: Vec<String> = remove.into_iter().map(str::to_owned).collect();
+    relink_recorded(ed, &mut txn, parent, &hdr, &mut msgs, adds, &unlink)?;
+    ed.commit(txn, &hdr, &msgs)
+}
+
+/// [`relink`], and for a symbol-table group the replacement of its symbol table in the
+/// ledger: the new one recorded, the old one freed when the edit commits (the one this
+/// editor wrote, else the one the file came with, walked: see `original.rs`).
+pub(crate) fn relink_recorded(
+    ed: &Editor,
+    txn: &mut Txn,
+    parent: &str,
+    hdr: &EditHeader,
+    msgs: &mut Vec<RawMsg>,
+    adds: Vec<NewLink>,
+    unlink: &[String],
+) -> Result<()> {
     let stab = msgs.iter().position(|m| m.kind == msg::SYMBOL_TABLE);
-    let old_tree = stab.map(|i| messages::stab_tree(&msgs[i])).transpose()?;
+    let old = stab.map(|i| messages::stab(&msgs[i])).transpose()?;
     txn.out.record();
-    let relinked = relink(&mut txn, parent, &mut msgs, adds, &unlink);
+    let relinked = relink(txn, parent, msgs, adds, unlink);
     let regions = txn.out.recorded();
     relinked?;
-    if let (Some(i), Some(old_tree)) = (stab, old_tree) {
-        let tree = messages::stab_tree(&msgs[i])?;
-        txn.changes
-            .replace(&ed.ledger.borrow(), addr, old_tree, tree, regions);
-    }
-    ed.commit(txn, &hdr, &msgs)
+    let (Some(i), Some((old_tree, old_heap))) = (stab, old) else {
+        return Ok(());
+    };
+    let (tree, _) = messages::stab(&msgs[i])?;
+    let bounds = (txn.spot.end(txn.base), txn.spot.eoa);
+    let reader = &txn.reader;
+    let original = |free: &[(u64, u64)]| {
+        // The members' headers stay referenced: the old table's blocks must not hold them.
+        let Ok(links) = reader.group(parent).and_then(|g| g.links()) else {
+            return Vec::new();
+        };
+        let mut keep: Vec<(u64, u64)> = hdr
+            .extents()
+            .into_iter()
+            .chain(free.iter().copied())
+            .collect();
+        keep.extend(links.iter().filter_map(|l| match l.target {
+            LinkTarget::Hard(a) => Some((a, 1)),
+            _ => None,
+        }));
+        let keep = Keep {
+            regions: &keep,
+            low: bounds.0,
+            high: bounds.1,
+        };
+        original::symbol_table(reader, old_tree, old_heap, &keep)
+    };
+    txn.changes.replace(
+        &ed.ledger.borrow(),
+        (hdr.addr, old_tree),
+        tree,
+        regions,
+        original,
+    );
+    Ok(())
 }
 
 /// Remove the links `unlink` from the group `parent` (header messages `msgs`) and add

@@ -44,9 +44,10 @@ pub(crate) fn link_name(m: &RawMsg) -> Result<String> {
     Ok(Link::parse(&mut c)?.name)
 }
 
-/// The B-tree address of a symbol table message.
-pub(crate) fn stab_tree(m: &RawMsg) -> Result<u64> {
-    Cursor::new(&m.body, 0, "symbol table message", sizes()).addr()
+/// The (B-tree, local heap) addresses of a symbol table message.
+pub(crate) fn stab(m: &RawMsg) -> Result<(u64, u64)> {
+    let mut c = Cursor::new(&m.body, 0, "symbol table message", sizes());
+    Ok((c.addr()?, c.addr()?))
 }
 
 /// An attribute info or link info message: flags, creation-order counter, and whether

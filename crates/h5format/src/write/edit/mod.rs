@@ -77,9 +77,9 @@
 //! rule), but space it no longer references is reused within one open editor (see
 //! `space.rs`): after an edit's commit write (and its `fsync`, when durable) the regions only
 //! the old state used become free — the chunks it replaced, a contiguous dataset's old
-//! extent, the chunk index or symbol table it replaced when this editor wrote that one (the
-//! first rewrite of a structure the file came with leaves it behind: its extent is not
-//! known without walking it), the continuation chunks of a header laid out again. Later
+//! extent, the chunk index or symbol table it replaced (when this editor wrote that one, the regions
+//! it recorded; else, for a chunk index or a symbol table the file came with, the blocks a
+//! walk finds, see `original.rs`), the continuation chunks of a header laid out again. Later
 //! edits allocate from those regions first: the smallest region the edited object freed that
 //! holds the new structure, else a close fit among other objects' regions, else the end of
 //! the file. An edit never writes into what it frees itself. Header changes cost nothing
@@ -97,6 +97,7 @@ mod graft;
 mod header;
 mod links;
 mod messages;
+mod original;
 mod replace;
 mod space;
 mod target;

@@ -2,9 +2,10 @@
 //!
 //! An edit that replaces a structure leaves the old one unreferenced once it commits: the
 //! chunks it re-encoded, a contiguous dataset's old extent, the chunk index or symbol table
-//! it rewrote (when this editor wrote that one too: see [`Ledger::owned`]), the continuation
-//! chunks of a header laid out again. Those regions go to the editor's free list **after**
-//! the commit write (and its `fsync`, when durable) — never during the edit that frees them,
+//! it rewrote (when this editor wrote that one too: see [`Ledger::owned`]; else the blocks
+//! of the chunk index or symbol table the file came with, walked: `original.rs`), the
+//! continuation chunks of a header laid out again. Those regions go to the editor's free
+//! list **after** the commit write (and its `fsync`, when durable) — never during the edit that frees them,
 //! whose old state still points there until the commit. Later edits allocate from the free
 //! list first (first fit, 8-byte aligned), so the state on disk never points into a region
 //! being written: a kill or a failed edit leaves it exactly as the crash rule requires.
@@ -42,20 +43,21 @@ pub(crate) struct Changes {
 
 impl Changes {
     /// The edit replaces the structure at `root` of the object whose header is at `header`
-    /// with a new one (root `new_root`, occupying `regions`): free the old one if this
-    /// editor wrote it.
+    /// with a new one (root `new_root`, occupying `regions`): free the old one — the
+    /// regions recorded when this editor wrote it, else those `original` finds walking it
+    /// (a structure the file came with; `original` gets the free regions, which the
+    /// structure must not overlap, and returns nothing when unsure).
     pub(crate) fn replace(
         &mut self,
         ledger: &Ledger,
-        header: u64,
-        root: u64,
+        (header, root): (u64, u64),
         new_root: u64,
         regions: Regions,
+        original: impl FnOnce(&[(u64, u64)]) -> Regions,
     ) {
-        if let Some((r, old)) = ledger.owned.get(&header) {
-            if *r == root {
-                self.freed.extend(old.iter().copied());
-            }
+        match ledger.owned.get(&header) {
+            Some((r, old)) if *r == root => self.freed.extend(old.iter().copied()),
+            _ => self.freed.extend(original(&ledger.free.regions())),
         }
         self.owned = Some((header, new_root, regions));
     }
