@@ -9,6 +9,13 @@ use binrw::BinRead;
 /// Deepest tree we accept (a hostile file cannot recurse without end).
 pub const MAX_DEPTH: u8 = 64;
 
+/// Bytes of a node with room for `two_k` children and `two_k + 1` keys of `key_size` bytes
+/// in a file with `offset_size`-byte addresses: libhdf5 allocates every node at this size,
+/// however many entries it uses.
+pub fn node_size(offset_size: u64, two_k: u64, key_size: u64) -> u64 {
+    8 + 2 * offset_size + two_k * offset_size + (two_k + 1) * key_size
+}
+
 /// One node of a v1 B-tree: `entries` children and `entries + 1` keys (raw bytes).
 #[derive(Debug, Clone)]
 pub struct Node {

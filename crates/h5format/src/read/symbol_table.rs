@@ -140,13 +140,14 @@ fn walk(
     Ok(())
 }
 
-fn read_snod(
-    source: &Source,
-    sizes: Sizes,
-    addr: u64,
-    heap: &LocalHeap,
-    out: &mut Vec<Member>,
-) -> Result<()> {
+/// Bytes of one symbol table entry (libhdf5 encodes the name offset as a length).
+pub(crate) fn entry_len(sizes: Sizes) -> u64 {
+    24 + u64::from(sizes.offset) + u64::from(sizes.length)
+}
+
+/// The number of entries a symbol table node at `addr` holds, from its header (signature
+/// and version checked).
+pub(crate) fn snod_entries(source: &Source, sizes: Sizes, addr: u64) -> Result<u64> {
     const WHAT: &str = "symbol table node";
     let head = source.read(WHAT, addr, 8)?;
     let mut c = Cursor::new(&head, addr, WHAT, sizes);
@@ -160,8 +161,19 @@ fn read_snod(
         ));
     }
     c.skip(1)?;
-    let n = u64::from(c.u16()?);
-    let entry_len = 24 + u64::from(sizes.offset) + u64::from(sizes.length);
+    Ok(u64::from(c.u16()?))
+}
+
+fn read_snod(
+    source: &Source,
+    sizes: Sizes,
+    addr: u64,
+    heap: &LocalHeap,
+    out: &mut Vec<Member>,
+) -> Result<()> {
+    const WHAT: &str = "symbol table node";
+    let n = snod_entries(source, sizes, addr)?;
+    let entry_len = entry_len(sizes);
     let body = source.read(WHAT, addr + 8, n * entry_len)?;
     let mut c = Cursor::new(&body, addr + 8, WHAT, sizes);
     for _ in 0..n {

@@ -20,8 +20,8 @@ pub(crate) struct TreeKind {
 impl TreeKind {
     /// Size of a node (in the current file's address width).
     fn node_size(&self) -> usize {
-        let o = Widths::current().o();
-        8 + 2 * o + (self.max_children + 1) * self.key_size + self.max_children * o
+        let o = Widths::current().o() as u64;
+        crate::read::btree1::node_size(o, self.max_children as u64, self.key_size as u64) as usize
     }
 }
 

@@ -22,12 +22,13 @@
 use std::collections::HashSet;
 
 use super::space::Regions;
-use crate::cursor::{Cursor, Sizes, UNDEF_ADDR};
+use crate::cursor::{Sizes, UNDEF_ADDR};
 use crate::error::{Error, Result};
 use crate::io::Source;
 use crate::read::btree1::{self, Node};
 use crate::read::chunked::ChunkedReader;
 use crate::read::local_heap::LocalHeap;
+use crate::read::symbol_table;
 
 /// Most blocks one walk visits (a crafted file cannot make it run without end).
 const MAX_BLOCKS: usize = 1 << 20;
@@ -56,8 +57,8 @@ fn btree_blocks(
 ) -> Result<Regions> {
     let what = "v1 B-tree node";
     let o = u64::from(sizes.offset);
-    let node_size = 8 + 2 * o + two_k * o + (two_k + 1) * key_size as u64;
-    let snod_size = 8 + snod_entries * (24 + o + u64::from(sizes.length));
+    let node_size = btree1::node_size(o, two_k, key_size as u64);
+    let snod_size = 8 + snod_entries * symbol_table::entry_len(sizes);
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut level = vec![root];
@@ -80,13 +81,8 @@ fn btree_blocks(
                     if !seen.insert(snod) {
                         return Err(Error::Cycle { what, offset: snod });
                     }
-                    let head = source.read("symbol table node", snod, 8)?;
-                    let mut c = Cursor::new(&head, snod, "symbol table node", sizes);
-                    c.expect_signature(b"SNOD")?;
-                    let version = c.u8()?;
-                    c.skip(1)?;
-                    if version != 1 || u64::from(c.u16()?) > snod_entries {
-                        return Err(Error::malformed("symbol table node", snod, "unexpected"));
+                    if symbol_table::snod_entries(source, sizes, snod)? > snod_entries {
+                        return Err(Error::malformed("symbol table node", snod, "overfull"));
                     }
                     out.push((snod, snod_size));
                 }
